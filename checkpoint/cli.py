@@ -1,0 +1,94 @@
+"""The ``checkpoint`` command. Errors print as one line and exit 1; ``--debug`` shows the
+traceback. Subcommands of a part that is not installed (the hub on a node) say so."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+from types import FrameType
+from typing import Annotated
+
+import click
+import typer
+
+from checkpoint.errors import CheckpointError, MissingExtraError
+
+app = typer.Typer(
+    help="Green-zone checkpoint system: nodes, hub, simulator and demo.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+_state = {"debug": bool(os.environ.get("CHECKPOINT_DEBUG"))}
+
+
+def _sigterm_as_exit(_signum: int, _frame: FrameType | None) -> None:
+    # systemd and `kill` send SIGTERM: unwind through the context managers like Ctrl-C.
+    raise KeyboardInterrupt
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+) -> None:
+    _state["debug"] = _state["debug"] or debug
+    logging.basicConfig(
+        level=logging.DEBUG if _state["debug"] else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # Per-request lines from the HTTP client would drown what the demo prints.
+    logging.getLogger("httpx").setLevel(logging.DEBUG if _state["debug"] else logging.WARNING)
+    signal.signal(signal.SIGTERM, _sigterm_as_exit)
+    # A shell without job control starts background commands with SIGINT ignored, and
+    # Python then leaves it ignored: take Ctrl-C back so that it always stops cleanly.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _register_parts() -> None:
+    # Each part's commands live with the part; importing them imports only typer.
+    from checkpoint.commands import demo, stack, validate
+    from edge.cli import edge_app, sim_command
+    from hub.cli import hub_app
+
+    app.add_typer(edge_app, name="edge")
+    app.add_typer(hub_app, name="hub")
+    app.command("sim")(sim_command)
+    app.command("demo")(demo.demo_command)
+    app.command("validate-config")(validate.validate_command)
+    app.command("stack")(stack.stack_command)
+
+
+_register_parts()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if "--debug" in args:
+        _state["debug"] = True
+    try:
+        app(args=args, standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        sys.exit(130)
+    except (CheckpointError, OSError, ImportError) as exc:
+        if _state["debug"]:
+            raise
+        if isinstance(exc, ImportError) and not isinstance(exc, MissingExtraError):
+            exc = MissingExtraError(f"{exc}: is the right extra installed? (see README)")
+        # One line, so that it reads well in a journal; config errors list each problem.
+        print(f"error: {'; '.join(str(exc).splitlines())}", file=sys.stderr)
+        sys.exit(1)
+    except Exception as exc:
+        if _state["debug"]:
+            raise
+        print(
+            f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)",
+            file=sys.stderr,
+        )
+        sys.exit(1)

@@ -1,0 +1,1 @@
+"""Subcommands that belong to neither part alone (demo, local stack, config validation)."""

@@ -1,0 +1,259 @@
+"""Payload models of the MQTT contract, version 1.
+
+Every payload is JSON with ``"v": 1``. Events from nodes share one envelope (id, seq,
+node, checkpoint, ward, time, type); ``type`` selects the body. Unknown keys are refused
+(``extra="forbid"``) so that a misspelt field is a visible rejection at the hub, not a
+silently missing value. See docs/contract.md for the reference for people who write
+their own clients.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from checkpoint.contract.topics import ID_PATTERN
+
+SCHEMA_VERSION: Literal[1] = 1
+
+
+def _check_uuid(value: str) -> str:
+    uuid.UUID(value)  # raises ValueError, which pydantic reports with the field path
+    return value
+
+
+Id = Annotated[str, Field(pattern=ID_PATTERN, examples=["phucla-cp07"])]
+EventId = Annotated[str, AfterValidator(_check_uuid), Field(examples=["0190c0de-..."])]
+Celsius = Annotated[float, Field(ge=-70.0, le=380.0)]  # the MLX90614's object range
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- events (node -> hub)
+
+
+class EventType(StrEnum):
+    READING = "reading"
+    PASSAGE = "passage"
+    BARRIER = "barrier"
+    HEALTH = "health"
+    CONFIG_ACK = "config_ack"
+    COMMAND_RESULT = "command_result"
+
+
+class EventBase(WireModel):
+    v: Literal[1] = SCHEMA_VERSION
+    id: EventId = Field(description="Globally unique event id (UUIDv7); the hub stores it once")
+    seq: int = Field(ge=0, description="Per-node sequence number from the node's outbox")
+    node_id: Id
+    checkpoint_id: Id
+    ward_id: Id
+    ts: AwareDatetime = Field(description="When it happened, by the node's clock")
+
+
+class Reading(EventBase):
+    """One body-temperature measurement (the mean of several thermometer samples)."""
+
+    type: Literal[EventType.READING] = EventType.READING
+    object_c: Celsius
+    ambient_c: Celsius
+    samples: int = Field(ge=1)
+    spread_c: float = Field(ge=0, description="Max minus min over the samples")
+    emissivity: float = Field(gt=0, le=1)
+
+
+class Decision(StrEnum):
+    ADMIT = "admit"
+    REFUSE = "refuse"
+
+
+class Reason(StrEnum):
+    """Why a passage was admitted or refused; the volunteer sees a pattern per reason."""
+
+    OK = "ok"
+    FEVER = "fever"
+    THERMOMETER_FAULT = "thermometer_fault"
+    NO_PASS = "no_pass"
+    PASS_UNREADABLE = "pass_unreadable"
+    PASS_NOT_A_PASS = "pass_not_a_pass"
+    PASS_BAD_SIGNATURE = "pass_bad_signature"
+    PASS_UNKNOWN_KEY = "pass_unknown_key"
+    PASS_EXPIRED = "pass_expired"
+    PASS_NOT_YET_VALID = "pass_not_yet_valid"
+    PASS_WRONG_WARD = "pass_wrong_ward"
+    PASS_REVOKED = "pass_revoked"
+    PASS_NOT_HERE = "pass_not_here"
+    OUTSIDE_HOURS = "outside_hours"
+    LEVEL_NOT_ALLOWED = "level_not_allowed"
+    STALE_TRUST = "stale_trust"
+
+
+class TemperatureCheck(WireModel):
+    first_c: Celsius | None = Field(description="Screening measurement; None if it failed")
+    second_c: Celsius | None = Field(default=None, description="Re-measurement after a high first")
+    ambient_c: Celsius | None = None
+    threshold_c: float
+    fever: bool = Field(description="True only when the re-measurement confirmed it")
+
+
+class PassCheck(WireModel):
+    pass_id: str | None = Field(
+        default=None, max_length=64, description="Never a name or ID number"
+    )
+    category: str | None = Field(default=None, max_length=32)
+    valid: bool
+    reason: Reason
+    key_id: str | None = Field(default=None, max_length=32)
+    trust_version: int | None = None
+    revocation_version: int | None = None
+    trust_age_s: float | None = None
+
+
+class BarrierMotion(WireModel):
+    opened: bool
+    open_s: float | None = Field(default=None, description="Command to open-limit switch")
+    closed: bool
+    fault: str | None = None
+
+
+class Passage(EventBase):
+    """One person at the checkpoint: temperature, pass and barrier tied together."""
+
+    type: Literal[EventType.PASSAGE] = EventType.PASSAGE
+    direction: Literal["in", "out"]
+    decision: Decision
+    reason: Reason
+    zone_level: str = Field(max_length=32)
+    temperature: TemperatureCheck | None
+    pass_check: PassCheck | None
+    barrier: BarrierMotion | None
+    duration_ms: int = Field(ge=0, description="Presence to decision")
+
+
+class BarrierAlarmKind(StrEnum):
+    FORCED_OPEN = "forced_open"
+    HELD_OPEN = "held_open"
+    OPEN_FAILED = "open_failed"
+    CLOSE_FAILED = "close_failed"
+    CHATTER = "chatter"
+    CLEARED = "cleared"
+
+
+class BarrierAlarm(EventBase):
+    type: Literal[EventType.BARRIER] = EventType.BARRIER
+    kind: BarrierAlarmKind
+    duration_s: float | None = Field(default=None, ge=0)
+    detail: str = Field(default="", max_length=256)
+
+
+class Health(EventBase):
+    type: Literal[EventType.HEALTH] = EventType.HEALTH
+    uptime_s: float = Field(ge=0)
+    cpu_temp_c: float | None = None
+    disk_free_bytes: int = Field(ge=0)
+    outbox_depth: int = Field(ge=0)
+    outbox_dropped: int = Field(ge=0, description="Events given way to make room, ever")
+    camera_fps: float | None = None
+    sensor_errors: dict[str, int] = Field(default_factory=dict)
+    config_version: str = Field(max_length=64)
+    software_version: str = Field(max_length=64)
+    flags: list[str] = Field(default_factory=list, description="e.g. disk_full, auth_refused")
+
+
+class ConfigAck(EventBase):
+    type: Literal[EventType.CONFIG_ACK] = EventType.CONFIG_ACK
+    version: str = Field(max_length=64)
+    applied: bool
+    error: str | None = Field(default=None, max_length=2048)
+
+
+class CommandResult(EventBase):
+    type: Literal[EventType.COMMAND_RESULT] = EventType.COMMAND_RESULT
+    command_id: str = Field(max_length=64)
+    command: str = Field(max_length=32)
+    ok: bool
+    detail: str = Field(default="", max_length=2048)
+
+
+Event = Annotated[
+    Reading | Passage | BarrierAlarm | Health | ConfigAck | CommandResult,
+    Field(discriminator="type"),
+]
+
+# ---------------------------------------------------------------- node status (retained)
+
+
+class NodeStatus(WireModel):
+    """Retained on ``.../status``; ``offline`` is the node's MQTT last will."""
+
+    v: Literal[1] = SCHEMA_VERSION
+    node_id: Id
+    state: Literal["online", "offline"]
+    ts: AwareDatetime | None = None
+    software_version: str | None = None
+
+
+# ---------------------------------------------------------------- hub -> node
+
+
+class ConfigPush(WireModel):
+    """Retained on ``.../config``; the node validates ``config`` and acks ``version``."""
+
+    v: Literal[1] = SCHEMA_VERSION
+    version: str = Field(max_length=64)
+    config: dict[str, Any]
+    issued_at: AwareDatetime
+
+
+class CommandName(StrEnum):
+    BARRIER_TEST = "barrier_test"
+    RELOAD_CONFIG = "reload_config"
+    REMEASURE = "remeasure"
+
+
+class Command(WireModel):
+    v: Literal[1] = SCHEMA_VERSION
+    id: str = Field(max_length=64)
+    name: CommandName
+    args: dict[str, Any] = Field(default_factory=dict)
+    issued_at: AwareDatetime
+
+
+# ---------------------------------------------------------------- hub -> command centre
+
+
+class AlertState(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class AlertChange(StrEnum):
+    NEW = "new"
+    UPDATED = "updated"
+    ESCALATED = "escalated"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class AlertMessage(WireModel):
+    v: Literal[1] = SCHEMA_VERSION
+    alert_id: str
+    change: AlertChange
+    state: AlertState
+    kind: str = Field(max_length=48)
+    severity: Literal["info", "warning", "critical"]
+    ward_id: Id
+    checkpoint_id: str | None = None
+    node_id: str | None = None
+    summary: str = Field(max_length=512)
+    count: int = Field(ge=1, description="Occurrences folded into this alert")
+    opened_at: datetime
+    updated_at: datetime
+    details: dict[str, Any] = Field(default_factory=dict)

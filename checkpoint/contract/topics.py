@@ -1,0 +1,94 @@
+"""The MQTT topic tree, defined once for nodes, the hub and third-party clients.
+
+Every topic starts ``checkpoint/v1/`` and puts the node id at level 3, so that a broker
+ACL can say "a node writes only under ``checkpoint/v1/up/<its id>/`` and reads only
+under ``checkpoint/v1/down/<its id>/``" (Mosquitto: ``pattern write checkpoint/v1/up/%u/#``).
+
+    checkpoint/v1/up/<node>/events/<type>   node -> hub   QoS 1, events from the outbox
+    checkpoint/v1/up/<node>/status          node -> hub   retained online/offline (last will)
+    checkpoint/v1/down/<node>/config        hub -> node   retained, the node's config
+    checkpoint/v1/down/<node>/commands      hub -> node   QoS 1, technician commands
+    checkpoint/v1/trust/<name>              hub -> nodes  retained: keys, revocations, policy
+    checkpoint/v1/alerts/<ward>             hub -> ward   alert changes for a command centre
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from checkpoint.errors import ContractError
+
+ROOT = "checkpoint/v1"
+UP = f"{ROOT}/up"
+DOWN = f"{ROOT}/down"
+TRUST = f"{ROOT}/trust"
+ALERTS = f"{ROOT}/alerts"
+
+# Ids become topic levels, InfluxDB tag values and file names: keep them plain.
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+_ID_RE = re.compile(ID_PATTERN)
+
+# Subscriptions the hub makes.
+ALL_EVENTS = f"{UP}/+/events/+"
+ALL_STATUS = f"{UP}/+/status"
+
+
+def check_id(value: str, what: str = "id") -> str:
+    """Return ``value`` if it is usable as a topic level, else raise ContractError."""
+    if not _ID_RE.match(value):
+        raise ContractError(
+            "bad_id",
+            f"{what} {value!r} must be 1-63 characters of a-z, 0-9, '_' or '-', "
+            "starting with a letter or digit",
+        )
+    return value
+
+
+def event_topic(node_id: str, event_type: str) -> str:
+    return f"{UP}/{check_id(node_id, 'node id')}/events/{event_type}"
+
+
+def status_topic(node_id: str) -> str:
+    return f"{UP}/{check_id(node_id, 'node id')}/status"
+
+
+def config_topic(node_id: str) -> str:
+    return f"{DOWN}/{check_id(node_id, 'node id')}/config"
+
+
+def command_topic(node_id: str) -> str:
+    return f"{DOWN}/{check_id(node_id, 'node id')}/commands"
+
+
+def trust_topic(name: str) -> str:
+    return f"{TRUST}/{check_id(name, 'trust document name')}"
+
+
+def alert_topic(ward_id: str) -> str:
+    return f"{ALERTS}/{check_id(ward_id, 'ward id')}"
+
+
+def shared(group: str, topic_filter: str) -> str:
+    """An MQTT 5 shared subscription: the broker gives each message to one group member."""
+    return f"$share/{check_id(group, 'share group')}/{topic_filter}"
+
+
+@dataclass(frozen=True, slots=True)
+class UpTopic:
+    """A parsed node -> hub topic."""
+
+    node_id: str
+    channel: str  # "events" or "status"
+    event_type: str | None  # set for "events"
+
+
+def parse_up_topic(topic: str) -> UpTopic:
+    """Split a node -> hub topic; raise ContractError(``unknown_topic``) otherwise."""
+    parts = topic.split("/")
+    if len(parts) >= 4 and "/".join(parts[:3]) == UP and _ID_RE.match(parts[3]):
+        if len(parts) == 6 and parts[4] == "events" and parts[5]:
+            return UpTopic(parts[3], "events", parts[5])
+        if len(parts) == 5 and parts[4] == "status":
+            return UpTopic(parts[3], "status", None)
+    raise ContractError("unknown_topic", f"{topic!r} is not a node event or status topic")

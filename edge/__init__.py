@@ -1,0 +1,1 @@
+"""The checkpoint node: sensors, local passage decisions, barrier, durable uplink."""

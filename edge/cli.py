@@ -1,0 +1,59 @@
+"""``checkpoint edge ...`` and ``checkpoint sim``. Imports only typer until a command runs."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+edge_app = typer.Typer(help="Run a checkpoint node.", no_args_is_help=True)
+
+
+@edge_app.command("run")
+def run_command(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Node config (YAML)")],
+) -> None:
+    """Run the node on real hardware (GPIO, I2C thermometer) until SIGTERM."""
+    from checkpoint.settings.loading import load_model
+    from edge.config import NodeConfig
+    from edge.node import Node
+    from edge.uplink.publisher import Publisher
+
+    cfg = load_model(NodeConfig, config)
+    publisher = Publisher(cfg.node_id, cfg.mqtt)
+    publisher.connect()
+    node = Node(cfg, publisher.publish)
+    try:
+        threading.Event().wait()
+    finally:
+        node.close()
+        publisher.close()
+
+
+def sim_command(
+    nodes: Annotated[int, typer.Option(min=1, max=500, help="Virtual nodes")] = 3,
+    duration: Annotated[
+        float | None, typer.Option(min=0.1, help="Seconds to run (default: until Ctrl-C)")
+    ] = None,
+    rate: Annotated[float, typer.Option(min=0.01, help="People per second, whole ward")] = 2.0,
+    ward: Annotated[str, typer.Option(help="Ward id")] = "phucla",
+    mqtt_url: Annotated[
+        str | None, typer.Option(help="Broker (default $CHECKPOINT_MQTT_URL or local 1883)")
+    ] = None,
+) -> None:
+    """Run N virtual nodes (mock pins, emulated thermometer) against a real broker."""
+    from checkpoint.localstack.stack import MQTT_URL_ENV, parse_mqtt_url
+    from checkpoint.settings.mqtt import MqttSettings
+    from edge.sim.ward import SimWard, run_for
+
+    url = mqtt_url or os.environ.get(MQTT_URL_ENV, "mqtt://127.0.0.1:1883")
+    host, port = parse_mqtt_url(url)
+    sim = SimWard(ward, nodes, MqttSettings(host=host, port=port))
+    sim.connect()
+    try:
+        run_for(sim, duration if duration is not None else float("inf"), rate)
+    finally:
+        sim.close()

@@ -1,0 +1,1 @@
+"""Hardware seams: gpiozero devices (pin factory), the I2C thermometer (SMBus-like), camera."""

@@ -1,0 +1,1 @@
+"""Virtual nodes for the demo, tests and benchmarks: mock pins, emulated thermometer."""

@@ -1,0 +1,1 @@
+"""The node's way to the hub: MQTT connection and (durable) event publishing."""

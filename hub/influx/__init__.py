@@ -1,0 +1,1 @@
+"""InfluxDB: the line-protocol schema and the clients that write and read it."""

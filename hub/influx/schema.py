@@ -1,0 +1,103 @@
+"""The InfluxDB schema: which point each event becomes (documented in docs/influx-schema.md).
+
+Tags are low-cardinality only (ward, checkpoint, node, and small enums); event ids and
+pass ids are fields, never tags.
+
+A redelivered event must become *the same point* so that InfluxDB overwrites it instead of
+storing it twice. A point is identified by measurement, tag set and timestamp, so the
+timestamp is derived from the event alone: its time truncated to the millisecond, plus the
+node's sequence number modulo 10^6 in the sub-millisecond digits. Two different events of
+one node in the same millisecond have different sequence numbers, so they never collide.
+"""
+
+from __future__ import annotations
+
+from checkpoint.contract import (
+    BarrierAlarm,
+    CommandResult,
+    ConfigAck,
+    Event,
+    Health,
+    Passage,
+    Reading,
+)
+from hub.influx.lineproto import FieldValue, Point
+
+MEASUREMENTS = ("reading", "passage", "barrier", "health", "config_ack", "command_result")
+
+
+def point_time_ns(event: Event) -> int:
+    ms = int(event.ts.timestamp() * 1000)
+    return ms * 1_000_000 + event.seq % 1_000_000
+
+
+def _base_tags(event: Event) -> dict[str, str]:
+    return {"ward": event.ward_id, "checkpoint": event.checkpoint_id, "node": event.node_id}
+
+
+def _put(fields: dict[str, FieldValue], key: str, value: FieldValue | None) -> None:
+    if value is not None:  # line protocol has no null: absent means unknown
+        fields[key] = value
+
+
+def event_point(event: Event) -> Point:
+    tags = _base_tags(event)
+    fields: dict[str, FieldValue] = {"event_id": event.id, "seq": event.seq}
+    match event:
+        case Reading():
+            fields |= {
+                "object_c": event.object_c,
+                "ambient_c": event.ambient_c,
+                "samples": event.samples,
+                "spread_c": event.spread_c,
+                "emissivity": event.emissivity,
+            }
+        case Passage():
+            tags |= {
+                "direction": event.direction,
+                "decision": event.decision.value,
+                "reason": event.reason.value,
+                "level": event.zone_level,
+            }
+            fields |= {"duration_ms": event.duration_ms, "admitted": event.decision == "admit"}
+            if (t := event.temperature) is not None:
+                _put(fields, "temp_c", t.first_c)
+                _put(fields, "temp_second_c", t.second_c)
+                _put(fields, "ambient_c", t.ambient_c)
+                fields["fever"] = t.fever
+            if (p := event.pass_check) is not None:
+                _put(fields, "pass_id", p.pass_id)
+                _put(fields, "pass_category", p.category)
+                fields["pass_valid"] = p.valid
+                _put(fields, "trust_version", p.trust_version)
+                _put(fields, "revocation_version", p.revocation_version)
+                _put(fields, "trust_age_s", p.trust_age_s)
+            if (b := event.barrier) is not None:
+                fields["barrier_opened"] = b.opened
+                fields["barrier_closed"] = b.closed
+                _put(fields, "barrier_open_s", b.open_s)
+                _put(fields, "barrier_fault", b.fault)
+        case BarrierAlarm():
+            tags["kind"] = event.kind.value
+            _put(fields, "duration_s", event.duration_s)
+            fields["detail"] = event.detail
+        case Health():
+            fields |= {
+                "uptime_s": event.uptime_s,
+                "disk_free_bytes": event.disk_free_bytes,
+                "outbox_depth": event.outbox_depth,
+                "outbox_dropped": event.outbox_dropped,
+                "sensor_errors": sum(event.sensor_errors.values()),
+                "config_version": event.config_version,
+                "software_version": event.software_version,
+                "flags": ",".join(event.flags),
+            }
+            _put(fields, "cpu_temp_c", event.cpu_temp_c)
+            _put(fields, "camera_fps", event.camera_fps)
+        case ConfigAck():
+            fields |= {"version": event.version, "applied": event.applied}
+            _put(fields, "error", event.error)
+        case CommandResult():
+            tags["command"] = event.command
+            fields |= {"command_id": event.command_id, "ok": event.ok, "detail": event.detail}
+    return Point(event.type.value, tags, fields, point_time_ns(event))

@@ -1,0 +1,112 @@
+"""InfluxDB 1.x over its HTTP API: gzip'd line-protocol writes and bound InfluxQL queries."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import httpx
+
+from checkpoint.errors import CheckpointError
+
+
+class InfluxError(CheckpointError, RuntimeError):
+    """InfluxDB refused or could not be reached. ``retryable`` says whether to try again."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class InfluxV1:
+    def __init__(
+        self,
+        url: str,
+        database: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        timeout_s: float = 10.0,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.database = database
+        auth = (username, password or "") if username else None
+        self._http = httpx.Client(base_url=self.url, timeout=timeout_s, auth=auth)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def ping(self) -> bool:
+        try:
+            return self._http.get("/ping").status_code == 204
+        except httpx.HTTPError:
+            return False
+
+    def create_database(self) -> None:
+        self._post_query(f'CREATE DATABASE "{self.database}"')
+
+    def write_lines(self, lines: Iterable[str]) -> None:
+        """Write a batch; on return InfluxDB has it in its WAL (durable)."""
+        body = gzip.compress("\n".join(lines).encode(), compresslevel=5)
+        try:
+            resp = self._http.post(
+                "/write",
+                params={"db": self.database, "precision": "ns"},
+                content=body,
+                headers={"Content-Encoding": "gzip", "Content-Type": "text/plain"},
+            )
+        except httpx.HTTPError as exc:
+            raise InfluxError(f"write to {self.url} failed: {exc}", retryable=True) from None
+        if resp.status_code == 204:
+            return
+        # 4xx (other than a missing database) is our fault and will not get better.
+        retryable = resp.status_code >= 500 or resp.status_code == 404
+        raise InfluxError(
+            f"write refused ({resp.status_code}): {resp.text[:300]}", retryable=retryable
+        )
+
+    def _post_query(self, q: str) -> dict[str, Any]:
+        try:
+            resp = self._http.post("/query", data={"q": q})
+        except httpx.HTTPError as exc:
+            raise InfluxError(f"query to {self.url} failed: {exc}", retryable=True) from None
+        return self._result(resp)
+
+    @staticmethod
+    def _result(resp: httpx.Response) -> dict[str, Any]:
+        if resp.status_code != 200:
+            raise InfluxError(
+                f"query refused ({resp.status_code}): {resp.text[:300]}",
+                retryable=resp.status_code >= 500,
+            )
+        data: dict[str, Any] = resp.json()
+        for result in data.get("results", []):
+            if "error" in result:
+                raise InfluxError(f"query error: {result['error']}", retryable=False)
+        return data
+
+    def query(self, q: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run InfluxQL with bound ``$name`` parameters; return rows as dicts.
+
+        User input goes only through ``params`` (InfluxDB binds them server-side), never
+        into the query text.
+        """
+        args: dict[str, str] = {"db": self.database, "q": q, "epoch": "ns"}
+        if params:
+            args["params"] = json.dumps(dict(params))
+        try:
+            resp = self._http.get("/query", params=args)
+        except httpx.HTTPError as exc:
+            raise InfluxError(f"query to {self.url} failed: {exc}", retryable=True) from None
+        rows: list[dict[str, Any]] = []
+        for result in self._result(resp).get("results", []):
+            for series in result.get("series", []):
+                tags = series.get("tags", {})
+                for values in series.get("values", []):
+                    row = dict(zip(series["columns"], values, strict=True))
+                    row.update(tags)
+                    row.setdefault("_measurement", series.get("name"))
+                    rows.append(row)
+        return rows

@@ -1,0 +1,1 @@
+"""MQTT -> InfluxDB ingest with acknowledgement after the durable write."""

@@ -1,0 +1,122 @@
+"""The ``checkpoint`` command as a person meets it: help, one-line errors, the demo."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from checkpoint.localstack import LocalStack
+from tests.helpers import live_processes_mentioning
+
+BIN = str(Path(sys.executable).with_name("checkpoint"))
+
+
+def run(
+    *args: str, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [BIN, *args], capture_output=True, text=True, timeout=timeout, env=env, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["edge"],
+        ["edge", "run"],
+        ["hub"],
+        ["hub", "run"],
+        ["sim"],
+        ["demo"],
+        ["validate-config"],
+        ["stack"],
+    ],
+)
+def test_every_command_has_help(args: list[str]) -> None:
+    result = run(*args, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout
+
+
+def test_errors_are_one_line_with_exit_code_1(tmp_path: Path) -> None:
+    result = run("hub", "run", "--config", str(tmp_path / "missing.yaml"))
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0
+    assert result.stderr.startswith("error: ")
+    assert "missing.yaml" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_debug_flag_shows_the_traceback(tmp_path: Path) -> None:
+    result = run("--debug", "hub", "run", "--config", str(tmp_path / "missing.yaml"))
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr
+
+
+def test_validate_config_names_file_and_key(tmp_path: Path) -> None:
+    good = tmp_path / "node.yaml"
+    good.write_text("node_id: cp01-n1\ncheckpoint_id: cp01\nward_id: phucla\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "node_id: cp01-n1\ncheckpoint_id: cp01\nward_id: phucla\n"
+        "thermometer:\n  fever_treshold_c: 37.5\npins:\n  buzzer: 17\n"
+    )
+    hub = tmp_path / "hub.yaml"
+    hub.write_text("influx:\n  api: v9\n")
+    result = run("validate-config", str(good), str(bad), str(hub))
+    assert result.returncode == 1
+    assert f"{good}: ok (NodeConfig)" in result.stdout
+    assert f"{bad}: thermometer.fever_treshold_c: Extra inputs are not permitted" in result.stderr
+    assert "GPIO 17 is used for both presence and buzzer" in result.stderr
+    assert f"{hub}: influx.api:" in result.stderr
+
+
+def test_validate_config_accepts_good_files(tmp_path: Path) -> None:
+    good = tmp_path / "hub.yaml"
+    good.write_text("mqtt:\n  host: hub.local\n  port: 8883\n")
+    assert run("validate-config", str(good)).returncode == 0
+
+
+def test_demo_prints_readings_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    result = run("demo", "--nodes", "2", "--duration", "3", "--rate", "5", env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("stored reading") >= 3
+    assert "Stored in InfluxDB" in result.stdout
+    assert live_processes_mentioning(str(tmp_path)) == []
+
+
+def test_demo_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen(
+        [BIN, "demo", "--nodes", "2", "--rate", "5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(live_processes_mentioning(str(tmp_path))) < 2:  # mosquitto and influxd
+            assert time.monotonic() < deadline, "demo did not start its services"
+            time.sleep(0.2)
+        time.sleep(2)
+        proc.send_signal(signal.SIGINT)
+        out, _err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode in (0, 130)
+    assert "stored reading" in out
+    assert live_processes_mentioning(str(tmp_path)) == []
+
+
+def test_stack_is_isolated_from_a_system_broker(stack: LocalStack) -> None:
+    # Some machines run a Mosquitto on 1883; ours must be elsewhere.
+    assert stack.mqtt_port != 1883

@@ -1,0 +1,88 @@
+"""The walking skeleton: a simulated node's reading crosses the real broker and the hub
+into the real InfluxDB, and comes back out through an InfluxQL query."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from checkpoint.contract import Event, Reading
+from checkpoint.settings.mqtt import MqttSettings
+from edge.sim.ward import SimNode, node_config
+from edge.uplink.publisher import Publisher
+from hub.config import HubConfig, InfluxSettings
+from hub.influx.v1 import InfluxV1
+from hub.ingest.consumer import Ingest
+from tests.helpers import wait_for
+
+
+@pytest.fixture
+def hub(mqtt_settings: MqttSettings, influx: InfluxV1, unique: str) -> Iterator[Ingest]:
+    cfg = HubConfig(
+        client_id=f"hub-{unique}",
+        mqtt=mqtt_settings,
+        influx=InfluxSettings(url=influx.url, database=influx.database),
+    )
+    ingest = Ingest(cfg, influx)
+    ingest.start()
+    yield ingest
+    ingest.stop()
+
+
+def test_reading_reaches_influxdb(
+    hub: Ingest, influx: InfluxV1, mqtt_settings: MqttSettings, unique: str
+) -> None:
+    cfg = node_config(unique, 1, mqtt_settings)
+    publisher = Publisher(cfg.node_id, mqtt_settings)
+    published: list[Event] = []
+
+    def emit(event: Event) -> None:
+        publisher.publish(event)
+        published.append(event)
+
+    publisher.connect()
+    node = SimNode(cfg, emit)
+    try:
+        node.person_arrives(36.8)
+    finally:
+        node.close()
+        publisher.close()
+
+    [event] = published
+    assert isinstance(event, Reading)
+    rows = wait_for(
+        lambda: influx.query(
+            'SELECT "object_c", "event_id", "checkpoint" FROM "reading" WHERE "node" = $node',
+            {"node": cfg.node_id},
+        ),
+        what="the reading in InfluxDB",
+    )
+    assert len(rows) == 1
+    assert rows[0]["event_id"] == event.id
+    assert rows[0]["object_c"] == pytest.approx(36.8, abs=0.2)
+    assert rows[0]["checkpoint"] == cfg.checkpoint_id
+    assert hub.stats["stored"] == 1
+
+
+def test_a_redelivered_event_is_the_same_point(
+    hub: Ingest, influx: InfluxV1, mqtt_settings: MqttSettings, unique: str
+) -> None:
+    cfg = node_config(unique, 2, mqtt_settings)
+    publisher = Publisher(cfg.node_id, mqtt_settings)
+    publisher.connect()
+    events: list[Event] = []
+    node = SimNode(cfg, events.append)
+    node.person_arrives(36.4)
+    node.person_arrives(36.5)
+    node.close()
+    try:
+        for event in [*events, events[0], events[1], events[0]]:  # redeliveries
+            publisher.publish(event)
+    finally:
+        publisher.close()
+    wait_for(lambda: hub.stats["stored"] >= 5, what="all five deliveries processed")
+    rows = influx.query(
+        'SELECT "event_id" FROM "reading" WHERE "node" = $node', {"node": cfg.node_id}
+    )
+    assert sorted(r["event_id"] for r in rows) == sorted(e.id for e in events)
