@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
@@ -20,7 +21,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from checkpoint.contract import Event, decode_event, topics
+from checkpoint.contract import Event, NodeStatus, decode_event, decode_status, topics
 from checkpoint.errors import ContractError
 from hub.config import HubConfig
 from hub.influx.schema import event_point
@@ -29,12 +30,24 @@ from hub.influx.v1 import InfluxError, InfluxV1
 log = logging.getLogger(__name__)
 
 
+class Derivation(Protocol):
+    """What the hub derives from stored traffic (anomaly rules, alerts).
+
+    Called with each batch after its points are written and before it is acknowledged.
+    When ``derive`` returns, what it derived must be durable; if it raises, the batch is
+    not acknowledged and is retried, so derive must tolerate seeing an event twice.
+    """
+
+    def derive(self, events: Sequence[Event], statuses: Sequence[NodeStatus]) -> None: ...
+
+
 @dataclass(slots=True)
 class Pending:
     mid: int
     qos: int
     line: str | None  # None: nothing to store (status message, rejected input)
     event: Event | None
+    status: NodeStatus | None = None
 
 
 class Ingest:
@@ -43,10 +56,12 @@ class Ingest:
         config: HubConfig,
         influx: InfluxV1,
         *,
+        derivation: Derivation | None = None,
         on_stored: Callable[[list[Event]], None] | None = None,
     ) -> None:
         self.config = config
         self.influx = influx
+        self.derivation = derivation
         self.on_stored = on_stored
         self.stats = {"received": 0, "stored": 0, "rejected": 0, "write_errors": 0}
         self._pending: list[Pending] = []
@@ -76,14 +91,21 @@ class Ingest:
         sub = topics.ALL_EVENTS
         if self.config.share_group:
             sub = topics.shared(self.config.share_group, sub)
-        client.subscribe(sub, qos=1)
+        status = topics.ALL_STATUS
+        if self.config.share_group:
+            status = topics.shared(self.config.share_group, status)
+        client.subscribe([(sub, 1), (status, 1)])
         self._connected.set()
 
     def _on_message(self, _c: mqtt.Client, _ud: object, msg: mqtt.MQTTMessage) -> None:
         self.stats["received"] += 1
         try:
-            event = decode_event(msg.topic, bytes(msg.payload))
-            item = Pending(msg.mid, msg.qos, event_point(event).to_line(), event)
+            if msg.topic.endswith("/status"):
+                status = decode_status(msg.topic, bytes(msg.payload))
+                item = Pending(msg.mid, msg.qos, None, None, status)
+            else:
+                event = decode_event(msg.topic, bytes(msg.payload))
+                item = Pending(msg.mid, msg.qos, event_point(event).to_line(), event)
         except ContractError as exc:
             # The hub issue adds the dead-letter store; until then it is counted and logged.
             self.stats["rejected"] += 1
@@ -111,21 +133,28 @@ class Ingest:
     def _write_with_retry(self, batch: list[Pending]) -> bool:
         lines = [p.line for p in batch if p.line is not None]
         backoff = self.config.batch.max_interval_s
-        while lines:
+        stored = [p.event for p in batch if p.event is not None]
+        statuses = [p.status for p in batch if p.status is not None]
+        written = False
+        while True:
             try:
-                self.influx.write_lines(lines)
+                if lines and not written:
+                    self.influx.write_lines(lines)
+                    written = True
+                if self.derivation is not None and (stored or statuses):
+                    self.derivation.derive(stored, statuses)
                 break
-            except InfluxError as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure: do not ack, retry later
                 self.stats["write_errors"] += 1
                 if self._stop.is_set():
                     return False
-                log.warning("InfluxDB write failed (%s); retrying in %.1fs", exc, backoff)
+                what = "InfluxDB write" if isinstance(exc, InfluxError) else "derivation"
+                log.warning("%s failed (%s); retrying in %.1fs", what, exc, backoff)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
         for p in batch:
             if p.qos > 0:
                 self.client.ack(p.mid, p.qos)
-        stored = [p.event for p in batch if p.event is not None]
         self.stats["stored"] += len(stored)
         if self.on_stored is not None and stored:
             self.on_stored(stored)
