@@ -1,0 +1,38 @@
+"""What the API is built from: the app factory takes these collaborators, so tests build it
+against the real state store, broker and InfluxDB."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, text
+
+from hub.api.audit import AuditLog
+from hub.api.keys import KeyStore
+
+Probe = Callable[[], bool]
+
+
+def store_probe(engine: Engine) -> Probe:
+    def probe() -> bool:
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means "not ready"
+            return False
+        return True
+
+    return probe
+
+
+@dataclass
+class ApiContext:
+    engine: Engine
+    probes: Mapping[str, Probe] = field(default_factory=dict)
+    metrics: Callable[[], tuple[bytes, str]] | None = None  # (body, content type)
+
+    def __post_init__(self) -> None:
+        self.keys = KeyStore(self.engine)
+        self.audit = AuditLog(self.engine)
+        self.probes = {"state_store": store_probe(self.engine), **self.probes}

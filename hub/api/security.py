@@ -1,0 +1,74 @@
+"""Authentication (API key as bearer token or X-API-Key) and role/ward authorisation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, Security, status
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from hub.api.context import ApiContext
+from hub.api.roles import Principal, Role
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer cpk_...`")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key: `cpk_...`")
+
+
+def get_context(request: Request) -> ApiContext:
+    ctx: ApiContext = request.app.state.ctx
+    return ctx
+
+
+ContextDep = Annotated[ApiContext, Depends(get_context)]
+
+
+def authenticate(
+    ctx: ContextDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    header: Annotated[str | None, Security(_header)],
+) -> Principal:
+    token = bearer.credentials if bearer is not None else header
+    if not token:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "missing credentials: send 'Authorization: Bearer <API key>' or 'X-API-Key'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    principal = ctx.keys.authenticate(token)
+    if principal is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "invalid or revoked API key",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return principal
+
+
+def require(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency that lets through the given roles; admin is always let through."""
+    allowed = {*roles, Role.ADMIN}
+
+    def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if principal.role not in allowed:
+            names = ", ".join(sorted(r.value for r in allowed))
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"role {principal.role.value!r} may not do this (needs one of: {names})",
+            )
+        return principal
+
+    return check
+
+
+def ensure_ward(principal: Principal, ward_id: str) -> None:
+    if not principal.may_act_in(ward_id):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, f"this API key is not allowed in ward {ward_id!r}"
+        )
+
+
+AnyRole = Annotated[Principal, Depends(require(Role.TECHNICIAN, Role.COMMANDER))]
+Technician = Annotated[Principal, Depends(require(Role.TECHNICIAN))]
+Commander = Annotated[Principal, Depends(require(Role.COMMANDER))]
+Admin = Annotated[Principal, Depends(require())]
