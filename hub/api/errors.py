@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+
+
+def _methods_for(app: FastAPI, path: str) -> list[str]:
+    methods: set[str] = set()
+    for template, operations in app.openapi().get("paths", {}).items():
+        pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, path):
+            methods |= {m.upper() for m in operations}
+    return sorted(methods)
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -24,13 +34,9 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
     if exc.status_code != 405:
         return await http_exception_handler(request, exc)
     # Starlette's Allow header names only the first route that matched the path; GET and
-    # POST on one path are two routes, so collect the methods of all of them (RFC 9110).
-    allowed: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        methods = getattr(route, "methods", None)
-        if match is not Match.NONE and methods:
-            allowed |= set(methods)
+    # POST on one path are two routes, so list what the OpenAPI document has for the path
+    # (RFC 9110 wants every method the resource supports).
+    allowed = _methods_for(request.app, request.url.path)
     return JSONResponse(
         {"detail": "Method Not Allowed"},
         status_code=405,

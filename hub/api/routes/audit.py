@@ -39,7 +39,9 @@ def list_audit(
     ward: Annotated[Id | None, Query(description="Only this ward")] = None,
     action: Annotated[str | None, Query(max_length=48, examples=["alert.ack"])] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before_id: Annotated[int | None, Query(ge=1, description="Page: entries older than")] = None,
+    before_id: Annotated[
+        int | None, Query(ge=1, le=2**62, description="Page: entries older than this id")
+    ] = None,
 ) -> AuditPage:
     """Who changed what, when. A ward-limited key sees its wards' entries only."""
     if ward is not None:
