@@ -9,7 +9,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, text
 
 from hub.api.audit import AuditLog
+from hub.api.downlink import Downlink
 from hub.api.keys import KeyStore
+from hub.api.sent import SentLog
+from hub.influx.v1 import InfluxV1
 
 Probe = Callable[[], bool]
 
@@ -29,10 +32,13 @@ def store_probe(engine: Engine) -> Probe:
 @dataclass
 class ApiContext:
     engine: Engine
+    influx: InfluxV1 | None = None
+    downlink: Downlink | None = None
     probes: Mapping[str, Probe] = field(default_factory=dict)
     metrics: Callable[[], tuple[bytes, str]] | None = None  # (body, content type)
 
     def __post_init__(self) -> None:
         self.keys = KeyStore(self.engine)
         self.audit = AuditLog(self.engine)
+        self.sent = SentLog(self.engine)
         self.probes = {"state_store": store_probe(self.engine), **self.probes}
