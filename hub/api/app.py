@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from checkpoint import __version__
 from hub.api import errors
 from hub.api.context import ApiContext
-from hub.api.routes import audit, health, keys, nodes, stats
+from hub.api.routes import audit, health, keys, levels, nodes, stats
 
 
 def create_app(ctx: ApiContext) -> FastAPI:
@@ -23,6 +23,13 @@ def create_app(ctx: ApiContext) -> FastAPI:
     )
     app.state.ctx = ctx
     errors.install(app)
-    for router in (health.router, nodes.router, stats.router, keys.router, audit.router):
+    for router in (
+        health.router,
+        nodes.router,
+        levels.router,
+        stats.router,
+        keys.router,
+        audit.router,
+    ):
         app.include_router(router)
     return app

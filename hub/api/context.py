@@ -36,6 +36,11 @@ class ApiContext:
     downlink: Downlink | None = None
     probes: Mapping[str, Probe] = field(default_factory=dict)
     metrics: Callable[[], tuple[bytes, str]] | None = None  # (body, content type)
+    levels: frozenset[str] = field(
+        default_factory=lambda: frozenset(
+            {"green", "yellow", "orange", "red", "level1", "level2", "level3", "level4", "level5"}
+        )
+    )  # the zone policy's level names
 
     def __post_init__(self) -> None:
         self.keys = KeyStore(self.engine)

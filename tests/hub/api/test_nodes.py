@@ -291,3 +291,53 @@ def test_hourly_counts(live: TestClient, keys: Keys, influx: InfluxV1) -> None:
     too_long = "/stats/hourly?ward=phucla&since=2026-01-01T00:00:00Z&until=2026-03-01T00:00:00Z"
     assert live.get(too_long, headers=auth(keys.commander)).status_code == 422
     assert json.loads(live.get("/stats/hourly?ward=phucla", headers=auth(keys.commander)).text)
+
+
+def test_commander_sets_a_level_and_nodes_get_the_ward_document(
+    live: TestClient, keys: Keys, mqtt_settings: MqttSettings, unique: str
+) -> None:
+    from checkpoint.contract.levels import ZoneLevels, levels_topic
+
+    ward = f"w{unique}"
+    admin = keys.admin
+    url = f"/wards/{ward}/levels"
+    resp = live.put(f"{url}/{ward}-cp01", json={"level": "red"}, headers=auth(admin))
+    assert resp.status_code == 200, resp.text
+    live.put(f"{url}/{ward}-zone-a", json={"level": "level3"}, headers=auth(admin))
+    resp = live.put(f"{url}/{ward}-cp01", json={"level": "orange"}, headers=auth(admin))
+    body = resp.json()
+    assert body["version"] == 3
+    assert {(x["target"], x["level"]) for x in body["levels"]} == {
+        (f"{ward}-cp01", "orange"),
+        (f"{ward}-zone-a", "level3"),
+    }
+    listener = Listener(mqtt_settings, levels_topic(ward))  # retained: a late node gets it
+    try:
+        wait_for(lambda: listener.messages, what="the retained levels document")
+        doc = decode_model(ZoneLevels, listener.messages[-1].payload)
+    finally:
+        listener.close()
+    assert (doc.version, doc.levels[f"{ward}-cp01"]) == (3, "orange")
+    bad = live.put(f"{url}/{ward}-cp01", json={"level": "purple"}, headers=auth(admin))
+    assert bad.status_code == 422
+    assert "unknown level 'purple'" in bad.json()["detail"][0]["msg"]
+    assert (
+        live.put(
+            "/wards/phucla/levels/cp1", json={"level": "red"}, headers=auth(keys.technician)
+        ).status_code
+        == 403
+    )
+    assert (
+        live.put(
+            "/wards/hoangmai/levels/cp1", json={"level": "red"}, headers=auth(keys.commander)
+        ).status_code
+        == 403
+    )
+    assert (
+        live.put(
+            "/wards/phucla/levels/phucla-cp01", json={"level": "red"}, headers=auth(keys.commander)
+        ).status_code
+        == 200
+    )
+    log = live.get("/audit?action=level.set", headers=auth(keys.admin)).json()["items"]
+    assert log[0]["detail"]["level"] == "red"

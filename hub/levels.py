@@ -1,0 +1,90 @@
+"""Zone and checkpoint levels set by command staff, kept in the state store and published
+to the ward's nodes as one retained, versioned document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, Engine, Integer, String, Table, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from checkpoint.contract import encode
+from checkpoint.contract.levels import ZoneLevels, levels_topic
+from hub.api.downlink import Downlink
+from hub.state import metadata
+from hub.state.types import UtcDateTime
+
+zone_levels = Table(
+    "zone_levels",
+    metadata,
+    Column("ward_id", String(64), primary_key=True),
+    Column("target", String(64), primary_key=True),  # zone or checkpoint id
+    Column("level", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("set_at", UtcDateTime(), nullable=False),
+    Column("set_by", String(16), nullable=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LevelEntry:
+    ward_id: str
+    target: str
+    level: str
+    version: int
+    set_at: datetime
+    set_by: str
+
+
+class LevelStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def set(self, ward_id: str, target: str, level: str, by: str) -> ZoneLevels:
+        """Record the level and return the ward's new document (not yet published)."""
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            current = conn.execute(
+                select(func.max(zone_levels.c.version)).where(zone_levels.c.ward_id == ward_id)
+            ).scalar()
+            version = (current or 0) + 1
+            values = {
+                "ward_id": ward_id,
+                "target": target,
+                "level": level,
+                "version": version,
+                "set_at": now,
+                "set_by": by,
+            }
+            insert = (postgresql if self.engine.dialect.name == "postgresql" else sqlite).insert
+            stmt = insert(zone_levels).values(**values)
+            update = {k: stmt.excluded[k] for k in ("level", "version", "set_at", "set_by")}
+            conn.execute(
+                stmt.on_conflict_do_update(index_elements=["ward_id", "target"], set_=update)
+            )
+        return self.document(ward_id)
+
+    def entries(self, ward_id: str) -> list[LevelEntry]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(zone_levels)
+                .where(zone_levels.c.ward_id == ward_id)
+                .order_by(zone_levels.c.target)
+            ).all()
+        return [
+            LevelEntry(r.ward_id, r.target, r.level, r.version, r.set_at, r.set_by) for r in rows
+        ]
+
+    def document(self, ward_id: str) -> ZoneLevels:
+        entries = self.entries(ward_id)
+        return ZoneLevels(
+            ward_id=ward_id,
+            version=max((e.version for e in entries), default=1),
+            issued_at=max((e.set_at for e in entries), default=datetime.now(UTC)),
+            levels={e.target: e.level for e in entries},
+        )
+
+
+def publish(downlink: Downlink, doc: ZoneLevels) -> None:
+    downlink.publish(levels_topic(doc.ward_id), encode(doc), retain=True)
