@@ -1,0 +1,76 @@
+"""Issuing passes: the plain functions the hub API calls (technician or commander role)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from checkpoint.passes import codec
+from checkpoint.passes.documents import Revocation
+from checkpoint.passes.model import Category, HourWindow, Pass
+from hub.passes.keystore import KeyStore
+from hub.passes.revocations import RevocationLedger
+
+HOLDER_HASH_BYTES = 16
+
+
+def holder_hash(salt: bytes, document_number: str) -> bytes:
+    """A salted hash the ward can recompute from a shown document; the number is not stored."""
+    normalised = "".join(document_number.split()).upper().encode()
+    return hmac.new(salt, normalised, hashlib.sha256).digest()[:HOLDER_HASH_BYTES]
+
+
+def new_pass_id() -> str:
+    return secrets.token_urlsafe(9)  # 72 random bits, 12 characters
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedPass:
+    pass_: Pass
+    text: str  # what the QR code holds
+
+
+class PassIssuer:
+    def __init__(self, keys: KeyStore, ledger: RevocationLedger, *, salt: bytes = b"") -> None:
+        self.keys = keys
+        self.ledger = ledger
+        self.salt = salt
+
+    def issue(
+        self,
+        *,
+        category: Category,
+        ward_id: str,
+        valid_for: timedelta = timedelta(days=14),
+        valid_from: datetime | None = None,
+        zone_id: str | None = None,
+        checkpoints: tuple[str, ...] = (),
+        hours: tuple[HourWindow, ...] = (),
+        label: str = "",
+        document_number: str | None = None,
+    ) -> IssuedPass:
+        """Sign a new pass with the active key; raise ValueError on bad fields."""
+        start = (valid_from or datetime.now(UTC)).replace(microsecond=0)
+        key_id = self.keys.active_key_id
+        if document_number is not None and not self.salt:
+            raise ValueError("a holder hash needs the ward's salt")
+        pass_ = Pass(
+            pass_id=new_pass_id(),
+            category=category,
+            ward_id=ward_id,
+            zone_id=zone_id,
+            valid_from=start,
+            valid_until=start + valid_for,
+            checkpoints=checkpoints,
+            hours=hours,
+            key_id=key_id,
+            label=label,
+            holder_hash=holder_hash(self.salt, document_number) if document_number else None,
+        )
+        return IssuedPass(pass_, codec.sign(pass_, self.keys.signing_key(key_id)))
+
+    def revoke(self, pass_: Pass, now: datetime | None = None) -> Revocation:
+        return self.ledger.revoke(pass_.pass_id, pass_valid_until=pass_.valid_until, now=now)
