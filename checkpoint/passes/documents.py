@@ -8,7 +8,7 @@ Topics and payloads are documented in docs/passes.md.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Final, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -52,8 +52,8 @@ class TrustedKey(BaseModel):
     valid_from: AwareDatetime | None = Field(default=None, description="Not before (signing)")
     valid_until: AwareDatetime | None = Field(default=None, description="Not after")
 
-    def usable_at(self, now: datetime) -> bool:
-        if self.valid_from is not None and now < self.valid_from:
+    def usable_at(self, now: datetime, skew: timedelta = timedelta(0)) -> bool:
+        if self.valid_from is not None and now + skew < self.valid_from:
             return False
         return self.valid_until is None or now < self.valid_until
 

@@ -83,7 +83,7 @@ class OfflineVerifier:
             if state.keys is None:
                 raise PassError(Reason.STALE_TRUST, "no trust list yet")
             raise PassError(Reason.PASS_UNKNOWN_KEY, f"key {signed.key_id!r} is not trusted")
-        if not trusted.usable_at(now):
+        if not trusted.usable_at(now, timedelta(seconds=self.settings.clock_skew_s)):
             raise PassError(Reason.PASS_UNKNOWN_KEY, f"key {signed.key_id!r} is not valid now")
         try:
             load_public_key(trusted.public_key).verify(signed.signature, signed.signed_message)
