@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -24,8 +25,10 @@ from checkpoint.contract import decode_model, topics
 from checkpoint.errors import ContractError
 from checkpoint.passes import documents as docs
 from checkpoint.passes.atomic import write_atomic
+from checkpoint.passes.envelope import unwrap
 from checkpoint.passes.state import TrustState
 from checkpoint.passes.verifier import VerifierSettings
+from edge.trust.config import TrustConfig
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +52,15 @@ class TrustHealth:
     age_s: float | None
     stale: bool
     needs_snapshot: bool
+    signed: bool  # trust documents are checked against anchor keys
     rejected: dict[str, int] = field(default_factory=dict)
 
     @property
     def flags(self) -> list[str]:
         """For the node's health event (``Health.flags``)."""
         out = ["trust_stale"] if self.stale else []
-        return out + (["revocations_gap"] if self.needs_snapshot else [])
+        out += ["revocations_gap"] if self.needs_snapshot else []
+        return out + ([] if self.signed else ["trust_unchecked"])
 
 
 _FILES = {
@@ -68,9 +73,17 @@ _FILES = {
 class TrustStore:
     """Implements checkpoint.passes.state.TrustSource for the OfflineVerifier."""
 
-    def __init__(self, directory: Path, settings: VerifierSettings | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        settings: VerifierSettings | None = None,
+        *,
+        anchors: Mapping[str, str] | None = None,
+    ) -> None:
+        """``anchors``: key id -> public key of the hub keys that sign trust documents."""
         self.directory = directory
         self.settings = settings or VerifierSettings()
+        self.anchors = dict(anchors) if anchors else None
         directory.mkdir(parents=True, exist_ok=True)
         self.rejected: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -134,6 +147,7 @@ class TrustStore:
         return outcome
 
     def _apply(self, name: str, payload: bytes) -> Outcome:
+        payload = unwrap(name, payload, self.anchors)
         if name == docs.KEYS_DOC:
             keys = decode_model(docs.TrustList, payload)
             outcome = _compare(self.keys, keys)
@@ -184,6 +198,10 @@ class TrustStore:
 
     # ------------------------------------------------------------ reads
 
+    @classmethod
+    def from_config(cls, config: TrustConfig, state_dir: Path) -> TrustStore:
+        return cls(state_dir / config.directory, config, anchors=config.anchors or None)
+
     def _build(self) -> TrustState:
         return TrustState.of(self.keys, self.revocations, self.policy)
 
@@ -200,6 +218,7 @@ class TrustStore:
             age_s=age,
             stale=age is None or age > self.settings.max_age_s,
             needs_snapshot=self._pending is not None,
+            signed=self.anchors is not None,
             rejected=dict(self.rejected),
         )
 

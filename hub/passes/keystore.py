@@ -5,6 +5,9 @@ Layout of the key directory (0700):
     keys.json          key ids, created / retired times, which one signs new passes
     <key_id>.pem       PKCS#8 private key, mode 0600, never leaves the hub
 
+Pass keys sign passes and are published in the trust list. Anchor keys sign the trust
+documents themselves; their public halves go into each node's config (``trust.anchors``).
+
 Rotation: ``rotate()`` makes a new key the signing key; the old one stays in the trust list
 (passes it signed keep working) until ``retire()`` removes it.
 """
@@ -49,6 +52,9 @@ class KeyIndex(BaseModel):
     version: int = Field(default=0, description="Trust list version; bumps on every change")
     active: str | None = None
     keys: list[KeyRecord] = Field(default_factory=list)
+    # Anchor keys sign the trust documents; nodes hold their public halves in config.
+    anchor: str | None = None
+    anchors: list[KeyRecord] = Field(default_factory=list)
 
 
 class KeyStore:
@@ -81,24 +87,42 @@ class KeyStore:
             raise KeyStoreError(f"no signing key in {self.directory}; create one first")
         return self.index.active
 
-    def create_key(self, key_id: str | None = None, now: datetime | None = None) -> str:
-        """Generate a key, make it the signing key, and return its id."""
-        moment = now or datetime.now(UTC)
-        key_id = key_id or f"k{moment:%Y%m%d}-{secrets.token_hex(2)}"
-        if any(r.key_id == key_id for r in self.index.keys):
+    def _generate(self, key_id: str | None, prefix: str, moment: datetime) -> KeyRecord:
+        key_id = key_id or f"{prefix}{moment:%Y%m%d}-{secrets.token_hex(2)}"
+        if any(r.key_id == key_id for r in self.index.keys + self.index.anchors):
             raise KeyStoreError(f"key id {key_id!r} exists already")
         key = Ed25519PrivateKey.generate()
         pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
         write_atomic(self._pem_path(key_id), pem, mode=0o600)
-        self.index.keys.append(
-            KeyRecord(
-                key_id=key_id, public_key=public_key_text(key.public_key()), created_at=moment
-            )
-        )
-        self.index.active = key_id
+        public = public_key_text(key.public_key())
+        return KeyRecord(key_id=key_id, public_key=public, created_at=moment)
+
+    def create_key(self, key_id: str | None = None, now: datetime | None = None) -> str:
+        """Generate a pass key, make it the signing key, and return its id."""
+        record = self._generate(key_id, "k", now or datetime.now(UTC))
+        self.index.keys.append(record)
+        self.index.active = record.key_id
         self.index.version += 1
         self._save_index()
-        return key_id
+        return record.key_id
+
+    def create_anchor(self, key_id: str | None = None, now: datetime | None = None) -> str:
+        """Generate the key that signs trust documents from now on. Older anchors stay in
+        ``anchor_public_keys`` so nodes can be given the new one before the switch."""
+        record = self._generate(key_id, "a", now or datetime.now(UTC))
+        self.index.anchors.append(record)
+        self.index.anchor = record.key_id
+        self._save_index()
+        return record.key_id
+
+    def anchor_signer(self) -> tuple[str, Ed25519PrivateKey]:
+        if self.index.anchor is None:
+            raise KeyStoreError(f"no anchor key in {self.directory}; create one first")
+        return self.index.anchor, self.signing_key(self.index.anchor)
+
+    def anchor_public_keys(self) -> dict[str, str]:
+        """For the nodes' ``trust.anchors`` config."""
+        return {r.key_id: r.public_key for r in self.index.anchors}
 
     rotate = create_key  # a rotation is a new signing key; the old one stays trusted
 

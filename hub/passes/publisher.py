@@ -14,10 +14,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from checkpoint.contract import encode, topics
 from checkpoint.errors import CheckpointError
 from checkpoint.passes import documents as docs
+from checkpoint.passes.envelope import seal
 from hub.passes.keystore import KeyStore
 from hub.passes.revocations import RevocationLedger
 
@@ -29,14 +31,23 @@ class PublishError(CheckpointError, ConnectionError):
 class TrustPublisher:
     """Publishes through a connected paho client whose network loop is running."""
 
-    def __init__(self, client: mqtt.Client, *, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        client: mqtt.Client,
+        *,
+        signer: tuple[str, Ed25519PrivateKey] | None = None,
+        timeout_s: float = 10.0,
+    ) -> None:
+        """``signer``: the anchor key (``KeyStore.anchor_signer()``) that seals documents."""
         self.client = client
+        self.signer = signer
         self.timeout_s = timeout_s
 
     def publish(self, name: str, document: docs.Document) -> None:
         if name not in docs.DOCUMENT_NAMES:
             raise ValueError(f"{name!r} is not a trust document name")
-        info = self.client.publish(topics.trust_topic(name), encode(document), qos=1, retain=True)
+        payload = seal(name, document, *self.signer) if self.signer else encode(document)
+        info = self.client.publish(topics.trust_topic(name), payload, qos=1, retain=True)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             raise PublishError(f"cannot publish {name}: {mqtt.error_string(info.rc)}")
         info.wait_for_publish(self.timeout_s)

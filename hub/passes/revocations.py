@@ -51,7 +51,14 @@ class RevocationLedger:
         write_atomic(self.path, self._data.model_dump_json().encode(), mode=0o600)
 
     def is_revoked(self, pass_id: str) -> bool:
-        return any(e.revocation.pass_id == pass_id for e in self._data.entries)
+        return self.revoked_at(pass_id) is not None
+
+    def revoked_at(self, pass_id: str) -> datetime | None:
+        """When ``pass_id`` was revoked (for the hub's "admitted after revocation" rule)."""
+        for entry in self._data.entries:
+            if entry.revocation.pass_id == pass_id:
+                return entry.revocation.revoked_at
+        return None
 
     def revoke(
         self, pass_id: str, *, pass_valid_until: datetime | None = None, now: datetime | None = None

@@ -26,19 +26,20 @@ def test_revocation_reaches_a_running_node(tmp_path: Path) -> None:
     try:
         keys = KeyStore(tmp_path / "hub-keys")
         keys.create_key("hub-a")
+        keys.create_anchor("anchor-a")
         issuer = PassIssuer(keys, RevocationLedger(tmp_path / "hub-revoked.json"))
         now = datetime.now(UTC)
         issued = issuer.issue(
             category=Category.RESIDENT, ward_id="phucla", valid_from=now - timedelta(hours=1)
         )
         with mqtt.client(broker.port, "hub") as hub_client:
-            hub = TrustPublisher(hub_client)
+            hub = TrustPublisher(hub_client, signer=keys.anchor_signer())
             # Published before the node exists: retained, so the node gets them on subscribe.
             hub.publish_keys(keys)
             hub.publish_snapshot(issuer.ledger)
             hub.publish_policy(default_policy(1, now))
 
-            store = TrustStore(tmp_path / "node-trust")
+            store = TrustStore(tmp_path / "node-trust", anchors=keys.anchor_public_keys())
             with mqtt.client(broker.port, "phucla-cp07-n1", store.on_message):
                 wait_for(lambda: store.keys and store.revocations and store.policy, what="lists")
                 verifier = OfflineVerifier(store)
@@ -58,9 +59,11 @@ def test_revocation_reaches_a_running_node(tmp_path: Path) -> None:
                 assert delta.version > before.revocation_version
                 assert not after.valid
 
+        anchors = keys.anchor_public_keys()
+        assert store.health().rejected == {}
         # And the node keeps refusing after a reboot with the broker gone.
         broker.stop()
-        rebooted = OfflineVerifier(TrustStore(tmp_path / "node-trust"))
+        rebooted = OfflineVerifier(TrustStore(tmp_path / "node-trust", anchors=anchors))
         assert rebooted.check(issued.text, context(now)).reason is Reason.PASS_REVOKED
     finally:
         broker.stop()

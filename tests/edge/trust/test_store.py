@@ -58,7 +58,7 @@ def test_a_fresh_node_without_lists_refuses_as_stale(tmp_path: Path) -> None:
     assert OfflineVerifier(store).check(GOOD, context()).reason is Reason.STALE_TRUST
     health = store.health(NOW)
     assert health.stale
-    assert health.flags == ["trust_stale"]
+    assert health.flags == ["trust_stale", "trust_unchecked"]
 
 
 def test_older_documents_are_ignored(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from checkpoint.contract.models import Reason
 from checkpoint.passes.errors import KeyStoreError
+from checkpoint.passes.keys import public_key_text
 from checkpoint.passes.model import Category
 from checkpoint.passes.policy import default_policy
 from checkpoint.passes.state import FixedTrust, TrustState
@@ -98,3 +99,18 @@ def test_issuing_with_a_document_needs_the_salt(tmp_path: Path) -> None:
     issuer = PassIssuer(keys, RevocationLedger(tmp_path / "r.json"))
     with pytest.raises(ValueError, match="salt"):
         issuer.issue(category=Category.RESIDENT, ward_id="phucla", document_number="0012")
+
+
+def test_anchor_keys_stay_out_of_the_pass_trust_list(tmp_path: Path) -> None:
+    keys = KeyStore(tmp_path)
+    keys.create_key("hub-a")
+    with pytest.raises(KeyStoreError, match="no anchor"):
+        keys.anchor_signer()
+    keys.create_anchor("anchor-a")
+    key_id, key = keys.anchor_signer()
+    assert key_id == "anchor-a"
+    assert keys.anchor_public_keys() == {"anchor-a": public_key_text(key.public_key())}
+    assert [k.key_id for k in keys.trust_list().keys] == ["hub-a"]
+    assert mode(tmp_path / "anchor-a.pem") == 0o600
+    with pytest.raises(KeyStoreError, match="exists"):
+        keys.create_key("anchor-a")

@@ -14,6 +14,9 @@ def test_versions_deltas_and_snapshots(tmp_path: Path) -> None:
     ledger.revoke("Pass-0001", now=NOW)
     ledger.revoke("Pass-0001", now=NOW)  # twice changes nothing
     assert ledger.version == 1
+    assert ledger.revoked_at("Pass-0001") == NOW
+    assert ledger.is_revoked("Pass-0001")
+    assert not ledger.is_revoked("Pass-0009")
     snap = ledger.snapshot(NOW)
     assert [r.pass_id for r in snap.revoked] == ["Pass-0001"]
     assert ledger.delta(NOW).added == ()
