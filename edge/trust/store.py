@@ -143,6 +143,10 @@ class TrustStore:
             log.exception("cannot store trust document %s", name)
             self.rejected["disk_error"] += 1
             return Outcome.REJECTED
+        except Exception:  # paho's network thread must survive a bug in here
+            log.exception("trust document %s could not be applied", name)
+            self._keep_reject("internal_error", topic, payload)
+            return Outcome.REJECTED
         log.info("trust document %s: %s", name, outcome.value)
         return outcome
 
