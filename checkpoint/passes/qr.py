@@ -8,6 +8,7 @@ characters) still fits version 8 (49 modules).
 from __future__ import annotations
 
 import io
+from datetime import timedelta, timezone
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -46,8 +47,16 @@ def svg(text: str, *, scale: int = 6, border: int = 4) -> str:
     return out.getvalue().decode()
 
 
-def card_svg(pass_: Pass, text: str) -> str:
-    """A 86x54 mm card (ID-1 size): QR on the left, category, ward, validity on the right."""
+def card_svg(pass_: Pass, text: str, *, utc_offset_min: int = 7 * 60) -> str:
+    """A 86x54 mm card (ID-1 size): QR on the left, category, ward, validity on the right.
+
+    Times are printed in the ward's local time (default UTC+7), which is what a volunteer
+    and the holder read.
+    """
+    zone = timezone(timedelta(minutes=utc_offset_min))
+    hours, minutes = divmod(abs(utc_offset_min), 60)
+    sign = "+" if utc_offset_min >= 0 else "-"
+    utc_name = f"UTC{sign}{hours}" + (f":{minutes:02d}" if minutes else "")
     qr = make_qr(text)
     size = qr.symbol_size(scale=1, border=4)[0]
     modules = "".join(
@@ -59,8 +68,8 @@ def card_svg(pass_: Pass, text: str) -> str:
     lines = [
         CATEGORY_TITLES.get(pass_.category.value, pass_.category.value),
         f"Ward: {pass_.ward_id}" + (f" / {pass_.zone_id}" if pass_.zone_id else ""),
-        f"From {pass_.valid_from:%Y-%m-%d %H:%M} UTC",
-        f"Until {pass_.valid_until:%Y-%m-%d %H:%M} UTC",
+        f"From {pass_.valid_from.astimezone(zone):%Y-%m-%d %H:%M}",
+        f"Until {pass_.valid_until.astimezone(zone):%Y-%m-%d %H:%M} ({utc_name})",
         pass_.label,
         f"Pass {pass_.pass_id} (key {pass_.key_id})",
     ]

@@ -87,7 +87,8 @@ def test_svg_and_card(issuer: PassIssuer) -> None:
     card = qr.card_svg(issued.pass_, issued.text)
     assert "Medical staff" in card
     assert "phucla" in card
-    assert f"{issued.pass_.valid_until:%Y-%m-%d}" in card
+    local_end = issued.pass_.valid_until + timedelta(hours=7)
+    assert f"Until {local_end:%Y-%m-%d %H:%M} (UTC+7)" in card
     assert "BV Ha Dong &lt;ICU&gt;" in card  # label escaped, the SVG stays well-formed
     import xml.etree.ElementTree as ET
 
