@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 from checkpoint.contract.models import Reason
 from checkpoint.errors import CheckpointError
 
@@ -17,3 +19,13 @@ class PassError(CheckpointError, ValueError):
 
 class KeyStoreError(CheckpointError, OSError):
     """The hub's signing keys are missing, unreadable or unsafe on disk."""
+
+
+class BadPassRequest(CheckpointError, ValueError):
+    """A request to issue or revoke a pass has a bad field; the message names it."""
+
+    @classmethod
+    def from_validation(cls, exc: ValidationError) -> BadPassRequest:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "pass"
+        return cls(f"{where}: {err['msg']}")

@@ -9,17 +9,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
 passes_app = typer.Typer(help="Signed passes: keys, issue, revoke.", no_args_is_help=True)
 
 KeysDir = Annotated[Path, typer.Option("--keys", help="The hub's key directory (0700)")]
 Ledger = Annotated[Path, typer.Option("--ledger", help="The revocation ledger (JSON file)")]
-
-
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
 
 
 @passes_app.command("keygen")
@@ -60,6 +54,7 @@ def issue_command(
 ) -> None:
     """Sign a pass and write its QR images and printable card."""
     from checkpoint.passes import qr
+    from checkpoint.passes.errors import BadPassRequest
     from checkpoint.passes.model import Category
     from hub.passes.issuer import PassIssuer
     from hub.passes.keystore import KeyStore
@@ -69,18 +64,15 @@ def issue_command(
         kind = Category(category)
     except ValueError:
         choices = ", ".join(c.value for c in Category)
-        raise typer.BadParameter(f"{category!r}; one of {choices}") from None
+        raise BadPassRequest(f"category {category!r}: use one of {choices}") from None
     issuer = PassIssuer(KeyStore(keys), RevocationLedger(ledger))
-    try:
-        issued = issuer.issue(
-            category=kind,
-            ward_id=ward,
-            valid_for=timedelta(days=days),
-            checkpoints=tuple(checkpoint or ()),
-            label=label,
-        )
-    except ValidationError as exc:
-        raise typer.BadParameter(_first_error(exc)) from None
+    issued = issuer.issue(
+        category=kind,
+        ward_id=ward,
+        valid_for=timedelta(days=days),
+        checkpoints=tuple(checkpoint or ()),
+        label=label,
+    )
     out.with_suffix(".png").write_bytes(qr.png(issued.text))
     out.with_suffix(".svg").write_text(qr.svg(issued.text))
     out.with_suffix(".card.svg").write_text(qr.card_svg(issued.pass_, issued.text))
@@ -93,8 +85,5 @@ def revoke_command(ledger: Ledger, pass_id: str) -> None:
     from hub.passes.revocations import RevocationLedger
 
     store = RevocationLedger(ledger)
-    try:
-        store.revoke(pass_id)
-    except ValidationError as exc:
-        raise typer.BadParameter(_first_error(exc)) from None
+    store.revoke(pass_id)
     typer.echo(f"revoked {pass_id}; revocations version {store.version}")

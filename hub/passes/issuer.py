@@ -8,8 +8,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from pydantic import ValidationError
+
 from checkpoint.passes import codec
 from checkpoint.passes.documents import Revocation
+from checkpoint.passes.errors import BadPassRequest
 from checkpoint.passes.model import Category, HourWindow, Pass
 from hub.passes.keystore import KeyStore
 from hub.passes.revocations import RevocationLedger
@@ -52,24 +55,27 @@ class PassIssuer:
         label: str = "",
         document_number: str | None = None,
     ) -> IssuedPass:
-        """Sign a new pass with the active key; raise ValueError on bad fields."""
+        """Sign a new pass with the active key; raise BadPassRequest on bad fields."""
         start = (valid_from or datetime.now(UTC)).replace(microsecond=0)
         key_id = self.keys.active_key_id
         if document_number is not None and not self.salt:
-            raise ValueError("a holder hash needs the ward's salt")
-        pass_ = Pass(
-            pass_id=new_pass_id(),
-            category=category,
-            ward_id=ward_id,
-            zone_id=zone_id,
-            valid_from=start,
-            valid_until=start + valid_for,
-            checkpoints=checkpoints,
-            hours=hours,
-            key_id=key_id,
-            label=label,
-            holder_hash=holder_hash(self.salt, document_number) if document_number else None,
-        )
+            raise BadPassRequest("a holder hash needs the ward's salt")
+        try:
+            pass_ = Pass(
+                pass_id=new_pass_id(),
+                category=category,
+                ward_id=ward_id,
+                zone_id=zone_id,
+                valid_from=start,
+                valid_until=start + valid_for,
+                checkpoints=checkpoints,
+                hours=hours,
+                key_id=key_id,
+                label=label,
+                holder_hash=holder_hash(self.salt, document_number) if document_number else None,
+            )
+        except ValidationError as exc:
+            raise BadPassRequest.from_validation(exc) from None
         return IssuedPass(pass_, codec.sign(pass_, self.keys.signing_key(key_id)))
 
     def revoke(self, pass_: Pass, now: datetime | None = None) -> Revocation:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from checkpoint.passes.atomic import write_atomic
 from checkpoint.passes.documents import Revocation, RevocationDelta, RevocationSnapshot
-from checkpoint.passes.errors import KeyStoreError
+from checkpoint.passes.errors import BadPassRequest, KeyStoreError
 
 
 class _Entry(BaseModel):
@@ -67,9 +67,14 @@ class RevocationLedger:
         for entry in self._data.entries:
             if entry.revocation.pass_id == pass_id:
                 return entry.revocation
-        revocation = Revocation(
-            pass_id=pass_id, revoked_at=now or datetime.now(UTC), pass_valid_until=pass_valid_until
-        )
+        try:
+            revocation = Revocation(
+                pass_id=pass_id,
+                revoked_at=now or datetime.now(UTC),
+                pass_valid_until=pass_valid_until,
+            )
+        except ValidationError as exc:
+            raise BadPassRequest.from_validation(exc) from None
         self._data.version += 1
         self._data.entries.append(_Entry(revocation=revocation, added_version=self._data.version))
         self._save()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import zxingcpp
 from typer.testing import CliRunner
 
+from checkpoint.passes.errors import BadPassRequest
 from hub.passes.cli import passes_app
 from hub.passes.revocations import RevocationLedger
 from tests.passes.frames import camera_frame, read_png_gray
@@ -42,16 +45,29 @@ def test_keygen_issue_revoke(tmp_path: Path) -> None:
     assert RevocationLedger(Path(ledger)).is_revoked(pass_["pass_id"])
 
 
-def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:
+def test_bad_input_is_a_clear_error(tmp_path: Path) -> None:
     keys, ledger = str(tmp_path / "keys"), str(tmp_path / "revoked.json")
     runner.invoke(passes_app, ["keygen", "--keys", keys])
     base = ["issue", "--keys", keys, "--ledger", ledger, "--out", str(tmp_path / "x")]
     wrong = runner.invoke(passes_app, [*base, "--category", "mayor", "--ward", "phucla"])
-    assert wrong.exit_code == 2
-    assert "one of resident" in wrong.output
+    assert isinstance(wrong.exception, BadPassRequest)
+    assert "use one of resident" in str(wrong.exception)
     bad_ward = runner.invoke(passes_app, [*base, "--category", "medical", "--ward", "Phuc La"])
-    assert bad_ward.exit_code == 2
-    assert "ward_id" in bad_ward.output
+    assert isinstance(bad_ward.exception, BadPassRequest)
+    assert str(bad_ward.exception).startswith("ward_id: ")
     bad_id = runner.invoke(passes_app, ["revoke", "--ledger", ledger, "x"])
-    assert bad_id.exit_code == 2
+    assert isinstance(bad_id.exception, BadPassRequest)
     assert not (tmp_path / "revoked.json").exists()
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_the_checkpoint_command_prints_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("checkpoint")), "passes", "revoke", "--ledger",
+         str(tmp_path / "r.json"), "no"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: pass_id: String should match pattern '^[A-Za-z0-9_-]{4,32}$'"
+    ]
