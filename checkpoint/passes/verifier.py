@@ -2,9 +2,9 @@
 
 Order of checks, each with its own reason: is it a pass at all and readable; is the key
 known; is the signature good; is it within its validity window; is it revoked; is it for
-this ward; for this checkpoint or zone; does the zone's level let its category through in
-this direction; at this hour. Past ``max_age_s`` of the lists the stricter fallback rule
-replaces the level rule and a refusal under it says ``stale_trust``.
+this ward; for this checkpoint (when it lists checkpoints); does the zone's level let its
+category through in this direction; at this hour. Past ``max_age_s`` of the lists the
+stricter fallback rule replaces the level rule and a refusal under it says ``stale_trust``.
 """
 
 from __future__ import annotations

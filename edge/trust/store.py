@@ -115,12 +115,15 @@ class TrustStore:
         self.rejected[reason] += 1
         log.warning("trust message on %s rejected: %s", topic, reason)
         folder = self.directory / "rejected"
-        folder.mkdir(exist_ok=True)
-        kept = sorted(folder.iterdir())
-        for old in kept[: max(0, len(kept) - MAX_KEPT_REJECTS + 1)]:
-            old.unlink(missing_ok=True)  # bounded: a flood of junk must not fill the disk
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        (folder / f"{stamp}-{reason}.bin").write_bytes(payload[:65536])
+        try:
+            folder.mkdir(exist_ok=True)
+            kept = sorted(folder.iterdir())
+            for old in kept[: max(0, len(kept) - MAX_KEPT_REJECTS + 1)]:
+                old.unlink(missing_ok=True)  # bounded: a flood of junk must not fill the disk
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+            (folder / f"{stamp}-{reason}.bin").write_bytes(payload[:65536])
+        except OSError:
+            log.exception("cannot keep the rejected trust message; it is counted only")
 
     # ------------------------------------------------------------ messages
 

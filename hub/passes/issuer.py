@@ -76,7 +76,11 @@ class PassIssuer:
             )
         except ValidationError as exc:
             raise BadPassRequest.from_validation(exc) from None
-        return IssuedPass(pass_, codec.sign(pass_, self.keys.signing_key(key_id)))
+        try:
+            text = codec.sign(pass_, self.keys.signing_key(key_id))
+        except ValueError as exc:  # a validity window beyond what the format can carry
+            raise BadPassRequest(str(exc)) from None
+        return IssuedPass(pass_, text)
 
     def revoke(self, pass_: Pass, now: datetime | None = None) -> Revocation:
         return self.ledger.revoke(pass_.pass_id, pass_valid_until=pass_.valid_until, now=now)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from checkpoint.contract.models import Reason
-from checkpoint.passes.errors import KeyStoreError
+from checkpoint.passes.errors import BadPassRequest, KeyStoreError
 from checkpoint.passes.keys import public_key_text
 from checkpoint.passes.model import Category
 from checkpoint.passes.policy import default_policy
@@ -97,7 +97,7 @@ def test_issuing_with_a_document_needs_the_salt(tmp_path: Path) -> None:
     keys = KeyStore(tmp_path)
     keys.create_key("hub-a")
     issuer = PassIssuer(keys, RevocationLedger(tmp_path / "r.json"))
-    with pytest.raises(ValueError, match="salt"):
+    with pytest.raises(BadPassRequest, match="salt"):
         issuer.issue(category=Category.RESIDENT, ward_id="phucla", document_number="0012")
 
 
@@ -114,3 +114,13 @@ def test_anchor_keys_stay_out_of_the_pass_trust_list(tmp_path: Path) -> None:
     assert mode(tmp_path / "anchor-a.pem") == 0o600
     with pytest.raises(KeyStoreError, match="exists"):
         keys.create_key("anchor-a")
+
+
+def test_a_window_beyond_the_format_is_a_clear_error(tmp_path: Path) -> None:
+    keys = KeyStore(tmp_path)
+    keys.create_key("hub-a")
+    issuer = PassIssuer(keys, RevocationLedger(tmp_path / "r.json"))
+    with pytest.raises(BadPassRequest, match="time range"):
+        issuer.issue(category=Category.RESIDENT, ward_id="phucla", valid_for=timedelta(days=40000))
+    with pytest.raises(BadPassRequest, match="ward_id"):
+        issuer.issue(category=Category.RESIDENT, ward_id="")
