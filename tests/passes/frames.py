@@ -70,10 +70,12 @@ def camera_frame(
     scale: float = 1.0,
     offset: tuple[int, int] = (40, 30),
     noise: float = 12.0,
+    blur: int = 0,
     seed: int = 7,
     size: tuple[int, int] = (480, 640),
 ) -> Frame:
-    """``image`` resized (nearest), pasted on a grey 640x480 background, with sensor noise."""
+    """``image`` resized (nearest), pasted on a grey 640x480 background, blurred by a box of
+    ``2 * blur + 1`` pixels (focus, motion), with sensor noise."""
     rng = np.random.default_rng(seed)
     h = int(image.shape[0] * scale)
     w = int(image.shape[1] * scale)
@@ -85,5 +87,11 @@ def camera_frame(
     frame = np.full(size, 120.0)
     y0, x0 = offset
     frame[y0 : y0 + h, x0 : x0 + w] = scaled[: size[0] - y0, : size[1] - x0]
+    if blur:
+        padded = np.pad(frame, blur, mode="edge")
+        n = 2 * blur + 1
+        frame = sum(
+            padded[dy : dy + size[0], dx : dx + size[1]] for dy in range(n) for dx in range(n)
+        ) / (n * n)
     frame += rng.normal(0, noise, size)
     return np.clip(frame, 0, 255).astype(np.uint8)
