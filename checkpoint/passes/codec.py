@@ -5,7 +5,7 @@
 ``body`` is format byte 1, then length-prefixed fields (below), unix seconds as u32, and
 ``signature`` is 64 bytes of Ed25519 over ``DOMAIN + body``. The domain tag keeps a
 signature on a pass from being valid for any other document the hub signs. A typical pass
-is about 80 bytes of body, 215 characters of text: a version 8 QR at level M (49 modules),
+is about 100 bytes of body, 215 characters of text: a version 8 QR at level M (49 modules),
 which zxing-cpp reads from a blurred, noisy 640x480 frame from 3 pixels per module up.
 
 Reading is split in two so the verifier can choose the reason: ``split`` only checks the
