@@ -18,6 +18,9 @@ from hub.passes.keystore import KeyStore
 from hub.passes.revocations import RevocationLedger
 
 HOLDER_HASH_BYTES = 16
+# Alphanumeric capacity of a version 10 QR at level M (57 modules): read from 3 px per
+# module, it fills 195 of a 480-row frame. Larger passes would scan unreliably.
+MAX_TEXT_CHARS = 311
 
 
 def holder_hash(salt: bytes, document_number: str) -> bytes:
@@ -80,6 +83,11 @@ class PassIssuer:
             text = codec.sign(pass_, self.keys.signing_key(key_id))
         except ValueError as exc:  # a validity window beyond what the format can carry
             raise BadPassRequest(str(exc)) from None
+        if len(text) > MAX_TEXT_CHARS:
+            raise BadPassRequest(
+                f"pass is {len(text)} characters, over {MAX_TEXT_CHARS} for a reliable QR: "
+                "list fewer or shorter checkpoint ids, or shorten the label"
+            )
         return IssuedPass(pass_, text)
 
     def revoke(self, pass_: Pass, now: datetime | None = None) -> Revocation:

@@ -124,3 +124,13 @@ def test_a_window_beyond_the_format_is_a_clear_error(tmp_path: Path) -> None:
         issuer.issue(category=Category.RESIDENT, ward_id="phucla", valid_for=timedelta(days=40000))
     with pytest.raises(BadPassRequest, match="ward_id"):
         issuer.issue(category=Category.RESIDENT, ward_id="")
+
+
+def test_a_pass_too_big_for_a_reliable_qr_is_refused(tmp_path: Path) -> None:
+    keys = KeyStore(tmp_path)
+    keys.create_key("hub-a")
+    issuer = PassIssuer(keys, RevocationLedger(tmp_path / "r.json"))
+    many = tuple(f"phucla-checkpoint-number-{i:02d}" for i in range(8))
+    with pytest.raises(BadPassRequest, match="reliable QR"):
+        issuer.issue(category=Category.OFFICIAL, ward_id="phucla", checkpoints=many)
+    assert issuer.issue(category=Category.OFFICIAL, ward_id="phucla", checkpoints=many[:3])
