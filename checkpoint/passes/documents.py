@@ -137,6 +137,15 @@ class ZonePolicy(Document):
         default=7 * 60, ge=-14 * 60, le=14 * 60, description="Local time (Vietnam: UTC+7)"
     )
     levels: dict[Id, LevelRule] = Field(default_factory=dict)
+    ward_levels: dict[Id, dict[Id, LevelRule]] = Field(
+        default_factory=dict,
+        description="Per ward: its district's own rules for some levels, over ``levels``",
+    )
     fallback: LevelRule = Field(
         default_factory=LevelRule, description="Stricter rule once the lists are stale"
     )
+
+    def rule(self, ward_id: str, level: str) -> LevelRule | None:
+        """The rule at ``level`` in ``ward_id``; None for a level nobody defined."""
+        own = self.ward_levels.get(ward_id, {}).get(level)
+        return own if own is not None else self.levels.get(level)

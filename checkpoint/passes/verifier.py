@@ -18,7 +18,7 @@ from pydantic import Field
 
 from checkpoint.contract.models import PassCheck, Reason
 from checkpoint.passes import codec
-from checkpoint.passes.documents import LevelRule, ZonePolicy
+from checkpoint.passes.documents import ZonePolicy
 from checkpoint.passes.errors import PassError
 from checkpoint.passes.keys import load_public_key
 from checkpoint.passes.model import Pass, within
@@ -107,7 +107,7 @@ class OfflineVerifier:
             return Reason.PASS_NOT_HERE
         policy = state.policy or default_policy()
         stale = age is None or age > self.settings.max_age_s
-        rule: LevelRule | None = policy.fallback if stale else policy.levels.get(context.zone_level)
+        rule = policy.fallback if stale else policy.rule(context.ward_id, context.zone_level)
         refusal = Reason.STALE_TRUST if stale else Reason.LEVEL_NOT_ALLOWED
         if rule is None or not rule.allows(pass_.category, context.direction):
             return refusal

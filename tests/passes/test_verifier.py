@@ -10,8 +10,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from checkpoint.contract.models import Reason
 from checkpoint.passes import base45, codec
+from checkpoint.passes.documents import LevelRule
 from checkpoint.passes.model import Category, HourWindow
-from tests.passes.factory import NOW, context, make_pass, signed, verifier
+from checkpoint.passes.policy import default_policy
+from checkpoint.passes.state import FixedTrust, TrustState
+from checkpoint.passes.verifier import OfflineVerifier
+from tests.passes.factory import (
+    NOW,
+    context,
+    make_pass,
+    revocations,
+    signed,
+    trust_list,
+    verifier,
+)
 
 KEY = Ed25519PrivateKey.generate()
 OTHER = Ed25519PrivateKey.generate()
@@ -126,3 +138,19 @@ def test_level_not_allowed() -> None:
     assert refusal(rider, zone_level="red") is Reason.LEVEL_NOT_ALLOWED
     assert refusal(GOOD, zone_level="no-such-level") is Reason.LEVEL_NOT_ALLOWED
     assert verifier(("k1", KEY)).check(GOOD, context(zone_level="red")).valid
+
+
+def test_a_ward_can_have_its_own_rule_for_a_level() -> None:
+    base = default_policy()
+    # Phuc La's district plan: at level 3 residents may not leave at all.
+    strict = LevelRule(allow_in=frozenset(Category), allow_out=frozenset({Category.MEDICAL}))
+    policy = base.model_copy(update={"ward_levels": {"phucla": {"level3": strict}}})
+    state = TrustState.of(trust_list(("k1", KEY)), revocations(), policy)
+    node = OfflineVerifier(FixedTrust(state))
+    leaving = context(zone_level="level3", direction="out")
+    assert node.check(GOOD, leaving).reason is Reason.LEVEL_NOT_ALLOWED
+    elsewhere = signed(make_pass(ward_id="yenhoa"), KEY)
+    assert node.check(
+        elsewhere, context(ward_id="yenhoa", zone_level="level3", direction="out")
+    ).valid
+    assert node.check(GOOD, context(zone_level="level2", direction="out")).valid  # not overridden
