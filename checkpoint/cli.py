@@ -51,9 +51,11 @@ def _register_parts() -> None:
     from checkpoint.commands import demo, stack, validate
     from edge.cli import edge_app, sim_command
     from hub.cli import hub_app
+    from hub.passes.cli import passes_app
 
     app.add_typer(edge_app, name="edge")
     app.add_typer(hub_app, name="hub")
+    app.add_typer(passes_app, name="passes")
     app.command("sim")(sim_command)
     app.command("demo")(demo.demo_command)
     app.command("validate-config")(validate.validate_command)

@@ -1,0 +1,94 @@
+"""Publishing the trust documents to every node: retained, QoS 1, confirmed by PUBACK.
+
+    checkpoint/v1/trust/keys               TrustList           on every key change
+    checkpoint/v1/trust/policy             ZonePolicy          on every level / rule change
+    checkpoint/v1/trust/revocations        RevocationSnapshot  on demand and periodically
+    checkpoint/v1/trust/revocations-delta  RevocationDelta     on every revocation
+
+``refresh()`` republishes everything with a fresh ``issued_at`` and unchanged versions, so
+that nodes see their lists are current (their age is what turns on the fallback policy).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import paho.mqtt.client as mqtt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from checkpoint.contract import encode, topics
+from checkpoint.errors import CheckpointError
+from checkpoint.passes import documents as docs
+from checkpoint.passes.envelope import seal
+from hub.passes.keystore import KeyStore
+from hub.passes.revocations import RevocationLedger
+
+
+class PublishError(CheckpointError, ConnectionError):
+    """The broker did not confirm a trust document; nodes still hold the previous one."""
+
+
+class TrustPublisher:
+    """Publishes through a connected paho client whose network loop is running."""
+
+    def __init__(
+        self,
+        client: mqtt.Client,
+        *,
+        signer: tuple[str, Ed25519PrivateKey] | None = None,
+        timeout_s: float = 10.0,
+    ) -> None:
+        """``signer``: the anchor key (``KeyStore.anchor_signer()``) that seals documents."""
+        self.client = client
+        self.signer = signer
+        self.timeout_s = timeout_s
+
+    def publish(self, name: str, document: docs.Document) -> None:
+        if name not in docs.DOCUMENT_NAMES:
+            raise ValueError(f"{name!r} is not a trust document name")
+        payload = seal(name, document, *self.signer) if self.signer else encode(document)
+        info = self.client.publish(topics.trust_topic(name), payload, qos=1, retain=True)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            raise PublishError(f"cannot publish {name}: {mqtt.error_string(info.rc)}")
+        info.wait_for_publish(self.timeout_s)
+        if not info.is_published():
+            raise PublishError(f"no PUBACK for {name} within {self.timeout_s}s")
+
+    def publish_keys(self, keys: KeyStore, now: datetime | None = None) -> docs.TrustList:
+        trust = keys.trust_list(now or datetime.now(UTC))
+        self.publish(docs.KEYS_DOC, trust)
+        return trust
+
+    def publish_policy(self, policy: docs.ZonePolicy) -> None:
+        self.publish(docs.POLICY_DOC, policy)
+
+    def publish_snapshot(
+        self, ledger: RevocationLedger, now: datetime | None = None
+    ) -> docs.RevocationSnapshot:
+        """The full list (on demand); the delta topic restarts from it, empty."""
+        moment = now or datetime.now(UTC)
+        snapshot = ledger.snapshot(moment)
+        self.publish(docs.REVOCATIONS_DOC, snapshot)
+        # An old delta left retained would point at an older base; replace it.
+        self.publish(docs.REVOCATIONS_DELTA_DOC, ledger.delta(moment))
+        return snapshot
+
+    def publish_delta(
+        self, ledger: RevocationLedger, now: datetime | None = None
+    ) -> docs.RevocationDelta:
+        delta = ledger.delta(now or datetime.now(UTC))
+        self.publish(docs.REVOCATIONS_DELTA_DOC, delta)
+        return delta
+
+    def refresh(
+        self,
+        keys: KeyStore,
+        ledger: RevocationLedger,
+        policy: docs.ZonePolicy,
+        now: datetime | None = None,
+    ) -> None:
+        """Vouch again for unchanged lists: same versions, fresh ``issued_at``."""
+        moment = now or datetime.now(UTC)
+        self.publish_keys(keys, moment)
+        self.publish_delta(ledger, moment)
+        self.publish_policy(policy.model_copy(update={"issued_at": moment}))

@@ -1,0 +1,73 @@
+"""``checkpoint passes``: keygen, issue (QR images and card), revoke, bad input as one line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import zxingcpp
+from typer.testing import CliRunner
+
+from checkpoint.passes.errors import BadPassRequest
+from hub.passes.cli import passes_app
+from hub.passes.revocations import RevocationLedger
+from tests.passes.frames import camera_frame, read_png_gray
+
+runner = CliRunner()
+
+
+def test_keygen_issue_revoke(tmp_path: Path) -> None:
+    keys, ledger = str(tmp_path / "keys"), str(tmp_path / "revoked.json")
+    made = runner.invoke(passes_app, ["keygen", "--keys", keys, "--id", "hub-a"])
+    assert made.exit_code == 0, made.output
+    anchor = runner.invoke(passes_app, ["keygen", "--keys", keys, "--anchor", "--id", "anc-a"])
+    assert anchor.exit_code == 0, anchor.output
+    anchors = runner.invoke(passes_app, ["anchors", "--keys", keys])
+    assert list(json.loads(anchors.output)) == ["anc-a"]
+
+    issue = [
+        "issue", "--keys", keys, "--ledger", ledger, "--category", "delivery",
+        "--ward", "phucla", "--checkpoint", "phucla-cp07", "--out", str(tmp_path / "p1"),
+    ]  # fmt: skip
+    issued = runner.invoke(passes_app, issue)
+    assert issued.exit_code == 0, issued.output
+    pass_ = json.loads(issued.output)
+    assert (pass_["category"], pass_["key_id"]) == ("delivery", "hub-a")
+    assert (tmp_path / "p1.svg").read_text().startswith("<svg")
+    assert "Delivery" in (tmp_path / "p1.card.svg").read_text()
+    frame = camera_frame(read_png_gray((tmp_path / "p1.png").read_bytes()), scale=0.9)
+    assert zxingcpp.read_barcodes(frame)[0].text.startswith("GZ1:")
+
+    revoked = runner.invoke(passes_app, ["revoke", "--ledger", ledger, pass_["pass_id"]])
+    assert revoked.exit_code == 0, revoked.output
+    assert RevocationLedger(Path(ledger)).is_revoked(pass_["pass_id"])
+
+
+def test_bad_input_is_a_clear_error(tmp_path: Path) -> None:
+    keys, ledger = str(tmp_path / "keys"), str(tmp_path / "revoked.json")
+    runner.invoke(passes_app, ["keygen", "--keys", keys])
+    base = ["issue", "--keys", keys, "--ledger", ledger, "--out", str(tmp_path / "x")]
+    wrong = runner.invoke(passes_app, [*base, "--category", "mayor", "--ward", "phucla"])
+    assert isinstance(wrong.exception, BadPassRequest)
+    assert "use one of resident" in str(wrong.exception)
+    bad_ward = runner.invoke(passes_app, [*base, "--category", "medical", "--ward", "Phuc La"])
+    assert isinstance(bad_ward.exception, BadPassRequest)
+    assert str(bad_ward.exception).startswith("ward_id: ")
+    bad_id = runner.invoke(passes_app, ["revoke", "--ledger", ledger, "x"])
+    assert isinstance(bad_id.exception, BadPassRequest)
+    assert not (tmp_path / "revoked.json").exists()
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_the_checkpoint_command_prints_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("checkpoint")), "passes", "revoke", "--ledger",
+         str(tmp_path / "r.json"), "no"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: pass_id: String should match pattern '^[A-Za-z0-9_-]{4,32}$'"
+    ]
