@@ -1,0 +1,170 @@
+"""A real PostgreSQL (Debian's ``postgresql``) in a scratch directory on a loopback port.
+
+PostgreSQL refuses to run as root. As root we hand the data directory to the ``postgres``
+system user and start the server through ``setpriv``, which execs in place (so the pid we
+hold is the postmaster's) and re-arms the parent-death signal that a change of user clears.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import subprocess
+from pathlib import Path
+
+from checkpoint.errors import StackError
+from checkpoint.localstack.process import ManagedProcess, free_port, port_answers
+
+_SYSTEM_USER = "postgres"
+
+
+def find_pg_bin(name: str) -> str:
+    """Debian keeps the server programs out of PATH, under /usr/lib/postgresql/<v>/bin."""
+    found = shutil.which(name)
+    if found:
+        return found
+    # Newest major version first: Debian may keep an old cluster's binaries around.
+    candidates = sorted(
+        glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
+        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
+        reverse=True,
+    )
+    if candidates:
+        return candidates[0]
+    raise StackError(f"{name} not found: install the Debian package 'postgresql'")
+
+
+class Postgres:
+    """``url`` is a SQLAlchemy URL for the ``postgres`` database as the superuser."""
+
+    def __init__(self, workdir: Path, *, port: int | None = None) -> None:
+        self.workdir = workdir
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.datadir = workdir / "data"
+        self.sockdir = workdir / "sock"
+        self.port = port or 0
+        self._fixed_port = port
+        self._proc: ManagedProcess | None = None
+
+    @property
+    def host(self) -> str:
+        return "127.0.0.1"
+
+    @property
+    def user(self) -> str:
+        return _SYSTEM_USER
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://{self.user}@{self.host}:{self.port}/{database}"
+
+    def _as_owner(self, argv: list[str]) -> list[str]:
+        if os.geteuid() != 0:
+            return argv
+        entry = pwd.getpwnam(_SYSTEM_USER)
+        return [
+            "setpriv",
+            f"--reuid={entry.pw_uid}",
+            f"--regid={entry.pw_gid}",
+            "--init-groups",
+            "--pdeathsig=TERM",
+            *argv,
+        ]
+
+    def _initdb(self) -> None:
+        if (self.datadir / "PG_VERSION").exists():
+            return
+        self.sockdir.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            entry = pwd.getpwnam(_SYSTEM_USER)
+            for path in (self.workdir, self.sockdir):
+                os.chown(path, entry.pw_uid, entry.pw_gid)
+        argv = [
+            find_pg_bin("initdb"),
+            "-D",
+            str(self.datadir),
+            "-U",
+            _SYSTEM_USER,
+            "--auth=trust",  # loopback and a private socket dir: tests only
+            "--no-sync",  # a scratch cluster; durability of initdb itself does not matter
+            "-E",
+            "UTF8",
+        ]
+        done = subprocess.run(self._as_owner(argv), capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise StackError(f"initdb failed: {done.stderr.strip()[-500:]}")
+
+    def start(self) -> None:
+        self._initdb()
+        binary = find_pg_bin("postgres")
+        for attempt in range(3):
+            self.port = self._fixed_port or free_port()
+            argv = [
+                binary,
+                "-D",
+                str(self.datadir),
+                "-p",
+                str(self.port),
+                "-k",
+                str(self.sockdir),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "max_connections=40",
+            ]
+            self._proc = ManagedProcess(
+                "postgres", self._as_owner(argv), self.workdir / "postgres.log"
+            )
+            try:
+                self._proc.start(self._answers)
+                return
+            except StackError:
+                if self._fixed_port is not None or attempt == 2:
+                    raise
+        raise StackError("postgres did not start")  # pragma: no cover - loop raises first
+
+    def _answers(self) -> bool:
+        if not port_answers(self.port):
+            return False
+        # The port opens before recovery ends; pg_isready says when it takes queries.
+        done = subprocess.run(
+            [find_pg_bin("pg_isready"), "-h", self.host, "-p", str(self.port), "-q"],
+            check=False,
+        )
+        return done.returncode == 0
+
+    def create_database(self, name: str) -> str:
+        """Create database ``name`` (a plain id) and return its SQLAlchemy URL."""
+        if not name.replace("_", "").isalnum():
+            raise StackError(f"database name {name!r} must be letters, digits and '_'")
+        done = subprocess.run(
+            [
+                find_pg_bin("createdb"),
+                "-h",
+                self.host,
+                "-p",
+                str(self.port),
+                "-U",
+                self.user,
+                name,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise StackError(f"createdb {name} failed: {done.stderr.strip()}")
+        return self.url(name)
+
+    def stop(self) -> None:
+        """SIGTERM is PostgreSQL's "smart" shutdown; ManagedProcess kills after a timeout."""
+        if self._proc is not None:
+            self._proc.stop()
+
+    def __enter__(self) -> Postgres:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
