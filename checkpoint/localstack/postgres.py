@@ -12,6 +12,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from checkpoint.errors import StackError
@@ -42,8 +43,16 @@ class Postgres:
     def __init__(self, workdir: Path, *, port: int | None = None) -> None:
         self.workdir = workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.datadir = workdir / "data"
-        self.sockdir = workdir / "sock"
+        # As root, the server runs as 'postgres', which cannot enter a root-only scratch
+        # dir (pytest's are 0700): its files then live in a temp dir of its own.
+        self._own_dir: Path | None = None
+        if os.geteuid() == 0:
+            self._own_dir = Path(tempfile.mkdtemp(prefix="checkpoint-pg-"))
+            entry = pwd.getpwnam(_SYSTEM_USER)
+            os.chown(self._own_dir, entry.pw_uid, entry.pw_gid)
+        base = self._own_dir or workdir
+        self.datadir = base / "data"
+        self.sockdir = base / "sock"
         self.port = port or 0
         self._fixed_port = port
         self._proc: ManagedProcess | None = None
@@ -76,10 +85,9 @@ class Postgres:
         if (self.datadir / "PG_VERSION").exists():
             return
         self.sockdir.mkdir(parents=True, exist_ok=True)
-        if os.geteuid() == 0:
+        if self._own_dir is not None:
             entry = pwd.getpwnam(_SYSTEM_USER)
-            for path in (self.workdir, self.sockdir):
-                os.chown(path, entry.pw_uid, entry.pw_gid)
+            os.chown(self.sockdir, entry.pw_uid, entry.pw_gid)
         argv = [
             find_pg_bin("initdb"),
             "-D",
@@ -161,6 +169,10 @@ class Postgres:
         """SIGTERM is PostgreSQL's "smart" shutdown; ManagedProcess kills after a timeout."""
         if self._proc is not None:
             self._proc.stop()
+            self._proc = None
+        if self._own_dir is not None:
+            shutil.rmtree(self._own_dir, ignore_errors=True)
+            self._own_dir = None
 
     def __enter__(self) -> Postgres:
         self.start()

@@ -36,6 +36,7 @@ alerts = Table(
     Column("flapping", Boolean, nullable=False, default=False),
     Column("opened_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),  # last occurrence
     Column("acknowledged_at", DateTime(timezone=True)),
     Column("acknowledged_by", String(64)),
     Column("note", String(512)),
