@@ -92,7 +92,7 @@ def hub(make_hub: Callable[..., Hub]) -> Hub:
 @pytest.fixture
 def node(clock: Clock) -> Callable[..., MemoryEmitter]:
     def make(node_id: str = "phucla-cp07-a", checkpoint: str = "phucla-cp07") -> MemoryEmitter:
-        ward = checkpoint.split("-")[0]
+        ward = checkpoint.split("-", maxsplit=1)[0]
         return MemoryEmitter(node_id, checkpoint, ward, clock=clock)
 
     return make
@@ -103,7 +103,7 @@ def passage(
     *,
     refuse: Reason | None = None,
     temp: tuple[float, float | None] = (36.4, None),
-    pass_id: str | None = "p-0001",
+    pass_id: str | None = "p-0001",  # noqa: S107 - a travel pass id, not a password
     barrier_fault: str | None = None,
 ) -> Passage:
     first, second = temp

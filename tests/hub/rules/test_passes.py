@@ -21,7 +21,8 @@ def test_refused_burst_raises_then_clears_when_quiet(
     hub.feed(passage(em, refuse=Reason.PASS_BAD_SIGNATURE, pass_id="p-9"))
     [alert] = hub.active("refused_burst")
     assert alert.details["refusals"] == 5
-    assert alert.checkpoint_id == "phucla-cp07" and alert.node_id is None
+    assert alert.checkpoint_id == "phucla-cp07"
+    assert alert.node_id is None
     clock.advance(61)
     hub.tick()
     assert hub.active("refused_burst") == []
