@@ -23,6 +23,13 @@ class AlertPublisher:
         )
         if settings.username:
             self.client.username_pw_set(settings.username, settings.resolved_password())
+        if settings.tls is not None:
+            tls = settings.tls
+            self.client.tls_set(
+                ca_certs=str(tls.ca_file),
+                certfile=str(tls.cert_file) if tls.cert_file else None,
+                keyfile=str(tls.key_file) if tls.key_file else None,
+            )
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
 
