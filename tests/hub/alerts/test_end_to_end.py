@@ -1,0 +1,154 @@
+"""End to end through the real broker, the real Ingest and InfluxDB: a node's fever
+passage becomes a fever alert on the ward's topic, and an alert point in InfluxDB; the
+node's own offline status becomes a node_offline alert, resolved when it is back."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.reasoncodes import ReasonCode
+
+from checkpoint.contract import Passage, topics
+from checkpoint.contract.models import (
+    AlertMessage,
+    BarrierMotion,
+    Decision,
+    PassCheck,
+    Reason,
+    TemperatureCheck,
+)
+from checkpoint.settings.mqtt import MqttSettings
+from edge.events import MemoryEmitter
+from edge.uplink.publisher import Publisher
+from hub.alerts.config import AlertsConfig
+from hub.alerts.runtime import Alerting
+from hub.config import BatchSettings, HubConfig, InfluxSettings
+from hub.influx.v1 import InfluxV1
+from hub.ingest.consumer import Ingest
+from tests.helpers import wait_for
+from tests.hub.rules.conftest import health
+
+
+class WardWatcher:
+    """A command centre: subscribed to the ward's alert topic."""
+
+    def __init__(self, settings: MqttSettings, ward: str) -> None:
+        self.got: list[AlertMessage] = []
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=MQTTProtocolVersion.MQTTv5)
+        subscribed = threading.Event()
+        self.client.on_message = lambda _c, _u, m: self.got.append(
+            AlertMessage.model_validate_json(m.payload)
+        )
+        self.client.on_subscribe = lambda *_a: subscribed.set()
+        self.client.connect(settings.host, settings.port)
+        self.client.loop_start()
+        self.client.subscribe(topics.alert_topic(ward), qos=1)
+        assert subscribed.wait(5)
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+@dataclass
+class Hub:
+    alerting: Alerting
+    ingest: Ingest
+
+
+@pytest.fixture
+def hub(
+    mqtt_settings: MqttSettings, influx: InfluxV1, unique: str, tmp_path: Path
+) -> Iterator[Hub]:
+    config = HubConfig(
+        client_id=f"hub-{unique}",
+        mqtt=mqtt_settings,
+        influx=InfluxSettings(url=influx.url, database=influx.database),
+        batch=BatchSettings(max_interval_s=0.05),
+        alerts=AlertsConfig(store_url=f"sqlite:///{tmp_path / 'hub.db'}", poll_s=0.2),
+    )
+    alerting = Alerting(config, influx)
+    ingest = Ingest(config, influx, derivation=alerting.derivation)
+    alerting.start()
+    ingest.start()
+    yield Hub(alerting, ingest)
+    ingest.stop()
+    alerting.stop()
+
+
+def test_fever_passage_to_alert_on_the_ward_topic(
+    hub: Hub, mqtt_settings: MqttSettings, influx: InfluxV1, unique: str
+) -> None:
+    ward = unique
+    watcher = WardWatcher(mqtt_settings, ward)
+    node = Publisher(f"{ward}-cp03-a", mqtt_settings)
+    node.connect()
+    emitter = MemoryEmitter(f"{ward}-cp03-a", f"{ward}-cp03", ward, sink=node.publish)
+    try:
+        emitter.emit(
+            Passage,
+            direction="in",
+            decision=Decision.REFUSE,
+            reason=Reason.FEVER,
+            zone_level="green",
+            temperature=TemperatureCheck(
+                first_c=38.3, second_c=38.5, ambient_c=30.1, threshold_c=37.5, fever=True
+            ),
+            pass_check=PassCheck(pass_id="gdd-19ab", valid=True, reason=Reason.OK),
+            barrier=BarrierMotion(opened=False, closed=True),
+            duration_ms=31_000,
+        )
+        wait_for(lambda: watcher.got, what="an alert on the ward topic")
+    finally:
+        node.close()
+        watcher.close()
+    # The node's clean close says "offline" too; this test is about the fever.
+    [alert] = [m for m in watcher.got if m.kind == "fever"]
+    assert alert.kind == "fever"
+    assert alert.change == "new"
+    assert alert.checkpoint_id == f"{ward}-cp03"
+    assert alert.details["second_c"] == 38.5
+    assert alert.details["event_id"] == emitter.events[0].id
+    points = wait_for(
+        lambda: influx.query("SELECT alert_id FROM alert WHERE kind = 'fever'"),
+        what="the alert point in InfluxDB",
+    )
+    assert [p["alert_id"] for p in points] == [alert.alert_id]
+    assert hub.alerting.open_alerts() >= 1
+
+
+def test_node_offline_and_back_online(hub: Hub, mqtt_settings: MqttSettings, unique: str) -> None:
+    ward = unique
+    watcher = WardWatcher(mqtt_settings, ward)
+    node_id = f"{ward}-cp05-a"
+    node = Publisher(node_id, mqtt_settings)
+    node.connect()
+    emitter = MemoryEmitter(node_id, f"{ward}-cp05", ward, sink=node.publish)
+    try:
+        health(emitter)
+        # Stored and derived from (the hub then knows the node's ward and checkpoint).
+        wait_for(lambda: hub.ingest.stats["stored"] == 1, what="the health event derived")
+        # MQTT 5 "disconnect with will message": the broker publishes the node's last
+        # will, exactly as when a power cut drops the connection.
+        will = ReasonCode(PacketTypes.DISCONNECT, identifier=0x04)
+        node.client.disconnect(reasoncode=will)
+        node.client.loop_stop()
+        wait_for(lambda: [m for m in watcher.got if m.kind == "node_offline"], what="offline")
+        node = Publisher(node_id, mqtt_settings)
+        node.connect()  # says online
+        wait_for(lambda: [m for m in watcher.got if m.change == "resolved"], what="back online")
+        changes = [(m.kind, m.change, m.details["reason"]) for m in watcher.got]
+    finally:
+        node.close()
+        watcher.close()
+    assert changes == [
+        ("node_offline", "new", "last_will"),
+        ("node_offline", "resolved", "last_will"),
+    ]
