@@ -23,6 +23,7 @@ from hub.rules.base import Latch, Rule
 
 log = logging.getLogger(__name__)
 KIND = "node_offline"
+_PERSIST_EVERY = timedelta(seconds=30)
 
 
 @dataclass(slots=True)
@@ -42,6 +43,7 @@ class NodeOfflineRule(Rule):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._nodes: dict[str, _Node] = {}
         self._dirty: set[str] = set()
+        self._saved: dict[str, datetime] = {}  # heartbeat time last persisted, per node
         self._latch = Latch()
 
     def on_event(self, event: Event, now: datetime) -> list[Signal]:
@@ -49,10 +51,17 @@ class NodeOfflineRule(Rule):
         if node is None:
             node = _Node(event.ward_id, event.checkpoint_id, now)
             self._nodes[event.node_id] = node
-        node.ward_id, node.checkpoint_id = event.ward_id, event.checkpoint_id
-        self._dirty.add(event.node_id)
+            self._dirty.add(event.node_id)
+        if (node.ward_id, node.checkpoint_id) != (event.ward_id, event.checkpoint_id):
+            node.ward_id, node.checkpoint_id = event.ward_id, event.checkpoint_id
+            self._dirty.add(event.node_id)
         if isinstance(event, Health):
+            # Persist the heartbeat time coarsely: a restarted hub that believes a node
+            # was heard a little earlier than it was only warns that much sooner.
             node.last_heartbeat = now
+            saved = self._saved.get(event.node_id)
+            if saved is None or now - saved >= _PERSIST_EVERY:
+                self._dirty.add(event.node_id)
             return self._latch.clear(Clear(KIND, node.subject(event.node_id), "heartbeat"))
         return []
 
@@ -96,6 +105,9 @@ class NodeOfflineRule(Rule):
         return out
 
     def dirty_state(self) -> dict[str, Any]:
+        for node_id in self._dirty:
+            if (n := self._nodes.get(node_id)) is not None:
+                self._saved[node_id] = n.last_heartbeat
         out = {
             node_id: {
                 "ward_id": n.ward_id,

@@ -25,8 +25,8 @@ class ThermometerRule(Rule):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._history: dict[str, deque[Reading]] = {}
         self._in_range: dict[str, int] = {}
-        # ward -> node -> recent object temperatures, for the peer comparison
-        self._ward_nodes: dict[str, dict[str, Subject]] = {}
+        # ward -> node -> median of its last drift_window readings, for the peer comparison
+        self._medians: dict[str, dict[str, float]] = {}
         self._latch = Latch()
 
     def on_event(self, event: Event, now: datetime) -> list[Signal]:
@@ -37,7 +37,6 @@ class ThermometerRule(Rule):
         window = max(th.drift_window, th.stuck_readings)
         history = self._history.setdefault(event.node_id, deque(maxlen=window))
         history.append(event)
-        self._ward_nodes.setdefault(event.ward_id, {})[event.node_id] = subject
         out: list[Signal] = []
         out += self._range(event, subject)
         out += self._stuck(event, subject, history)
@@ -100,38 +99,34 @@ class ThermometerRule(Rule):
             ]
         return [Clear("thermometer_ambient_drift", subject, "object above ambient again")]
 
-    def _median(self, node_id: str, window: int) -> float | None:
-        history = self._history.get(node_id)
-        if history is None or len(history) < window:
-            return None
-        return statistics.median(r.object_c for r in list(history)[-window:])
-
     def _peers(self, event: Reading) -> list[Signal]:
-        """Compare every node of the ward that has a full window with the others."""
+        """Compare the reporting node's median with the median of the ward's others.
+
+        Medians are cached per node and recomputed only for the node that reported, so a
+        reading costs one sort of its own window plus one over the ward's nodes.
+        """
         th = self.th(event.ward_id)
-        nodes = self._ward_nodes.get(event.ward_id, {})
-        medians = {n: m for n in nodes if (m := self._median(n, th.drift_window)) is not None}
-        out: list[Signal] = []
-        for node_id, median in medians.items():
-            others = [m for n, m in medians.items() if n != node_id]
-            if len(others) < th.peer_min_nodes:
-                continue
-            ward_median = statistics.median(others)
-            off = median - ward_median
-            subject = nodes[node_id]
-            if abs(off) > th.peer_drift_c:
-                out.append(
-                    Raise(
-                        "thermometer_drift",
-                        "warning",
-                        subject,
-                        f"thermometer at {node_id} reads {off:+.1f} °C off the ward's others",
-                        {
-                            "node_median_c": round(median, 2),
-                            "ward_median_c": round(ward_median, 2),
-                        },
-                    )
+        history = self._history[event.node_id]
+        medians = self._medians.setdefault(event.ward_id, {})
+        if len(history) < th.drift_window:
+            medians.pop(event.node_id, None)
+            return []
+        median = statistics.median(r.object_c for r in list(history)[-th.drift_window :])
+        medians[event.node_id] = median
+        others = [m for n, m in medians.items() if n != event.node_id]
+        if len(others) < th.peer_min_nodes:
+            return []
+        ward_median = statistics.median(others)
+        off = median - ward_median
+        subject = node_subject(event)
+        if abs(off) > th.peer_drift_c:
+            return [
+                Raise(
+                    "thermometer_drift",
+                    "warning",
+                    subject,
+                    f"thermometer at {event.node_id} reads {off:+.1f} °C off the ward's others",
+                    {"node_median_c": round(median, 2), "ward_median_c": round(ward_median, 2)},
                 )
-            else:
-                out.append(Clear("thermometer_drift", subject, "agrees with the ward again"))
-        return out
+            ]
+        return [Clear("thermometer_drift", subject, "agrees with the ward again")]
