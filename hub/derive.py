@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from hub.rules.engine import RuleSet
 
 log = logging.getLogger(__name__)
 _CHUNK = 500  # ids per IN (...) query: under every engine's bound-parameter limit
+_RULED_MAX = 200_000  # event ids the rules saw, kept against a retried batch
 
 
 class AlertDerivation:
@@ -47,6 +49,9 @@ class AlertDerivation:
         self.on_change = on_change
         # derive (writer thread) and tick (runtime's timer) share the rules' memory.
         self._lock = threading.Lock()
+        self._carry: list[Signal] = []  # computed, not yet committed (see _commit)
+        self._unsaved: dict[str, Any] = {}
+        self._ruled: OrderedDict[str, None] = OrderedDict()
         with engine.connect() as conn:
             rows = conn.execute(select(rule_state.c.key, rule_state.c.value))
             self.rules.load_state((r.key, r.value) for r in rows)
@@ -57,23 +62,52 @@ class AlertDerivation:
 
     def derive(self, events: Sequence[Event], statuses: Sequence[NodeStatus]) -> None:
         now = self.clock().astimezone(UTC)
-        with self._lock, self.engine.begin() as conn:
-            fresh = self._unseen(conn, events, now)
-            signals = self.rules.on_events(fresh, now)
-            signals += self.rules.on_statuses(statuses, now)
-            changed = self._apply(conn, signals, now)
-        if changed and self.on_change is not None:
-            self.on_change()
+        with self._lock:
+            self._commit(now, events, statuses, tick=False)
 
     def tick(self, now: datetime | None = None) -> None:
         now = (now or self.clock()).astimezone(UTC)
-        with self._lock, self.engine.begin() as conn:
-            changed = self._apply(conn, self.rules.tick(now), now)
-            messages = self.store.tick(conn, now)
-            keep = now - timedelta(seconds=self.alerts_config.dedupe_keep_s)
-            conn.execute(delete(derived_events).where(derived_events.c.seen_at < keep))
-        if (changed or messages) and self.on_change is not None:
+        with self._lock:
+            self._commit(now, (), (), tick=True)
+
+    def _commit(
+        self, now: datetime, events: Sequence[Event], statuses: Sequence[NodeStatus], *, tick: bool
+    ) -> None:
+        """Run the rules and store what they say, in one transaction.
+
+        The rules' windows live in memory and cannot roll back with the transaction. So if
+        the commit fails, the signals already computed are carried over to the next call
+        and the events already counted are not fed to the rules again (``_ruled``): a retry
+        neither loses a signal nor counts an event twice.
+        """
+        changed = 0
+        with self.engine.begin() as conn:
+            fresh = self._unseen(conn, events, now)
+            to_rule = [e for e in fresh if e.id not in self._ruled]
+            signals = self.rules.on_events(to_rule, now)
+            signals += self.rules.on_statuses(statuses, now)
+            if tick:
+                signals += self.rules.tick(now)
+            for event in to_rule:
+                self._remember(event.id)
+            self._carry += signals
+            self._unsaved |= self.rules.dirty_state()
+            for signal in self._carry:
+                changed += len(self.store.apply(conn, signal, now))
+            self._save_state(conn, self._unsaved)
+            if tick:
+                changed += len(self.store.tick(conn, now))
+                keep = now - timedelta(seconds=self.alerts_config.dedupe_keep_s)
+                conn.execute(delete(derived_events).where(derived_events.c.seen_at < keep))
+        self._carry = []
+        self._unsaved = {}
+        if changed and self.on_change is not None:
             self.on_change()
+
+    def _remember(self, event_id: str) -> None:
+        self._ruled[event_id] = None
+        if len(self._ruled) > _RULED_MAX:
+            self._ruled.popitem(last=False)
 
     def _unseen(self, conn: Connection, events: Sequence[Event], now: datetime) -> list[Event]:
         by_id = {e.id: e for e in events}  # a batch may hold the same event twice too
@@ -93,13 +127,6 @@ class AlertDerivation:
         if seen:
             log.debug("%d redelivered events already derived from", len(seen))
         return fresh
-
-    def _apply(self, conn: Connection, signals: list[Signal], now: datetime) -> int:
-        changed = 0
-        for signal in signals:
-            changed += len(self.store.apply(conn, signal, now))
-        self._save_state(conn, self.rules.dirty_state())
-        return changed
 
     @staticmethod
     def _save_state(conn: Connection, items: dict[str, Any]) -> None:
