@@ -38,6 +38,9 @@ class AlertsConfig(StrictModel):
     retry_initial_s: float = Field(default=1.0, gt=0, description="First delivery retry delay")
     retry_max_s: float = Field(default=300.0, gt=0, description="Retry delay doubles up to this")
     poll_s: float = Field(default=1.0, gt=0, description="Delivery looks for due work this often")
+    tick_s: float = Field(
+        default=5.0, gt=0, le=60, description="The runtime calls Alerting.tick this often"
+    )
     dedupe_keep_s: float = Field(
         default=8 * 24 * 3600, gt=0, description="Event ids remembered against redelivery"
     )

@@ -6,14 +6,15 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from checkpoint.contract.models import AlertChange, AlertMessage, AlertState
 from hub.alerts.config import AlertsConfig
 from hub.alerts.errors import AlertConflictError, AlertNotFoundError
 from hub.alerts.signals import Clear, Raise, Signal, Subject
 from hub.alerts.store import AlertStore
-from hub.alerts.tables import alert_outbox
+from hub.alerts.tables import alert_outbox, alerts
 
 T0 = datetime(2021, 8, 23, 9, 0, tzinfo=UTC)
 NODE = Subject("phucla", "phucla-cp07", "phucla-cp07-a")
@@ -158,3 +159,29 @@ def test_incident_resolves_after_no_recurrence(store: AlertStore) -> None:
     [res] = tick(store, at(900))
     assert res.change == AlertChange.RESOLVED
     assert res.count == 2
+
+
+def test_the_database_refuses_a_second_active_alert(store: AlertStore) -> None:
+    """Two hub instances racing on one condition: the unique index stops the second."""
+    [new] = apply(store, OFFLINE, at(0))
+    row = store.get(new.alert_id)
+    with pytest.raises(IntegrityError), store.engine.begin() as conn:
+        conn.execute(
+            insert(alerts).values(
+                id="another",
+                ward_id=row.ward_id,
+                subject=row.subject,
+                kind=row.kind,
+                severity="warning",
+                state="open",
+                summary="racing",
+                details={},
+                count=1,
+                flips=0,
+                flapping=False,
+                opened_at=at(1),
+                updated_at=at(1),
+                last_seen_at=at(1),
+            )
+        )
+    assert store.open_alerts() == 1
