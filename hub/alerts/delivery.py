@@ -4,7 +4,8 @@ The queue is ``alert_outbox`` in the state store, filled in the transaction that
 change, so a hub crash loses nothing: the next start delivers what is left (at least once).
 Each target is delivered in change order: a failed row holds back the later rows of its
 target until a retry succeeds, with a delay doubling from ``retry_initial_s`` to
-``retry_max_s``. One slow or dead target never holds back another.
+``retry_max_s``. Each target has its own thread, so one slow or dead target never holds
+back another.
 """
 
 from __future__ import annotations
@@ -50,18 +51,22 @@ class AlertDelivery:
         self.http = http or httpx.Client()
         self.clock = clock
         self.stats = {"delivered": 0, "failed_attempts": 0}
-        self._wake = threading.Event()
+        self._stats_lock = threading.Lock()
+        self._wakes: dict[str, threading.Event] = {}
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     # ---------------------------------------------------------------- one round
 
-    def deliver_due(self, now: datetime | None = None) -> int:
-        """Try every due row once, in order per target; return how many were delivered."""
+    def deliver_due(self, now: datetime | None = None, *, target: str | None = None) -> int:
+        """Try every due row (of ``target``, or of all) once, in order per target; return
+        how many were delivered."""
         now = (now or self.clock()).astimezone(UTC)
+        query = select(alert_outbox).order_by(alert_outbox.c.id).limit(BATCH)
+        if target is not None:
+            query = query.where(alert_outbox.c.target == target)
         with self.engine.connect() as conn:
-            rows = conn.execute(select(alert_outbox).order_by(alert_outbox.c.id).limit(BATCH))
-            work = list(rows)
+            work = list(conn.execute(query))
         blocked: set[str] = set()
         delivered = 0
         for row in work:
@@ -79,7 +84,8 @@ class AlertDelivery:
             with self.engine.begin() as conn:
                 conn.execute(delete(alert_outbox).where(alert_outbox.c.id == row.id))
             delivered += 1
-        self.stats["delivered"] += delivered
+        with self._stats_lock:
+            self.stats["delivered"] += delivered
         return delivered
 
     def pending(self) -> int:
@@ -87,7 +93,8 @@ class AlertDelivery:
             return int(conn.execute(select(func.count()).select_from(alert_outbox)).scalar_one())
 
     def _failed(self, row_id: int, attempts: int, error: str, now: datetime) -> None:
-        self.stats["failed_attempts"] += 1
+        with self._stats_lock:
+            self.stats["failed_attempts"] += 1
         delay = min(self.config.retry_initial_s * 2**attempts, self.config.retry_max_s)
         log.warning("alert delivery failed (attempt %d): %s", attempts + 1, error)
         with self.engine.begin() as conn:
@@ -137,25 +144,36 @@ class AlertDelivery:
 
     # ---------------------------------------------------------------- background
 
+    def targets(self) -> list[str]:
+        found = [t for t, on in (("mqtt", self.config.mqtt), ("influx", self.config.influx)) if on]
+        return found + [f"webhook:{i}" for i in range(len(self.config.webhooks))]
+
     def wake(self) -> None:
         """Deliver now rather than at the next poll (called after a change is stored)."""
-        self._wake.set()
+        for event in self._wakes.values():
+            event.set()
 
-    def _loop(self) -> None:
+    def _loop(self, target: str, wake: threading.Event) -> None:
         while not self._stop.is_set():
-            self._wake.wait(self.config.poll_s)
-            self._wake.clear()
+            wake.wait(self.config.poll_s)
+            wake.clear()
             try:
-                self.deliver_due()
+                self.deliver_due(target=target)
             except Exception:  # a state store hiccup must not end delivery: log, go on
-                log.exception("alert delivery round failed")
+                log.exception("alert delivery round for %s failed", target)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="alert-delivery", daemon=True)
-        self._thread.start()
+        """One thread per target: a webhook timing out never delays the MQTT alert."""
+        for target in self.targets():
+            wake = self._wakes[target] = threading.Event()
+            thread = threading.Thread(
+                target=self._loop, args=(target, wake), name=f"alert-{target}", daemon=True
+            )
+            self._threads.append(thread)
+            thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self.wake()
+        for thread in self._threads:
+            thread.join(timeout=10)

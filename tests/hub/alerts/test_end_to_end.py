@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -15,9 +16,10 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
-from checkpoint.contract import Passage, topics
+from checkpoint.contract import BarrierAlarm, Passage, topics
 from checkpoint.contract.models import (
     AlertMessage,
+    BarrierAlarmKind,
     BarrierMotion,
     Decision,
     PassCheck,
@@ -27,7 +29,7 @@ from checkpoint.contract.models import (
 from checkpoint.settings.mqtt import MqttSettings
 from edge.events import MemoryEmitter
 from edge.uplink.publisher import Publisher
-from hub.alerts.config import AlertsConfig
+from hub.alerts.config import AlertsConfig, WebhookSettings
 from hub.alerts.runtime import Alerting
 from hub.config import BatchSettings, HubConfig, InfluxSettings
 from hub.influx.v1 import InfluxV1
@@ -57,28 +59,66 @@ class WardWatcher:
         self.client.disconnect()
 
 
+class SlowHook:
+    """A chat bridge that hangs: it answers only once the test lets it."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.waiting = 0
+        self.received: list[AlertMessage] = []
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                hook.waiting += 1
+                hook.release.wait(30)
+                hook.received.append(AlertMessage.model_validate_json(body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
 @dataclass
 class Hub:
     alerting: Alerting
     ingest: Ingest
+    hook: SlowHook
 
 
 @pytest.fixture
 def hub(
     mqtt_settings: MqttSettings, influx: InfluxV1, unique: str, tmp_path: Path
 ) -> Iterator[Hub]:
+    hook = SlowHook()
     config = HubConfig(
         client_id=f"hub-{unique}",
         mqtt=mqtt_settings,
         influx=InfluxSettings(url=influx.url, database=influx.database),
         batch=BatchSettings(max_interval_s=0.05),
-        alerts=AlertsConfig(store_url=f"sqlite:///{tmp_path / 'hub.db'}", poll_s=0.2),
+        alerts=AlertsConfig(
+            store_url=f"sqlite:///{tmp_path / 'hub.db'}",
+            poll_s=0.2,
+            webhooks=[WebhookSettings(url=hook.url, timeout_s=40)],
+        ),
     )
     alerting = Alerting(config, influx)
     ingest = Ingest(config, influx, derivation=alerting.derivation)
     alerting.start()
     ingest.start()
-    yield Hub(alerting, ingest)
+    yield Hub(alerting, ingest, hook)
+    hook.close()
     ingest.stop()
     alerting.stop()
 
@@ -92,6 +132,11 @@ def test_fever_passage_to_alert_on_the_ward_topic(
     node.connect()
     emitter = MemoryEmitter(f"{ward}-cp03-a", f"{ward}-cp03", ward, sink=node.publish)
     try:
+        # A first alert: its webhook call hangs (the bridge is stuck) ...
+        emitter.emit(BarrierAlarm, kind=BarrierAlarmKind.FORCED_OPEN, detail="no command")
+        wait_for(lambda: watcher.got, what="the barrier alert on the ward topic")
+        wait_for(lambda: hub.hook.waiting, what="hook hangs")
+        # ... and the fever that follows must not wait behind it.
         emitter.emit(
             Passage,
             direction="in",
@@ -105,7 +150,7 @@ def test_fever_passage_to_alert_on_the_ward_topic(
             barrier=BarrierMotion(opened=False, closed=True),
             duration_ms=31_000,
         )
-        wait_for(lambda: watcher.got, what="an alert on the ward topic")
+        wait_for(lambda: [m for m in watcher.got if m.kind == "fever"], what="the fever alert")
     finally:
         node.close()
         watcher.close()
@@ -115,12 +160,20 @@ def test_fever_passage_to_alert_on_the_ward_topic(
     assert alert.change == "new"
     assert alert.checkpoint_id == f"{ward}-cp03"
     assert alert.details["second_c"] == 38.5
-    assert alert.details["event_id"] == emitter.events[0].id
+    assert alert.details["event_id"] == emitter.events[1].id
     points = wait_for(
         lambda: influx.query("SELECT alert_id FROM alert WHERE kind = 'fever'"),
         what="the alert point in InfluxDB",
     )
     assert [p["alert_id"] for p in points] == [alert.alert_id]
+    # The webhook hung all along (that did not delay MQTT or InfluxDB); now it answers.
+    assert hub.hook.received == []
+    hub.hook.release.set()
+    wait_for(
+        lambda: [m for m in hub.hook.received if m.kind == "barrier_forced_open"],
+        what="the first alert's webhook copy",
+    )
+    wait_for(lambda: [m for m in hub.hook.received if m.kind == "fever"], what="the webhook's copy")
     assert hub.alerting.open_alerts() >= 1
 
 
