@@ -18,7 +18,7 @@ from hub.alerts.config import AlertsConfig
 from hub.derive import AlertDerivation
 from hub.rules.config import RulesConfig
 from hub.state import open_store
-from tests.hub.rules.conftest import Clock, passage
+from tests.hub.traffic import Clock, passage
 
 
 @pytest.fixture

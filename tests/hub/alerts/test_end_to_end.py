@@ -35,7 +35,7 @@ from hub.config import BatchSettings, HubConfig, InfluxSettings
 from hub.influx.v1 import InfluxV1
 from hub.ingest.consumer import Ingest
 from tests.helpers import wait_for
-from tests.hub.rules.conftest import health
+from tests.hub.traffic import health
 
 
 class WardWatcher:

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from checkpoint.contract import BarrierAlarm, NodeStatus
 from checkpoint.contract.models import BarrierAlarmKind
 from edge.events import MemoryEmitter
-from tests.hub.rules.conftest import Clock, Hub, health, passage
+from tests.hub.rules.harness import Hub
+from tests.hub.traffic import Clock, health, passage
 
 
 def test_barrier_alarms_raise_and_cleared_resolves(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from edge.events import MemoryEmitter
-from tests.hub.rules.conftest import Clock, Hub, passage
+from tests.hub.rules.harness import Hub
+from tests.hub.traffic import Clock, passage
 
 
 def test_confirmed_fever_raises_and_a_single_high_reading_does_not(

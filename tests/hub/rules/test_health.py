@@ -6,7 +6,8 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from edge.events import MemoryEmitter
-from tests.hub.rules.conftest import Clock, Hub, health
+from tests.hub.rules.harness import Hub
+from tests.hub.traffic import Clock, health
 
 
 def test_clock_skew(hub: Hub, node: Callable[..., MemoryEmitter], clock: Clock) -> None:

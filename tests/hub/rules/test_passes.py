@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from checkpoint.contract.models import Reason
 from edge.events import MemoryEmitter
-from tests.hub.rules.conftest import Clock, Hub, passage
+from tests.hub.rules.harness import Hub
+from tests.hub.traffic import Clock, passage
 
 
 def test_refused_burst_raises_then_clears_when_quiet(

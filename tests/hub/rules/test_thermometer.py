@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from edge.events import MemoryEmitter
 from hub.rules.config import RulesConfig, WardThresholds
-from tests.hub.rules.conftest import Clock, Hub, reading
+from tests.hub.rules.harness import Hub
+from tests.hub.traffic import Clock, reading
 
 
 def test_out_of_range_raises_and_clears_after_good_readings(

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from edge.events import MemoryEmitter
-from tests.hub.rules.conftest import Clock, Hub, passage
+from tests.hub.rules.harness import Hub
+from tests.hub.traffic import Clock, passage
 
 START = Clock().now.replace(hour=2)  # 09:00 in Ha Noi on the first day
 
