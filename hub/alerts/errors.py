@@ -11,5 +11,9 @@ class AlertConflictError(CheckpointError, ValueError):
     """The alert's state does not allow this, e.g. acknowledging a resolved one (HTTP 409)."""
 
 
+class AlertInputError(CheckpointError, ValueError):
+    """A person's input to the alert API is unusable, e.g. no name (HTTP 422)."""
+
+
 class DeliveryError(CheckpointError, ConnectionError):
     """One delivery attempt failed; the outbox row stays and is retried later."""

@@ -20,12 +20,20 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 from checkpoint.contract.ids import uuid7
 from checkpoint.contract.models import AlertChange, AlertMessage, AlertState
 from hub.alerts.config import AlertsConfig
-from hub.alerts.errors import AlertConflictError, AlertNotFoundError
+from hub.alerts.errors import AlertConflictError, AlertInputError, AlertNotFoundError
 from hub.alerts.model import SEVERITY_RANK, Alert
 from hub.alerts.signals import Clear, Raise, Signal
 from hub.alerts.tables import alert_outbox, alerts
 
 RESOLVED = AlertState.RESOLVED.value
+
+
+def _person(who: str) -> str:
+    """Who acknowledges or resolves is recorded; an empty or overlong name is refused."""
+    who = who.strip()
+    if not who or len(who) > 64:
+        raise AlertInputError("who must name the person: 1-64 characters")
+    return who
 
 
 class AlertStore:
@@ -213,6 +221,7 @@ class AlertStore:
         """Acknowledge an open alert. A resolved one raises AlertConflictError (HTTP 409);
         acknowledging twice returns the alert unchanged."""
         now = (now or datetime.now(UTC)).astimezone(UTC)
+        who = _person(who)
         with self.engine.begin() as conn:
             alert = self._load_for_update(conn, alert_id)
             if alert.state == AlertState.RESOLVED:
@@ -225,7 +234,7 @@ class AlertStore:
                 {
                     "state": AlertState.ACKNOWLEDGED.value,
                     "acknowledged_at": now,
-                    "acknowledged_by": who[:64],
+                    "acknowledged_by": who,
                     "note": note[:512] or None,
                     "updated_at": now,
                 },
@@ -239,11 +248,12 @@ class AlertStore:
     ) -> Alert:
         """Resolve by hand; resolving a resolved alert raises AlertConflictError."""
         now = (now or datetime.now(UTC)).astimezone(UTC)
+        who = _person(who)
         with self.engine.begin() as conn:
             alert = self._load_for_update(conn, alert_id)
             if alert.state == AlertState.RESOLVED:
                 raise AlertConflictError(f"alert {alert_id} is already resolved")
-            self._resolve(conn, alert, now, by=who[:64], note=note)
+            self._resolve(conn, alert, now, by=who, note=note)
             resolved = self._load(conn, alert_id)
         self._notify()
         return resolved

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from checkpoint.contract.models import AlertChange, AlertMessage, AlertState
 from hub.alerts.config import AlertsConfig
-from hub.alerts.errors import AlertConflictError, AlertNotFoundError
+from hub.alerts.errors import AlertConflictError, AlertInputError, AlertNotFoundError
 from hub.alerts.signals import Clear, Raise, Signal, Subject
 from hub.alerts.store import AlertStore
 from hub.alerts.tables import alert_outbox, alerts
@@ -92,12 +92,17 @@ def test_acknowledge_then_resolve_and_conflicts(store: AlertStore) -> None:
         store.resolve(new.alert_id, "chihuy-an")
     with pytest.raises(AlertNotFoundError):
         store.acknowledge("no-such-alert", "chihuy-an")
-    changes = [m.change for m in queued(store.engine)]
+    [other] = apply(store, Raise("disk_critical", "critical", NODE, "disk"), at(61))
+    with pytest.raises(AlertInputError):
+        store.acknowledge(other.alert_id, "   ")
+    assert store.get(other.alert_id).state == AlertState.OPEN
+    changes = [(m.kind, m.change) for m in queued(store.engine)]
     assert changes == [
-        AlertChange.NEW,
-        AlertChange.ACKNOWLEDGED,
-        AlertChange.UPDATED,
-        AlertChange.RESOLVED,
+        ("node_offline", AlertChange.NEW),
+        ("node_offline", AlertChange.ACKNOWLEDGED),
+        ("node_offline", AlertChange.UPDATED),
+        ("node_offline", AlertChange.RESOLVED),
+        ("disk_critical", AlertChange.NEW),
     ]
 
 
