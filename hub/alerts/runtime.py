@@ -4,8 +4,8 @@ The hub runtime (hub/service.py) does::
 
     alerting = Alerting(config, influx)
     ingest = Ingest(config, influx, derivation=alerting.derivation)
-    alerting.start()        # delivery thread
-    ...every few seconds: alerting.tick()
+    alerting.start()        # delivery threads
+    ...every alerts.tick_s: alerting.tick()   (or alerting.start(ticker=True))
     alerting.stop()
 
 ``alerting.open_alerts()`` feeds the open-alerts gauge.
@@ -13,6 +13,8 @@ The hub runtime (hub/service.py) does::
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -26,6 +28,8 @@ from hub.config import HubConfig
 from hub.derive import AlertDerivation
 from hub.influx.v1 import InfluxV1
 from hub.state import open_store
+
+log = logging.getLogger(__name__)
 
 
 class Alerting:
@@ -54,6 +58,9 @@ class Alerting:
         self.derivation = AlertDerivation(
             self.engine, config.rules, config.alerts, clock=clock, on_change=self.delivery.wake
         )
+        self.tick_s = config.alerts.tick_s
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
 
     @property
     def store(self) -> AlertStore:
@@ -65,13 +72,28 @@ class Alerting:
     def tick(self, now: datetime | None = None) -> None:
         self.derivation.tick(now)
 
-    def start(self) -> None:
+    def start(self, *, ticker: bool = False) -> None:
+        """Start delivery; with ``ticker``, also call ``tick`` every ``alerts.tick_s``
+        (for a runtime that has no timer of its own)."""
         if self.publisher is not None:
             self.publisher.start()
         self.delivery.start()
         self.delivery.wake()  # deliver what a previous run left in the outbox
+        if ticker:
+            self._ticker = threading.Thread(target=self._tick_loop, name="alert-tick", daemon=True)
+            self._ticker.start()
+
+    def _tick_loop(self) -> None:
+        while not self._stop.wait(self.tick_s):
+            try:
+                self.tick()
+            except Exception:  # the state store may be away for a while: try next time
+                log.exception("alert tick failed")
 
     def stop(self) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=10)
         self.delivery.stop()
         if self.publisher is not None:
             self.publisher.stop()

@@ -34,6 +34,7 @@ from hub.alerts.runtime import Alerting
 from hub.config import BatchSettings, HubConfig, InfluxSettings
 from hub.influx.v1 import InfluxV1
 from hub.ingest.consumer import Ingest
+from hub.rules.config import RulesConfig, Thresholds
 from tests.helpers import wait_for
 from tests.hub.traffic import health
 
@@ -205,3 +206,42 @@ def test_node_offline_and_back_online(hub: Hub, mqtt_settings: MqttSettings, uni
         ("node_offline", "new", "last_will"),
         ("node_offline", "resolved", "last_will"),
     ]
+
+
+def test_missed_heartbeats_found_by_the_ticker(
+    mqtt_settings: MqttSettings, influx: InfluxV1, unique: str, tmp_path: Path
+) -> None:
+    """A half-open 4G link: the node's connection looks alive but nothing arrives."""
+    ward = unique
+    config = HubConfig(
+        client_id=f"hub-{unique}",
+        mqtt=mqtt_settings,
+        influx=InfluxSettings(url=influx.url, database=influx.database),
+        batch=BatchSettings(max_interval_s=0.05),
+        rules=RulesConfig(defaults=Thresholds(heartbeat_timeout_s=1.0)),
+        alerts=AlertsConfig(
+            store_url=f"sqlite:///{tmp_path / 'hub.db'}", poll_s=0.2, tick_s=0.2, influx=False
+        ),
+    )
+    alerting = Alerting(config, influx)
+    ingest = Ingest(config, influx, derivation=alerting.derivation)
+    watcher = WardWatcher(mqtt_settings, ward)
+    node = Publisher(f"{ward}-cp02-a", mqtt_settings)
+    alerting.start(ticker=True)
+    ingest.start()
+    try:
+        node.connect()
+        emitter = MemoryEmitter(f"{ward}-cp02-a", f"{ward}-cp02", ward, sink=node.publish)
+        health(emitter)
+        silent = wait_for(
+            lambda: [m for m in watcher.got if m.kind == "node_offline"], what="silence noticed"
+        )
+        health(emitter)
+        wait_for(lambda: [m for m in watcher.got if m.change == "resolved"], what="heard again")
+    finally:
+        node.close()
+        watcher.close()
+        ingest.stop()
+        alerting.stop()
+    assert silent[0].details["reason"] == "heartbeats_missed"
+    assert silent[0].node_id == f"{ward}-cp02-a"
