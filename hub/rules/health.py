@@ -13,11 +13,12 @@ from datetime import datetime
 from checkpoint.contract import Event, Health
 from hub.alerts.signals import Clear, Raise, Signal, Subject
 from hub.rules.base import Latch, Rule, node_subject
+from hub.rules.config import RulesConfig
 
 
 class NodeHealthRule(Rule):
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, config: RulesConfig) -> None:
+        super().__init__(config)
         self._depths: dict[str, deque[int]] = {}
         self._latch = Latch()
 

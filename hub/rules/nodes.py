@@ -20,6 +20,7 @@ from typing import Any
 from checkpoint.contract import Event, Health, NodeStatus
 from hub.alerts.signals import Clear, Raise, Signal, Subject
 from hub.rules.base import Latch, Rule
+from hub.rules.config import RulesConfig
 
 log = logging.getLogger(__name__)
 KIND = "node_offline"
@@ -39,8 +40,8 @@ class _Node:
 class NodeOfflineRule(Rule):
     state_prefix = "node:"
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, config: RulesConfig) -> None:
+        super().__init__(config)
         self._nodes: dict[str, _Node] = {}
         self._dirty: set[str] = set()
         self._saved: dict[str, datetime] = {}  # heartbeat time last persisted, per node

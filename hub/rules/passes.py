@@ -14,11 +14,12 @@ from checkpoint.contract import Event, Passage
 from checkpoint.contract.models import Decision
 from hub.alerts.signals import Clear, Raise, Signal, Subject
 from hub.rules.base import Latch, Rule, checkpoint_subject
+from hub.rules.config import RulesConfig
 
 
 class RefusedBurstRule(Rule):
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, config: RulesConfig) -> None:
+        super().__init__(config)
         self._refusals: dict[str, deque[datetime]] = {}
         self._subjects: dict[str, Subject] = {}
         self._latch = Latch()
@@ -70,8 +71,8 @@ class _Use:
 
 
 class ClonedPassRule(Rule):
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, config: RulesConfig) -> None:
+        super().__init__(config)
         self._last: dict[str, _Use] = {}
 
     def on_event(self, event: Event, now: datetime) -> list[Signal]:

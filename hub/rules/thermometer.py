@@ -18,11 +18,12 @@ from datetime import datetime
 from checkpoint.contract import Event, Reading
 from hub.alerts.signals import Clear, Raise, Signal, Subject
 from hub.rules.base import Latch, Rule, node_subject
+from hub.rules.config import RulesConfig
 
 
 class ThermometerRule(Rule):
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, config: RulesConfig) -> None:
+        super().__init__(config)
         self._history: dict[str, deque[Reading]] = {}
         self._in_range: dict[str, int] = {}
         # ward -> node -> median of its last drift_window readings, for the peer comparison

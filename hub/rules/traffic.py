@@ -17,6 +17,7 @@ from typing import Any
 from checkpoint.contract import Event, Passage
 from hub.alerts.signals import Clear, Raise, Signal, Subject
 from hub.rules.base import Rule, checkpoint_subject
+from hub.rules.config import RulesConfig
 
 KIND = "traffic_anomaly"
 HOUR = timedelta(hours=1)
@@ -33,8 +34,8 @@ class _Checkpoint:
 class TrafficRule(Rule):
     state_prefix = "traffic:"
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, config: RulesConfig) -> None:
+        super().__init__(config)
         self._cps: dict[str, _Checkpoint] = {}
         self._dirty: set[str] = set()
 
