@@ -9,6 +9,8 @@ from pydantic import Field
 from checkpoint.contract.models import Id
 from checkpoint.settings.base import StrictModel
 from checkpoint.settings.mqtt import MqttSettings
+from hub.alerts.config import AlertsConfig
+from hub.rules.config import RulesConfig
 
 
 class InfluxSettings(StrictModel):
@@ -47,3 +49,5 @@ class HubConfig(StrictModel):
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     influx: InfluxSettings = Field(default_factory=InfluxSettings)
     batch: BatchSettings = Field(default_factory=BatchSettings)
+    rules: RulesConfig = Field(default_factory=RulesConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)

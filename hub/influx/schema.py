@@ -23,7 +23,15 @@ from checkpoint.contract import (
 )
 from hub.influx.lineproto import FieldValue, Point
 
-MEASUREMENTS = ("reading", "passage", "barrier", "health", "config_ack", "command_result")
+MEASUREMENTS = (
+    "reading",
+    "passage",
+    "barrier",
+    "health",
+    "config_ack",
+    "command_result",
+    "alert",  # written by hub/alerts/annotation.py, one point per alert change
+)
 
 
 def point_time_ns(event: Event) -> int:

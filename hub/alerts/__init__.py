@@ -1,0 +1,1 @@
+"""Alerts: the lifecycle on the state store (store), and delivery to the command centre."""

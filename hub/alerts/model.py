@@ -1,0 +1,115 @@
+"""An alert as the store holds it, and its contract message for the command centre."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import Row
+
+from checkpoint.contract.models import AlertChange, AlertMessage, AlertState
+from hub.alerts.signals import Severity
+
+SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
+
+
+def utc(value: datetime) -> datetime:
+    """SQLite gives back naive datetimes (we store UTC); PostgreSQL the session's zone."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def opt_utc(value: datetime | None) -> datetime | None:
+    return None if value is None else utc(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    id: str
+    ward_id: str
+    subject: str
+    checkpoint_id: str | None
+    node_id: str | None
+    kind: str
+    severity: Severity
+    state: AlertState
+    summary: str
+    details: dict[str, Any]
+    count: int
+    flips: int
+    flapping: bool
+    opened_at: datetime
+    updated_at: datetime
+    last_seen_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    note: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+    escalated_at: datetime | None
+    clear_since: datetime | None
+    resolve_after_s: float | None
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> Alert:
+        m = row._mapping
+        return cls(
+            id=m["id"],
+            ward_id=m["ward_id"],
+            subject=m["subject"],
+            checkpoint_id=m["checkpoint_id"],
+            node_id=m["node_id"],
+            kind=m["kind"],
+            severity=cast(Severity, m["severity"]),
+            state=AlertState(m["state"]),
+            summary=m["summary"],
+            details=dict(m["details"] or {}),
+            count=m["count"],
+            flips=m["flips"],
+            flapping=bool(m["flapping"]),
+            opened_at=utc(m["opened_at"]),
+            updated_at=utc(m["updated_at"]),
+            last_seen_at=utc(m["last_seen_at"]),
+            acknowledged_at=opt_utc(m["acknowledged_at"]),
+            acknowledged_by=m["acknowledged_by"],
+            note=m["note"],
+            resolved_at=opt_utc(m["resolved_at"]),
+            resolved_by=m["resolved_by"],
+            escalated_at=opt_utc(m["escalated_at"]),
+            clear_since=opt_utc(m["clear_since"]),
+            resolve_after_s=m["resolve_after_s"],
+        )
+
+    @property
+    def active(self) -> bool:
+        return self.state != AlertState.RESOLVED
+
+    def message(self, change: AlertChange) -> AlertMessage:
+        details = dict(self.details)
+        if self.flapping:
+            details["flapping"] = True
+        if self.escalated_at is not None:
+            details["escalated_at"] = self.escalated_at.isoformat()
+        if self.acknowledged_by is not None:
+            details["acknowledged_by"] = self.acknowledged_by
+        if self.resolved_by is not None:
+            details["resolved_by"] = self.resolved_by
+        if self.note:
+            details["note"] = self.note
+        return AlertMessage(
+            alert_id=self.id,
+            change=change,
+            state=self.state,
+            kind=self.kind,
+            severity=self.severity,
+            ward_id=self.ward_id,
+            checkpoint_id=self.checkpoint_id,
+            node_id=self.node_id,
+            summary=self.summary[:512],
+            count=self.count,
+            opened_at=self.opened_at,
+            updated_at=self.updated_at,
+            details=details,
+        )

@@ -1,0 +1,101 @@
+"""Everything alerting needs at run time, built from the hub config in one place.
+
+The hub runtime (hub/service.py) does::
+
+    alerting = Alerting(config, influx)
+    ingest = Ingest(config, influx, derivation=alerting.derivation)
+    alerting.start()        # delivery threads
+    ...every alerts.tick_s: alerting.tick()   (or alerting.start(ticker=True))
+    alerting.stop()
+
+``alerting.open_alerts()`` feeds the open-alerts gauge.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import httpx
+
+from hub.alerts import tables  # noqa: F401 - registers the alert tables before create_all
+from hub.alerts.delivery import AlertDelivery
+from hub.alerts.publisher import AlertPublisher
+from hub.alerts.store import AlertStore
+from hub.config import HubConfig
+from hub.derive import AlertDerivation
+from hub.influx.v1 import InfluxV1
+from hub.state import open_store
+
+log = logging.getLogger(__name__)
+
+
+class Alerting:
+    def __init__(
+        self,
+        config: HubConfig,
+        influx: InfluxV1 | None,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.engine = open_store(config.alerts.store_url)
+        self.publisher = (
+            AlertPublisher(config.mqtt, f"{config.client_id}-alerts")
+            if config.alerts.mqtt
+            else None
+        )
+        self.http = httpx.Client()
+        self.delivery = AlertDelivery(
+            self.engine,
+            config.alerts,
+            publisher=self.publisher,
+            influx=influx if config.alerts.influx else None,
+            http=self.http,
+            clock=clock,
+        )
+        self.derivation = AlertDerivation(
+            self.engine, config.rules, config.alerts, clock=clock, on_change=self.delivery.wake
+        )
+        self.tick_s = config.alerts.tick_s
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+    @property
+    def store(self) -> AlertStore:
+        return self.derivation.store
+
+    def open_alerts(self) -> int:
+        return self.derivation.open_alerts()
+
+    def tick(self, now: datetime | None = None) -> None:
+        self.derivation.tick(now)
+
+    def start(self, *, ticker: bool = False) -> None:
+        """Start delivery; with ``ticker``, also call ``tick`` every ``alerts.tick_s``
+        (for a runtime that has no timer of its own)."""
+        if self.publisher is not None:
+            self.publisher.start()
+        self.delivery.start()
+        self.delivery.wake()  # deliver what a previous run left in the outbox
+        if ticker:
+            self._ticker = threading.Thread(target=self._tick_loop, name="alert-tick", daemon=True)
+            self._ticker.start()
+
+    def _tick_loop(self) -> None:
+        while not self._stop.wait(self.tick_s):
+            try:
+                self.tick()
+            except Exception:  # the state store may be away for a while: try next time
+                log.exception("alert tick failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=10)
+        self.delivery.stop()
+        if self.publisher is not None:
+            self.publisher.stop()
+        self.http.close()
+        self.engine.dispose()

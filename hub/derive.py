@@ -1,0 +1,138 @@
+"""The hub's Derivation: anomaly rules and alerts, durable before the batch is acked.
+
+``Ingest`` calls ``derive`` with each stored batch. In one state-store transaction we drop
+events already derived from (a redelivered batch), run the rules, fold their signals into
+alerts, queue the changes for delivery and save the rules' persistent state. Only then does
+``derive`` return and ingest acknowledge the messages. ``tick`` is called every few seconds
+by the runtime for what depends on time alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+
+from checkpoint.contract import Event, NodeStatus
+from hub.alerts.config import AlertsConfig
+from hub.alerts.signals import Signal
+from hub.alerts.store import AlertStore
+from hub.alerts.tables import derived_events, rule_state
+from hub.rules.config import RulesConfig
+from hub.rules.engine import RuleSet
+
+log = logging.getLogger(__name__)
+_CHUNK = 500  # ids per IN (...) query: under every engine's bound-parameter limit
+_RULED_MAX = 200_000  # event ids the rules saw, kept against a retried batch
+
+
+class AlertDerivation:
+    def __init__(
+        self,
+        engine: Engine,
+        rules: RulesConfig,
+        alerts: AlertsConfig,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.alerts_config = alerts
+        self.store = AlertStore(engine, alerts, on_enqueued=on_change)
+        self.rules = RuleSet(rules)
+        self.on_change = on_change
+        # derive (writer thread) and tick (runtime's timer) share the rules' memory.
+        self._lock = threading.Lock()
+        self._carry: list[Signal] = []  # computed, not yet committed (see _commit)
+        self._unsaved: dict[str, Any] = {}
+        self._ruled: OrderedDict[str, None] = OrderedDict()
+        with engine.connect() as conn:
+            rows = conn.execute(select(rule_state.c.key, rule_state.c.value))
+            self.rules.load_state((r.key, r.value) for r in rows)
+
+    def open_alerts(self) -> int:
+        """Alerts not yet resolved, for the hub's Prometheus gauge."""
+        return self.store.open_alerts()
+
+    def derive(self, events: Sequence[Event], statuses: Sequence[NodeStatus]) -> None:
+        now = self.clock().astimezone(UTC)
+        with self._lock:
+            self._commit(now, events, statuses, tick=False)
+
+    def tick(self, now: datetime | None = None) -> None:
+        now = (now or self.clock()).astimezone(UTC)
+        with self._lock:
+            self._commit(now, (), (), tick=True)
+
+    def _commit(
+        self, now: datetime, events: Sequence[Event], statuses: Sequence[NodeStatus], *, tick: bool
+    ) -> None:
+        """Run the rules and store what they say, in one transaction.
+
+        The rules' windows live in memory and cannot roll back with the transaction. So if
+        the commit fails, the signals already computed are carried over to the next call
+        and the events already counted are not fed to the rules again (``_ruled``): a retry
+        neither loses a signal nor counts an event twice.
+        """
+        changed = 0
+        with self.engine.begin() as conn:
+            fresh = self._unseen(conn, events, now)
+            to_rule = [e for e in fresh if e.id not in self._ruled]
+            signals = self.rules.on_events(to_rule, now)
+            signals += self.rules.on_statuses(statuses, now)
+            if tick:
+                signals += self.rules.tick(now)
+            for event in to_rule:
+                self._remember(event.id)
+            self._carry += signals
+            self._unsaved |= self.rules.dirty_state()
+            for signal in self._carry:
+                changed += len(self.store.apply(conn, signal, now))
+            self._save_state(conn, self._unsaved)
+            if tick:
+                changed += len(self.store.tick(conn, now))
+                keep = now - timedelta(seconds=self.alerts_config.dedupe_keep_s)
+                conn.execute(delete(derived_events).where(derived_events.c.seen_at < keep))
+        self._carry = []
+        self._unsaved = {}
+        if changed and self.on_change is not None:
+            self.on_change()
+
+    def _remember(self, event_id: str) -> None:
+        self._ruled[event_id] = None
+        if len(self._ruled) > _RULED_MAX:
+            self._ruled.popitem(last=False)
+
+    def _unseen(self, conn: Connection, events: Sequence[Event], now: datetime) -> list[Event]:
+        by_id = {e.id: e for e in events}  # a batch may hold the same event twice too
+        ids = list(by_id)
+        seen: set[str] = set()
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i : i + _CHUNK]
+            rows = conn.execute(
+                select(derived_events.c.event_id).where(derived_events.c.event_id.in_(chunk))
+            )
+            seen.update(r.event_id for r in rows)
+        fresh = [e for i, e in by_id.items() if i not in seen]
+        if fresh:
+            conn.execute(
+                insert(derived_events), [{"event_id": e.id, "seen_at": now} for e in fresh]
+            )
+        if seen:
+            log.debug("%d redelivered events already derived from", len(seen))
+        return fresh
+
+    @staticmethod
+    def _save_state(conn: Connection, items: dict[str, Any]) -> None:
+        for key, value in items.items():
+            done = conn.execute(
+                update(rule_state).where(rule_state.c.key == key).values(value=value)
+            )
+            if done.rowcount == 0:
+                conn.execute(insert(rule_state).values(key=key, value=value))

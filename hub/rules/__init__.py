@@ -1,0 +1,1 @@
+"""Anomaly rules: each module watches one family of events and says Raise or Clear."""

@@ -1,0 +1,63 @@
+"""Barrier alarms reported by the node: forced open, held open, actuator faults.
+
+The node's ``cleared`` alarm clears them all. A forced opening is an incident that also
+resolves by itself after a quiet spell (the node may never see the barrier "fixed").
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from checkpoint.contract import BarrierAlarm, Event, Passage
+from checkpoint.contract.models import BarrierAlarmKind
+from hub.alerts.signals import Clear, Raise, Severity, Signal
+from hub.rules.base import Rule, node_subject
+
+_FAULTS = {BarrierAlarmKind.OPEN_FAILED, BarrierAlarmKind.CLOSE_FAILED, BarrierAlarmKind.CHATTER}
+KINDS = ("barrier_forced_open", "barrier_held_open", "barrier_fault")
+
+
+# alarm -> (alert kind, severity, incident?)
+_ALARMS: dict[BarrierAlarmKind, tuple[str, Severity, bool]] = {
+    BarrierAlarmKind.FORCED_OPEN: ("barrier_forced_open", "critical", True),
+    BarrierAlarmKind.HELD_OPEN: ("barrier_held_open", "warning", False),
+    **{k: ("barrier_fault", "warning", False) for k in _FAULTS},
+}
+
+
+class BarrierRule(Rule):
+    def on_event(self, event: Event, now: datetime) -> list[Signal]:
+        if isinstance(event, Passage):
+            return self._passage(event)
+        if not isinstance(event, BarrierAlarm):
+            return []
+        subject = node_subject(event)
+        if event.kind == BarrierAlarmKind.CLEARED:
+            return [Clear(kind, subject, "barrier cleared") for kind in KINDS]
+        kind, severity, incident = _ALARMS[event.kind]
+        th = self.th(event.ward_id)
+        return [
+            Raise(
+                kind,
+                severity,
+                subject,
+                f"barrier {event.kind.value.replace('_', ' ')} at {event.checkpoint_id}"
+                + (f" ({event.duration_s:.0f}s)" if event.duration_s else ""),
+                {"alarm": event.kind.value, "duration_s": event.duration_s, "detail": event.detail},
+                resolve_after_s=th.incident_resolve_after_s if incident else None,
+            )
+        ]
+
+    @staticmethod
+    def _passage(event: Passage) -> list[Signal]:
+        if event.barrier is None or not event.barrier.fault:
+            return []
+        return [
+            Raise(
+                "barrier_fault",
+                "warning",
+                node_subject(event),
+                f"barrier fault at {event.node_id}: {event.barrier.fault}",
+                {"fault": event.barrier.fault, "event_id": event.id},
+            )
+        ]

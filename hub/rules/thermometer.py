@@ -1,0 +1,133 @@
+"""Thermometer faults, from the node's Reading events.
+
+- out of range: an object temperature no person's skin has (sensor broken, aimed at a wall);
+  cleared after a few in-range readings in a row.
+- stuck: the same value, to the hundredth, many times in a row (a frozen I2C register).
+- ambient: the object reads no warmer than the air around the sensor (fouled lens, nobody
+  ever in view): mean(object - ambient) over the window below ``ambient_min_delta_c``.
+- peers: the node's median is off the median of the ward's other nodes by more than
+  ``peer_drift_c`` (slow calibration drift that no single node can see itself).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import deque
+from datetime import datetime
+
+from checkpoint.contract import Event, Reading
+from hub.alerts.signals import Clear, Raise, Signal, Subject
+from hub.rules.base import Latch, Rule, node_subject
+from hub.rules.config import RulesConfig
+
+
+class ThermometerRule(Rule):
+    def __init__(self, config: RulesConfig) -> None:
+        super().__init__(config)
+        self._history: dict[str, deque[Reading]] = {}
+        self._in_range: dict[str, int] = {}
+        # ward -> node -> median of its last drift_window readings, for the peer comparison
+        self._medians: dict[str, dict[str, float]] = {}
+        self._latch = Latch()
+
+    def on_event(self, event: Event, now: datetime) -> list[Signal]:
+        if not isinstance(event, Reading):
+            return []
+        th = self.th(event.ward_id)
+        subject = node_subject(event)
+        window = max(th.drift_window, th.stuck_readings)
+        history = self._history.setdefault(event.node_id, deque(maxlen=window))
+        history.append(event)
+        out: list[Signal] = []
+        out += self._range(event, subject)
+        out += self._stuck(event, subject, history)
+        out += self._ambient(event, subject, history)
+        out += self._peers(event)
+        return self._latch.apply(out)
+
+    def _range(self, event: Reading, subject: Subject) -> list[Signal]:
+        th = self.th(event.ward_id)
+        if not th.physiological_min_c <= event.object_c <= th.physiological_max_c:
+            self._in_range[event.node_id] = 0
+            return [
+                Raise(
+                    "thermometer_out_of_range",
+                    "warning",
+                    subject,
+                    f"thermometer at {event.node_id} reads {event.object_c} °C",
+                    {"object_c": event.object_c, "ambient_c": event.ambient_c},
+                )
+            ]
+        run = self._in_range.get(event.node_id, 0) + 1
+        self._in_range[event.node_id] = run
+        if run >= th.range_clear_readings:
+            return [Clear("thermometer_out_of_range", subject, "readings back in range")]
+        return []
+
+    def _stuck(self, event: Reading, subject: Subject, history: deque[Reading]) -> list[Signal]:
+        th = self.th(event.ward_id)
+        recent = list(history)[-th.stuck_readings :]
+        if len(recent) < th.stuck_readings:
+            return []
+        values = [r.object_c for r in recent]
+        if max(values) - min(values) <= th.stuck_tolerance_c:
+            return [
+                Raise(
+                    "thermometer_stuck",
+                    "warning",
+                    subject,
+                    f"thermometer at {event.node_id} stuck at {event.object_c} °C",
+                    {"value_c": event.object_c, "readings": len(recent)},
+                )
+            ]
+        return [Clear("thermometer_stuck", subject, "value changes again")]
+
+    def _ambient(self, event: Reading, subject: Subject, history: deque[Reading]) -> list[Signal]:
+        th = self.th(event.ward_id)
+        recent = list(history)[-th.drift_window :]
+        if len(recent) < th.drift_window:
+            return []
+        delta = statistics.fmean(r.object_c - r.ambient_c for r in recent)
+        if delta < th.ambient_min_delta_c:
+            return [
+                Raise(
+                    "thermometer_ambient_drift",
+                    "warning",
+                    subject,
+                    f"thermometer at {event.node_id} reads ambient ({delta:+.1f} °C above air)",
+                    {"mean_delta_c": round(delta, 2)},
+                )
+            ]
+        return [Clear("thermometer_ambient_drift", subject, "object above ambient again")]
+
+    def _peers(self, event: Reading) -> list[Signal]:
+        """Compare the reporting node's median with the median of the ward's others.
+
+        Medians are cached per node and recomputed only for the node that reported, so a
+        reading costs one sort of its own window plus one over the ward's nodes.
+        """
+        th = self.th(event.ward_id)
+        history = self._history[event.node_id]
+        medians = self._medians.setdefault(event.ward_id, {})
+        if len(history) < th.drift_window:
+            medians.pop(event.node_id, None)
+            return []
+        median = statistics.median(r.object_c for r in list(history)[-th.drift_window :])
+        medians[event.node_id] = median
+        others = [m for n, m in medians.items() if n != event.node_id]
+        if len(others) < th.peer_min_nodes:
+            return []
+        ward_median = statistics.median(others)
+        off = median - ward_median
+        subject = node_subject(event)
+        if abs(off) > th.peer_drift_c:
+            return [
+                Raise(
+                    "thermometer_drift",
+                    "warning",
+                    subject,
+                    f"thermometer at {event.node_id} reads {off:+.1f} °C off the ward's others",
+                    {"node_median_c": round(median, 2), "ward_median_c": round(ward_median, 2)},
+                )
+            ]
+        return [Clear("thermometer_drift", subject, "agrees with the ward again")]

@@ -1,0 +1,62 @@
+"""Node health: clock skew, outbox backlog growing, CPU temperature and disk critical."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from edge.events import MemoryEmitter
+from tests.hub.rules.harness import Hub
+from tests.hub.traffic import Clock, health
+
+
+def test_clock_skew(hub: Hub, node: Callable[..., MemoryEmitter], clock: Clock) -> None:
+    em = node()
+    hub_clock = em.clock
+    em.clock = lambda: hub_clock() + timedelta(minutes=7)  # RTC-less Pi, bad NTP
+    hub.feed(health(em))
+    [alert] = hub.active("clock_skew")
+    assert alert.details["skew_s"] == 420
+    em.clock = hub_clock
+    hub.feed(health(em))
+    assert hub.active("clock_skew") == []
+    # A late clock with events still queued is an outbox replay, not skew.
+    em.clock = lambda: hub_clock() - timedelta(hours=2)
+    hub.feed(health(em, outbox_depth=500))
+    assert hub.active("clock_skew") == []
+    hub.feed(health(em, outbox_depth=0))
+    assert hub.active("clock_skew")
+
+
+def test_outbox_backlog_growing(hub: Hub, node: Callable[..., MemoryEmitter]) -> None:
+    em = node()
+    hub.feed(health(em, outbox_depth=150), health(em, outbox_depth=150))
+    hub.feed(health(em, outbox_depth=160))
+    assert hub.active("outbox_backlog") == []  # not rising three reports in a row
+    hub.feed(health(em, outbox_depth=400), health(em, outbox_depth=900))
+    [alert] = hub.active("outbox_backlog")
+    assert alert.details["trend"] == [150, 160, 400]  # raised on the third rise
+    hub.feed(health(em, outbox_depth=20))
+    assert hub.active("outbox_backlog") == []
+
+
+def test_cpu_temperature_critical_with_hysteresis(
+    hub: Hub, node: Callable[..., MemoryEmitter]
+) -> None:
+    em = node()
+    hub.feed(health(em, cpu_temp_c=84.0))
+    assert hub.active("cpu_temp_critical")[0].severity == "critical"
+    hub.feed(health(em, cpu_temp_c=77.0))  # within the 5 °C hysteresis: still hot
+    assert hub.active("cpu_temp_critical")
+    hub.feed(health(em, cpu_temp_c=70.0))
+    assert hub.active("cpu_temp_critical") == []
+
+
+def test_disk_critical(hub: Hub, node: Callable[..., MemoryEmitter]) -> None:
+    em = node()
+    hub.feed(health(em, disk_free_bytes=50_000_000))
+    assert hub.active("disk_critical")
+    hub.feed(health(em, disk_free_bytes=4_000_000_000))
+    assert hub.active("disk_critical") == []
+    hub.feed(health(em, flags=["disk_full"]))
+    assert hub.active("disk_critical")
