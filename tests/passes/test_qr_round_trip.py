@@ -21,13 +21,15 @@ from hub.passes.revocations import RevocationLedger
 from tests.passes.factory import context
 from tests.passes.frames import camera_frame, read_png_gray
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+# Daytime in Hanoi (UTC+7), today: the default policy has a night curfew, and a test that
+# read the wall clock would fail in the evening.
+NOW = datetime.now(UTC).replace(hour=3, minute=0, second=0, microsecond=0)
 
 
 @pytest.fixture
 def issuer(tmp_path: Path) -> PassIssuer:
     keys = KeyStore(tmp_path / "keys")
-    keys.create_key("hub-a")
+    keys.create_key("hub-a", now=NOW - timedelta(days=1))
     return PassIssuer(keys, RevocationLedger(tmp_path / "revoked.json"), salt=b"phucla-salt")
 
 
