@@ -9,6 +9,8 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 
@@ -17,13 +19,15 @@ class Refused(Exception):
 
 
 class User:
-    def __init__(self, client_id: str, username: str, password: str, files: Path) -> None:
-        """``files`` holds ward-ca.pem and the client's node.pem/node.key."""
+    def __init__(
+        self, client_id: str, username: str, password: str, files: Path, stem: str = "node"
+    ) -> None:
+        """``files`` holds ward-ca.pem and the client's STEM.pem/STEM.key."""
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5
         )
         self.client.username_pw_set(username, password)
-        cert, key = files / "node.pem", files / "node.key"
+        cert, key = files / f"{stem}.pem", files / f"{stem}.key"
         self.client.tls_set(
             ca_certs=str(files / "ward-ca.pem"),
             certfile=str(cert) if cert.exists() else None,
@@ -43,8 +47,18 @@ class User:
         self.disconnected.set()
         self._connack.put(None)
 
-    def connect(self, host: str, port: int, timeout_s: float = 10.0) -> None:
-        self.client.connect(host, port, keepalive=30)
+    def connect(
+        self, host: str, port: int, timeout_s: float = 10.0, *, session_expiry_s: int = 0
+    ) -> None:
+        """``session_expiry_s`` > 0: resume the broker-kept session, queued messages and all."""
+        props = None
+        if session_expiry_s:
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = session_expiry_s
+        self.disconnected.clear()
+        self.client.connect(
+            host, port, keepalive=30, clean_start=not session_expiry_s, properties=props
+        )
         self.client.loop_start()
         rc = self._connack.get(timeout=timeout_s)
         if rc is None or rc.is_failure:

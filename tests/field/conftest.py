@@ -9,7 +9,7 @@ import pytest
 
 from checkpoint.localstack.mosquitto import Mosquitto
 from checkpoint.localstack.process import free_port
-from checkpoint.provision.broker import listener_conf
+from checkpoint.provision.broker import service_conf
 from checkpoint.provision.bundle import Bundle, provision
 from checkpoint.provision.ward import WardConfig
 
@@ -39,7 +39,8 @@ def secure_broker(bundle: Bundle, tmp_path_factory: pytest.TempPathFactory) -> I
     broker = Mosquitto(
         tmp_path_factory.mktemp("tls-broker"),
         port=port,
-        extra_config=listener_conf(port, bundle.out / "broker", bind="127.0.0.1"),
+        # The conf.d file provisioning writes, pointed at the bundle's files.
+        extra_config=service_conf(port, bundle.out / "broker", bind="127.0.0.1"),
     )
     broker.start()
     yield broker

@@ -11,6 +11,8 @@ import pytest
 
 from checkpoint.contract import topics
 from checkpoint.localstack.mosquitto import Mosquitto
+from checkpoint.localstack.process import free_port
+from checkpoint.provision.broker import service_conf
 from checkpoint.provision.bundle import Bundle
 from tests.field.clients import Refused, User
 from tests.field.conftest import password
@@ -26,9 +28,8 @@ def node(bundle: Bundle, node_id: str, client_id: str | None = None) -> User:
 
 @pytest.fixture
 def hub(bundle: Bundle, secure_broker: Mosquitto, request: pytest.FixtureRequest) -> Iterator[User]:
-    user = User(
-        f"hub-{request.node.name}"[:60], HUB, password(bundle.out / "hub"), bundle.out / "hub"
-    )
+    where = bundle.out / "hub"
+    user = User(f"hub-{request.node.name}"[:60], HUB, password(where), where, "hub")
     user.connect(secure_broker.host, secure_broker.port)
     user.subscribe(f"{topics.ROOT}/#")
     yield user
@@ -123,3 +124,33 @@ def test_a_client_without_a_ward_certificate_is_refused(
     user = User("nocert", N1, password(bundle.node_dir(N1)), tmp_path)
     with pytest.raises((Refused, ssl.SSLError, OSError)):
         user.connect(secure_broker.host, secure_broker.port, timeout_s=5)
+
+
+def test_queued_qos1_messages_survive_a_broker_restart(bundle: Bundle, tmp_path: Path) -> None:
+    port = free_port()
+    broker = Mosquitto(
+        tmp_path,
+        port=port,
+        extra_config=service_conf(port, bundle.out / "broker", bind="127.0.0.1"),
+    )
+    broker.start()
+    try:
+        where = bundle.out / "hub"
+        hub = User("hub-persist", HUB, password(where), where, "hub")
+        hub.connect(broker.host, broker.port, session_expiry_s=3600)
+        hub.subscribe(f"{topics.UP}/+/events/+")
+        hub.close()  # away, but the broker keeps its session and queues for it
+
+        n1 = node(bundle, N1)
+        n1.connect(broker.host, broker.port)
+        n1.publish(topics.event_topic(N1, "passage"), b"queued while the hub was away")
+        n1.close()
+        broker.restart()
+
+        hub = User("hub-persist", HUB, password(where), where, "hub")
+        hub.connect(broker.host, broker.port, session_expiry_s=3600)
+        got = hub.receive_until(b"queued while the hub was away")
+        hub.close()
+        assert got[-1].topic == topics.event_topic(N1, "passage")
+    finally:
+        broker.stop()
