@@ -80,8 +80,9 @@ def provision(ward: WardConfig, out: Path, *, source: str = "ward file") -> Bund
     ca = _load_or_make_ca(out, ward.ward_id)
 
     server = out / "broker" / "server.pem"
-    if not server.exists():
-        names = [ward.broker.host, *ward.broker.alt_names]
+    names = [ward.broker.host, *ward.broker.alt_names]
+    if not server.exists() or not pki.covers(server.read_bytes(), names):
+        # New, or the broker's names changed: nodes would refuse the old certificate.
         issued = pki.issue(ca, ward.ward_id, ward.broker.host, server_names=names)
         _write(server, issued.cert_pem)
         _write(out / "broker" / "server.key", issued.key_pem, secret=True)

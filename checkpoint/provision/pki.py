@@ -125,3 +125,23 @@ def issue(ca: Issued, ward_id: str, common_name: str, *, server_names: list[str]
         builder = builder.add_extension(_san(server_names), critical=False)
     cert = builder.sign(ca_key, hashes.SHA256())
     return Issued(_key_pem(key), cert.public_bytes(serialization.Encoding.PEM))
+
+
+def covers(cert_pem: bytes, names: list[str]) -> bool:
+    """Whether a server certificate names every one of ``names``."""
+    cert = x509.load_pem_x509_certificate(cert_pem)
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return False
+    present = {str(v) for v in san.get_values_for_type(x509.IPAddress)}
+    present |= set(san.get_values_for_type(x509.DNSName))
+    return {str(ipaddress.ip_address(n)) if _is_ip(n) else n for n in names} <= present
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True

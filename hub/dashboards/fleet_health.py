@@ -55,6 +55,7 @@ def fleet_health() -> Dashboard:
             ),
             width=24,
             description="Time (A) is the last heartbeat; merge joins the three on node.",
+            merge=True,
             overrides=(
                 {
                     "matcher": {"id": "byName", "options": "Time"},

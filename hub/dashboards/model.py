@@ -58,6 +58,8 @@ class Panel:
     overrides: tuple[dict[str, Any], ...] = ()
     options: dict[str, Any] = field(default_factory=dict)
     custom: dict[str, Any] = field(default_factory=dict)
+    # A table fed by several queries joins them into one (Grafana's "merge").
+    merge: bool = False
 
     def to_json(self, pid: int, x: int, y: int) -> dict[str, Any]:
         defaults: dict[str, Any] = {"custom": dict(self.custom)}
@@ -85,6 +87,8 @@ class Panel:
         }
         if self.interval:
             out["interval"] = self.interval
+        if self.merge:
+            out["transformations"] = [{"id": "merge", "options": {}}]
         return out
 
 

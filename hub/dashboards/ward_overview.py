@@ -97,6 +97,7 @@ def ward_overview() -> Dashboard:
                 ),
             ),
             description="Time is the last heartbeat (A) and the last passage (B).",
+            merge=True,
             overrides=(
                 {
                     "matcher": {"id": "byName", "options": "Time"},

@@ -65,6 +65,27 @@ def test_a_second_run_keeps_the_ca_and_existing_credentials_and_adds_new_nodes(
     assert (tmp_path / "nodes" / "testward-cp01-n1" / "node.key").read_bytes() == key
 
 
+def test_a_changed_broker_name_reissues_the_server_certificate(tmp_path: Path) -> None:
+    ward = small_ward()
+    provision(ward, tmp_path)
+    first = (tmp_path / "broker" / "server.pem").read_bytes()
+    provision(ward, tmp_path)
+    assert (tmp_path / "broker" / "server.pem").read_bytes() == first
+    moved = ward.model_copy(update={"broker": ward.broker.model_copy(update={"host": "hub2.lan"})})
+    provision(moved, tmp_path)
+    cert = x509.load_pem_x509_certificate((tmp_path / "broker" / "server.pem").read_bytes())
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "hub2.lan" in san.get_values_for_type(x509.DNSName)
+
+
+def test_provision_has_help() -> None:
+    result = subprocess.run(
+        [BIN, "provision", "--help"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0
+    assert "--out" in result.stdout
+
+
 def test_a_bad_override_names_the_checkpoint_and_the_key_and_writes_nothing(
     tmp_path: Path,
 ) -> None:
