@@ -64,3 +64,15 @@ def service_conf(port: int, files: Path, *, bind: str = "") -> str:
         "max_queued_bytes 1073741824\n"
         "\n" + listener_conf(port, files, bind=bind)
     )
+
+
+def write_examples(directory: Path) -> None:
+    """Refresh firmware_config/mosquitto/ (``python -m checkpoint.provision.broker``)."""
+    from checkpoint.provision.bundle import BROKER_FILES
+
+    (directory / "checkpoint.conf").write_text(service_conf(8883, BROKER_FILES))
+    (directory / "acl.example").write_text(acl_text("phucla-hub"))
+
+
+if __name__ == "__main__":
+    write_examples(Path(__file__).resolve().parents[2] / "firmware_config" / "mosquitto")
