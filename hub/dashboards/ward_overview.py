@@ -10,6 +10,15 @@ from hub.dashboards.model import WARD, Dashboard, Panel, Target
 
 _PASSAGES = f'FROM "passage" WHERE {WARD} AND $timeFilter'
 
+# The latest change of each alert, one per (checkpoint, node, kind) as the hub folds them;
+# its ``state`` tag, selected, says whether it is still active. A week back is enough:
+# an alert left open longer than that has been escalated many times over.
+_LATEST_ALERTS = (
+    'SELECT last("alert_id") AS "alert_id", "state" FROM "alert" '
+    f'WHERE {WARD} AND time > now() - 7d GROUP BY "checkpoint", "node", "kind"'
+)
+_ACTIVE = f"FROM ({_LATEST_ALERTS}) WHERE \"state\" != 'resolved'"
+
 
 def _count(title: str, query: str, *, color: str = "blue", width: int = 4) -> Panel:
     return Panel(
@@ -40,9 +49,8 @@ def ward_overview() -> Dashboard:
             "Confirmed fevers", f'SELECT count("fever") {_PASSAGES} AND "fever" = true', color="red"
         ),
         _count(
-            "Alerts opened",
-            f'SELECT count("alert_id") FROM "alert" WHERE {WARD} AND "state" = \'open\' '
-            "AND $timeFilter",
+            "Active alerts (open or acknowledged)",
+            f'SELECT count("alert_id") {_ACTIVE}',
             color="red",
         ),
         _count(
@@ -95,8 +103,14 @@ def ward_overview() -> Dashboard:
                     "rows",
                     columns=("time", "checkpoint", "level"),
                 ),
+                Target(
+                    f'SELECT count("alert_id") AS "active_alerts" {_ACTIVE} GROUP BY "checkpoint"',
+                    "rows",
+                    columns=("checkpoint", "active_alerts"),
+                ),
             ),
-            description="Time is the last heartbeat (A) and the last passage (B).",
+            description="Time is the last heartbeat (A) and the last passage (B); "
+            "active_alerts: open or acknowledged alerts (C), the checkpoint's alarm state.",
             merge=True,
             overrides=(
                 {

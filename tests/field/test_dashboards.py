@@ -111,6 +111,8 @@ def test_every_panel_query_returns_what_its_panel_draws(
 
 def test_annotations_find_the_alerts(ward: tuple[InfluxV1, ward_traffic.WardData]) -> None:
     influx, data = ward
+    # Three alerts opened and resolved at cp01, one still open at cp02.
+    expected = {"checkpoint-ward": 7, "checkpoint-detail": 6}
     for board in all_dashboards():
         for annotation in board.annotations:
             series = run(influx, substitute(annotation.query, data, "1m"))
@@ -118,7 +120,20 @@ def test_annotations_find_the_alerts(ward: tuple[InfluxV1, ward_traffic.WardData
             columns = series[0]["columns"]
             assert annotation.text_column in columns
             assert set(annotation.tags_columns.split(",")) <= set(columns)
-            assert len(series[0]["values"]) == 6  # three alerts, opened and resolved
+            assert len(series[0]["values"]) == expected[board.uid]
+
+
+def test_active_alerts_are_those_not_resolved(
+    ward: tuple[InfluxV1, ward_traffic.WardData],
+) -> None:
+    influx, data = ward
+    overview = all_dashboards()[0]
+    stat = next(p for p in overview.panels if p.title.startswith("Active alerts"))
+    series = run(influx, substitute(stat.targets[0].query, data, "1m"))
+    assert series[0]["values"][0][1] == 1
+    table = next(p for p in overview.panels if p.title.startswith("Checkpoints:"))
+    series = run(influx, substitute(table.targets[2].query, data, "1m"))
+    assert {s["tags"]["checkpoint"]: s["values"][0][1] for s in series} == {f"{WARD}-cp02": 1}
 
 
 def test_template_variables_list_the_ward_and_its_checkpoints(

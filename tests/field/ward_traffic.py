@@ -178,6 +178,8 @@ def build(ward: str, end: datetime, seed: int = 7) -> WardData:
         ts = start + timedelta(minutes=minute)
         data.lines.append(_alert_line(ward, cps[0], ts, "open", n))
         data.lines.append(_alert_line(ward, cps[0], ts + timedelta(minutes=5), "resolved", n))
+    # Still open: a fever at cp02 a few minutes ago.
+    data.lines.append(_alert_line(ward, cps[1], end - timedelta(minutes=4), "open", 3))
     return data
 
 
