@@ -45,11 +45,11 @@ class WardData:
     lines: list[str] = field(default_factory=list)
 
 
-def _offline(node_id: str, minute: int) -> bool:
+def _offline(node_id: str, minute: int, hours: int) -> bool:
     if node_id.endswith("cp03-n1"):
         return 60 <= minute < 90
     if node_id.endswith("cp04-n1"):
-        return minute >= HOURS * 60 - 30
+        return minute >= hours * 60 - 30
     return False
 
 
@@ -98,8 +98,8 @@ def _passage(em: MemoryEmitter, rng: random.Random) -> None:
     )
 
 
-def _health(em: MemoryEmitter, rng: random.Random, minute: int) -> None:
-    late = em.node_id.endswith("cp02-n2") and minute > HOURS * 60 - 20
+def _health(em: MemoryEmitter, rng: random.Random, minute: int, hours: int) -> None:
+    late = em.node_id.endswith("cp02-n2") and minute > hours * 60 - 20
     em.emit(
         Health,
         uptime_s=minute * 60.0,
@@ -133,10 +133,13 @@ def _alert_line(ward: str, checkpoint: str, ts: datetime, state: str, n: int) ->
     return Point("alert", tags, fields, int(ts.timestamp() * 1e9)).to_line()
 
 
-def build(ward: str, end: datetime, seed: int = 7) -> WardData:
+def build(
+    ward: str, end: datetime, seed: int = 7, *, checkpoints: int = 4, hours: int = HOURS
+) -> WardData:
+    """``checkpoints`` >= 4; bench/dashboard_queries.py builds a whole ward's day."""
     rng = random.Random(seed)
-    start = end - timedelta(hours=HOURS)
-    cps = [f"{ward}-cp0{i}" for i in range(1, 5)]
+    start = end - timedelta(hours=hours)
+    cps = [f"{ward}-cp{i:02d}" for i in range(1, checkpoints + 1)]
     data = WardData(ward, start, end, cps)
     clock = Clock(start)
     emitters = [
@@ -144,12 +147,12 @@ def build(ward: str, end: datetime, seed: int = 7) -> WardData:
         for cp in cps
         for n in ((1, 2) if cp.endswith("cp02") else (1,))
     ]
-    for minute in range(HOURS * 60):
+    for minute in range(hours * 60):
         for em in emitters:
-            if _offline(em.node_id, minute):
+            if _offline(em.node_id, minute, hours):
                 continue
             clock.now = start + timedelta(minutes=minute, seconds=rng.uniform(0, 50))
-            _health(em, rng, minute)
+            _health(em, rng, minute, hours)
             # A quiet hour at cp02 (up but nobody passing): "no traffic", not "offline".
             quiet = em.checkpoint_id.endswith("cp02") and 100 <= minute < 160
             if not quiet and rng.random() < 0.35:
@@ -183,8 +186,8 @@ def build(ward: str, end: datetime, seed: int = 7) -> WardData:
     return data
 
 
-def fill(influx: InfluxV1, ward: str) -> WardData:
-    data = build(ward, datetime.now(UTC))
+def fill(influx: InfluxV1, ward: str, **kwargs: int) -> WardData:
+    data = build(ward, datetime.now(UTC), **kwargs)
     for i in range(0, len(data.lines), 5000):
         influx.write_lines(data.lines[i : i + 5000])
     return data
