@@ -81,6 +81,20 @@ def test_errors_name_the_file_and_the_key(tmp_path: Path, text: str, expected: s
     assert expected in result.stderr
 
 
+def test_a_bad_default_is_reported_once_not_per_node(tmp_path: Path) -> None:
+    path = tmp_path / "ward.yaml"
+    text = (ROOT / "wards" / "phucla.yaml").read_text()
+    path.write_text(text.replace("buzzer: 13", "buzzer: 17"))  # 17 is the presence input
+    with pytest.raises(ConfigError) as info:
+        validate_file(path)
+    message = str(info.value)
+    assert message.count("\n") == 0
+    assert (
+        "checkpoints.0 (node phucla-cp01-n1) and 42 more node(s): node config key pins" in message
+    )
+    assert "GPIO 17" in message
+
+
 def test_the_committed_reference_is_generated_from_the_models() -> None:
     """Regenerate with: .venv/bin/python -m checkpoint.settings.reference"""
     committed = {p.name: p.read_text(encoding="utf-8") for p in reference.DEFAULT_DIR.glob("*.md")}

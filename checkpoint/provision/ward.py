@@ -117,7 +117,8 @@ def check_node_configs(ward: WardConfig, source: str) -> list[dict[str, Any]]:
     from edge.config import NodeConfig
 
     configs: list[dict[str, Any]] = []
-    problems: list[str] = []
+    # A bad node_defaults key fails on every node: report it once, with the count.
+    problems: dict[tuple[str, str], list[str]] = {}
     for index, spec in enumerate(ward.checkpoints):
         for node_id in spec.node_ids():
             data = node_config_data(ward, spec, node_id)
@@ -126,13 +127,17 @@ def check_node_configs(ward: WardConfig, source: str) -> list[dict[str, Any]]:
             except ValidationError as exc:
                 for err in exc.errors():
                     key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-                    problems.append(
-                        f"{source}: checkpoints.{index} (node {node_id}): "
-                        f"node config key {key}: {err['msg']} "
-                        "(from node_defaults or overrides)"
-                    )
+                    where = f"checkpoints.{index} (node {node_id})"
+                    problems.setdefault((key, err["msg"]), []).append(where)
             else:
                 configs.append(data)
     if problems:
-        raise ConfigError("\n".join(problems))
+        lines = []
+        for (key, msg), places in problems.items():
+            more = f" and {len(places) - 1} more node(s)" if len(places) > 1 else ""
+            lines.append(
+                f"{source}: {places[0]}{more}: node config key {key}: {msg} "
+                "(from node_defaults or overrides)"
+            )
+        raise ConfigError("\n".join(lines))
     return configs

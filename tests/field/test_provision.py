@@ -92,10 +92,13 @@ def test_a_bad_override_names_the_checkpoint_and_the_key_and_writes_nothing(
     data = small_ward().model_dump()
     data["checkpoints"][1]["overrides"] = {"pins": {"buzzer": 17}}  # 17 is the presence input
     ward = WardConfig.model_validate(data)
-    with pytest.raises(ConfigError, match=r"phucla|testward") as info:
+    with pytest.raises(ConfigError) as info:
         provision(ward, tmp_path / "out", source="wards/test.yaml")
     message = str(info.value)
-    assert "wards/test.yaml: checkpoints.1 (node testward-cp02-n1): node config key pins" in message
+    assert (
+        "wards/test.yaml: checkpoints.1 (node testward-cp02-n1) and 1 more node(s): "
+        "node config key pins" in message
+    )
     assert "GPIO 17" in message
     assert not (tmp_path / "out").exists()
 
