@@ -7,13 +7,17 @@ import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from checkpoint.contract import topics
 from checkpoint.localstack.mosquitto import Mosquitto
 from checkpoint.localstack.process import free_port
 from checkpoint.provision.broker import service_conf
 from checkpoint.provision.bundle import Bundle
+from checkpoint.settings.loading import read_yaml
+from edge.config import NodeConfig
 from tests.field.clients import Refused, User
 from tests.field.conftest import password
 
@@ -154,3 +158,40 @@ def test_queued_qos1_messages_survive_a_broker_restart(bundle: Bundle, tmp_path:
         assert got[-1].topic == topics.event_topic(N1, "passage")
     finally:
         broker.stop()
+
+
+def test_a_provisioned_node_config_reaches_the_broker(
+    bundle: Bundle, secure_broker: Mosquitto, hub: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The node's config.yaml as written, with systemd's credential directory played by
+    the bundle: its user name, credential password and TLS files get it in."""
+    where = bundle.node_dir(N2)
+    data = read_yaml(where / "config.yaml")
+    tls = data["mqtt"]["tls"]
+    for key in ("cert_file", "key_file"):  # /run/credentials/<unit>/X -> the bundle's X
+        tls[key] = str(where / Path(tls[key]).name)
+    tls["ca_file"] = str(where / "ward-ca.pem")
+    data["mqtt"] |= {"host": secure_broker.host, "port": secure_broker.port}
+    config = NodeConfig.model_validate(data)
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(where))
+
+    settings = config.mqtt
+    assert settings.username == N2
+    assert settings.tls is not None
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2, client_id=N2, protocol=MQTTProtocolVersion.MQTTv5
+    )
+    client.username_pw_set(settings.username, settings.resolved_password())
+    client.tls_set(
+        ca_certs=str(settings.tls.ca_file),
+        certfile=str(settings.tls.cert_file),
+        keyfile=str(settings.tls.key_file),
+    )
+    client.connect(settings.host, settings.port)
+    client.loop_start()
+    try:
+        client.publish(topics.event_topic(N2, "health"), b"from config", qos=1).wait_for_publish(10)
+        assert hub.receive_until(b"from config")[-1].topic == topics.event_topic(N2, "health")
+    finally:
+        client.disconnect()
+        client.loop_stop()
