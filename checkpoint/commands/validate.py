@@ -1,4 +1,4 @@
-"""``checkpoint validate-config``: check node and hub files before they reach a device."""
+"""``checkpoint validate-config``: check node, hub and ward files before they reach a device."""
 
 from __future__ import annotations
 
@@ -12,7 +12,12 @@ from checkpoint.errors import ConfigError
 
 
 def model_for(data: Any) -> type[BaseModel]:
-    """Which config a file holds: a node file names its node_id, a hub file does not."""
+    """Which config a file holds: a ward file lists checkpoints, a node file names its
+    node_id, a hub file does neither."""
+    if isinstance(data, dict) and "checkpoints" in data:
+        from checkpoint.provision.ward import WardConfig
+
+        return WardConfig
     if isinstance(data, dict) and "node_id" in data:
         from edge.config import NodeConfig
 
@@ -22,18 +27,28 @@ def model_for(data: Any) -> type[BaseModel]:
     return HubConfig
 
 
-def validate_command(
-    files: Annotated[list[Path], typer.Argument(help="Node or hub YAML files", exists=False)],
-) -> None:
-    """Validate config files; print each problem with its file and key path."""
+def validate_file(path: Path) -> type[BaseModel]:
+    """Validate one file; raise ConfigError naming the file, the key path and the problem."""
+    from checkpoint.provision.ward import WardConfig, check_node_configs
     from checkpoint.settings.loading import read_yaml, validate_data
 
+    data = read_yaml(path)
+    model = model_for(data)
+    config = validate_data(model, data, str(path))
+    if isinstance(config, WardConfig):
+        # Every node config the ward produces must be valid too.
+        check_node_configs(config, str(path))
+    return model
+
+
+def validate_command(
+    files: Annotated[list[Path], typer.Argument(help="Node, hub or ward YAML files", exists=False)],
+) -> None:
+    """Validate config files; print each problem with its file and key path."""
     failed = 0
     for path in files:
         try:
-            data = read_yaml(path)
-            model = model_for(data)
-            validate_data(model, data, str(path))
+            model = validate_file(path)
         except ConfigError as exc:
             failed += 1
             typer.echo(str(exc), err=True)
