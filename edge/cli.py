@@ -20,12 +20,14 @@ def run_command(
     from checkpoint.settings.loading import load_model
     from edge.config import NodeConfig
     from edge.node import Node
+    from edge.sim.emitter import PublishingEmitter
     from edge.uplink.publisher import Publisher
 
     cfg = load_model(NodeConfig, config)
     publisher = Publisher(cfg.node_id, cfg.mqtt)
     publisher.connect()
-    node = Node(cfg, publisher.publish)
+    # Until the outbox and edge/service.py land: publish directly, not durably.
+    node = Node(cfg, PublishingEmitter(cfg, publisher.publish))
     try:
         threading.Event().wait()
     finally:

@@ -61,19 +61,26 @@ class BarrierSupervisor:
         if not closed_switch.is_active:
             self._away_since = now
             self._pending_forced = True  # found open at start, and nobody asked for it
-        for device in (closed_switch, open_switch):
-            device.when_activated = self._on_switch
-            device.when_deactivated = self._on_switch
+        # Switch changes a command makes happen are expected once each; others count as
+        # chatter (two passages in a row are eight changes, and no fault).
+        self._expected: set[tuple[str, bool]] = set()
+        closed_switch.when_activated = lambda: self._on_switch("closed", True)
+        closed_switch.when_deactivated = lambda: self._on_switch("closed", False)
+        open_switch.when_activated = lambda: self._on_switch("open", True)
+        open_switch.when_deactivated = lambda: self._on_switch("open", False)
         self._thread = threading.Thread(target=self._run, name="barrier-supervisor", daemon=True)
         self._thread.start()
 
     # ------------------------------------------------------------------ inputs
 
-    def _on_switch(self) -> None:
+    def _on_switch(self, switch: str, active: bool) -> None:
         # gpiozero's thread (or the caller's, on a MockPin): record and wake, nothing more.
         with self._cond:
             now = self.clock()
-            self._changes.append(now)
+            if (switch, active) in self._expected:
+                self._expected.discard((switch, active))
+            else:
+                self._changes.append(now)
             closed = bool(self.closed_switch.is_active)
             if not closed and self._away_since is None:
                 self._away_since = now
@@ -89,6 +96,14 @@ class BarrierSupervisor:
         with self._cond:
             self._commanded_open = open_
             self._command_at = self.clock()
+            # Expect only the changes still to happen from where the arm is now.
+            at_closed = bool(self.closed_switch.is_active)
+            at_open = bool(self.open_switch.is_active)
+            self._expected = set()
+            if at_closed == open_:
+                self._expected.add(("closed", not open_))
+            if at_open != open_:
+                self._expected.add(("open", open_))
             # Set the relay inside the lock: the switch callbacks it causes see the command.
             self.relay.value = open_
             self._cond.notify_all()
@@ -99,16 +114,32 @@ class BarrierSupervisor:
         self.command(True)
         opened = self._wait(lambda: bool(self.open_switch.is_active))
         open_took = round(self.clock() - start, 3) if opened else None
+        # Judge the motion here: the close command below would otherwise hide it from the
+        # supervisor thread, which may not have woken at the deadline (or the arrival) yet.
+        self._motion_judged(K.OPEN_FAILED, opened, "open")
         if opened and open_s > 0:
             time.sleep(open_s)
         self.command(False)
         closed = self._wait(lambda: bool(self.closed_switch.is_active))
+        self._motion_judged(K.CLOSE_FAILED, closed, "closed")
         fault = None
         if not opened:
             fault = K.OPEN_FAILED.value
         elif not closed:
             fault = K.CLOSE_FAILED.value
         return BarrierMotion(opened=opened, open_s=open_took, closed=closed, fault=fault)
+
+    def _motion_judged(self, kind: K, reached: bool, limit: str) -> None:
+        emits: Emits = []
+        with self._cond:
+            timeout = self.config.motion_timeout_s
+            if reached:
+                self._clear(kind, self.clock(), emits)
+            else:
+                why = f"no {limit} limit {timeout:g}s after the command"
+                self._raise(kind, self.clock(), emits, why)
+        for alarm, duration, detail in emits:
+            self._emit(alarm, duration, detail)
 
     def _wait(self, reached: Callable[[], bool]) -> bool:
         with self._cond:
@@ -179,8 +210,10 @@ class BarrierSupervisor:
                 self._raise(kind, now, emits, f"no {limit} limit {timeout:g}s after the command")
             else:
                 deadlines.append(self._command_at + timeout)
-        if (self._commanded_open and at_open) or (not self._commanded_open and closed):
+        # A motion fault lasts until that motion works again (a barrier_test, a passage).
+        if self._commanded_open and at_open:
             self._clear(K.OPEN_FAILED, now, emits)
+        if closed:
             self._clear(K.CLOSE_FAILED, now, emits)
 
     def _judge_chatter(self, now: float, emits: Emits, deadlines: list[float]) -> None:

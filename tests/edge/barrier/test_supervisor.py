@@ -94,6 +94,11 @@ def test_a_jammed_motor_is_an_open_fault(rig: Rig) -> None:
     assert (motion.opened, motion.fault) == (False, "open_failed")
     wait_for(lambda: K.OPEN_FAILED in rig.kinds(), timeout_s=2, what="open_failed")
     assert K.FORCED_OPEN not in rig.kinds()
+    assert rig.supervisor.active == {K.OPEN_FAILED}  # the fault stays until a motion works
+    rig.arm.jammed = False
+    assert rig.supervisor.cycle(open_s=0.0).fault is None
+    wait_for(lambda: (K.CLEARED, "open_failed") in rig.alarms(), timeout_s=2, what="cleared")
+    assert rig.kinds().count(K.OPEN_FAILED) == 1
 
 
 def test_an_arm_that_does_not_come_down_is_a_close_fault(rig: Rig) -> None:
