@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from checkpoint.contract.models import Decision, Passage, Reading, Reason
 from edge.passcheck_allowlist import pass_text
-from tests.edge.passage.conftest import MakeNode, emitted, states
+from tests.edge.simnodes import MakeNode, emitted, states
 
 OFF_ON_OFF = [False, True, False]
 

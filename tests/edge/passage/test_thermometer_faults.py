@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from checkpoint.contract.models import Decision, Reason
 from edge.hardware.mlx90614 import celsius_to_raw
-from tests.edge.passage.conftest import MakeNode, states
+from tests.edge.simnodes import MakeNode, states
 
 
 def test_bus_error_refuses_flags_and_recovers(make_node: MakeNode) -> None:
