@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Literal
 
-from checkpoint.contract.models import EventBase
+from checkpoint.contract.models import BarrierAlarm, EventBase, Passage
 from checkpoint.settings.mqtt import MqttSettings
 from edge.passcheck_allowlist import pass_text
 from edge.sim.emitter import PublishingEmitter
@@ -45,14 +45,33 @@ class SimWard:
         self.emitters: list[PublishingEmitter] = []
         self.nodes: list[SimNode] = []
         self.happenings: Counter[str] = Counter()
+        self.outcomes: Counter[str] = Counter()  # passage decision/reason, alarm kinds
+        self._on_event = on_event
         self._timers: list[threading.Timer] = []
         for i in range(1, nodes + 1):
             cfg = node_config(ward_id, i, mqtt)
             pub = Publisher(cfg.node_id, mqtt)
-            emitter = PublishingEmitter(cfg, pub.publish, on_event=on_event)
+            emitter = PublishingEmitter(cfg, pub.publish, on_event=self._count)
             self.publishers.append(pub)
             self.emitters.append(emitter)
             self.nodes.append(SimNode(cfg, emitter, seed=seed * 1000 + i))
+
+    def _count(self, event: EventBase) -> None:
+        if isinstance(event, Passage):
+            self.outcomes[f"passage {event.decision.value} {event.reason.value}"] += 1
+        elif isinstance(event, BarrierAlarm):
+            self.outcomes[f"barrier {event.kind.value}"] += 1
+        if self._on_event is not None:
+            self._on_event(event)
+
+    def summary(self) -> dict[str, int]:
+        """What happened and what came of it, for the sim's closing lines."""
+        return {
+            **{f"happened {k}": v for k, v in sorted(self.happenings.items())},
+            **dict(sorted(self.outcomes.items())),
+            "events sent": sum(e.sent for e in self.emitters),
+            "events not delivered": sum(e.failed for e in self.emitters),
+        }
 
     def connect(self) -> None:
         for pub in self.publishers:
@@ -76,7 +95,7 @@ class SimWard:
         direction: Literal["in", "out"] = "in" if self.rng.random() < 0.5 else "out"
         body = self.body_temperature()
         if roll < 0.005:
-            self._forced_barrier(node)
+            self.forced_barrier(node)
             return node
         if roll < 0.04:
             what, shown = "stranger_no_pass", None
@@ -90,7 +109,7 @@ class SimWard:
         node.person_arrives(body, shown, direction=direction, via=via, damaged=damaged, wait=False)
         return node
 
-    def _forced_barrier(self, node: SimNode) -> None:
+    def forced_barrier(self, node: SimNode) -> None:
         self.happenings["forced_barrier"] += 1
         node.arm.force_open()
         timer = threading.Timer(self.rng.uniform(0.5, 5.0), node.arm.push_down)
