@@ -8,6 +8,7 @@ Pi needs no extra code: gpiozero's default pin factory, smbus2, picamera2.
 
 from __future__ import annotations
 
+import errno
 import logging
 import queue
 import threading
@@ -17,14 +18,14 @@ from concurrent.futures import Future
 from typing import Any, BinaryIO, TypeVar
 
 from checkpoint.contract.models import BarrierMotion, Health, Passage, PassCheck, Reason
-from checkpoint.errors import CheckpointError
+from checkpoint.errors import CheckpointError, ConfigError
 from edge.barrier.supervisor import BarrierSupervisor
 from edge.config import NodeConfig
 from edge.events import Emitter
 from edge.hardware.camera import CameraError, FrameSource, Picamera2Source
 from edge.hardware.dedup import Deduplicator
 from edge.hardware.devices import Devices
-from edge.hardware.mlx90614 import MLX90614
+from edge.hardware.mlx90614 import MLX90614, ThermometerError
 from edge.hardware.smbus import SMBusLike
 from edge.hardware.wedge import WedgeReader, open_wedge
 from edge.health import HealthSampler
@@ -42,10 +43,32 @@ class NodeBusyError(CheckpointError, TimeoutError):
     """A command could not run: the node's worker did not get to it in time."""
 
 
-def open_i2c_bus(number: int) -> SMBusLike:
-    from smbus2 import SMBus  # imported here: only a real node has /dev/i2c-N
+class MissingBus:
+    """Stands in for an I2C bus that could not be opened: every transfer fails, so each
+    measurement is a thermometer fault (refusal + health flag) and the node still runs."""
 
-    bus: SMBusLike = SMBus(number)
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+    def read_i2c_block_data(
+        self, i2c_addr: int, register: int, length: int, force: bool | None = None
+    ) -> list[int]:
+        raise OSError(errno.ENODEV, self.why)
+
+    def write_i2c_block_data(
+        self, i2c_addr: int, register: int, data: list[int], force: bool | None = None
+    ) -> None:
+        raise OSError(errno.ENODEV, self.why)
+
+
+def open_i2c_bus(number: int) -> SMBusLike:
+    try:
+        from smbus2 import SMBus  # imported here: only a real node has /dev/i2c-N
+
+        bus: SMBusLike = SMBus(number)
+    except (OSError, ImportError) as exc:
+        log.error("cannot open I2C bus %d (%s): the thermometer will read as faulty", number, exc)
+        return MissingBus(f"/dev/i2c-{number} unavailable: {exc}")
     return bus
 
 
@@ -73,10 +96,32 @@ class Node:
         self.emitter = emitter
         self.clock = clock
         self.devices = Devices.build(config.pins, config.barrier, pin_factory)
+        try:
+            self._build(
+                config, emitter, bus=bus, frame_source=frame_source, verifier=verifier, wedge=wedge
+            )
+        except BaseException:
+            self.devices.close()  # a half-built node must not keep its pins claimed
+            raise
+
+    def _build(
+        self,
+        config: NodeConfig,
+        emitter: Emitter,
+        *,
+        bus: SMBusLike | None,
+        frame_source: FrameSource | None,
+        verifier: PassVerifier | None,
+        wedge: BinaryIO | None,
+    ) -> None:
+        clock = self.clock
         t = config.thermometer
-        self.thermometry = Thermometry(
-            MLX90614(bus if bus is not None else open_i2c_bus(t.i2c_bus), t.address), t
-        )
+        sensor = MLX90614(bus if bus is not None else open_i2c_bus(t.i2c_bus), t.address)
+        try:
+            sensor.set_emissivity(t.emissivity)  # no EEPROM write when it already matches
+        except ThermometerError as exc:
+            log.error("could not set the thermometer's emissivity: %s", exc)
+        self.thermometry = Thermometry(sensor, t)
         self.camera_fault: str | None = None
         if frame_source is None and config.camera.enabled:
             try:
@@ -209,6 +254,47 @@ class Node:
     def barrier_test(self, timeout_s: float = 60.0) -> BarrierMotion:
         """Hub command ``barrier_test``: one open/close cycle, supervised like any other."""
         return self._call(lambda: self.barrier.cycle(self.config.barrier.open_s), timeout_s)
+
+    # ------------------------------------------------------------------ config push
+
+    def reconfigure(self, config: NodeConfig, timeout_s: float = 30.0) -> None:
+        """Apply a new (validated) config between passages, all of it or nothing.
+
+        Identity and wiring cannot change under a running node: a change there raises
+        ConfigError and the old config stays in force (the runtime acks it as refused).
+        """
+        fixed = {
+            "node_id": (self.config.node_id, config.node_id),
+            "checkpoint_id": (self.config.checkpoint_id, config.checkpoint_id),
+            "ward_id": (self.config.ward_id, config.ward_id),
+            "mqtt": (self.config.mqtt, config.mqtt),
+            "pins": (self.config.pins, config.pins),
+            "thermometer.i2c_bus": (self.config.thermometer.i2c_bus, config.thermometer.i2c_bus),
+            "thermometer.address": (self.config.thermometer.address, config.thermometer.address),
+            "camera": (self.config.camera, config.camera),
+            "scanner.wedge_device": (
+                self.config.scanner.wedge_device,
+                config.scanner.wedge_device,
+            ),
+        }
+        changed = [name for name, (old, new) in fixed.items() if old != new]
+        if changed:
+            raise ConfigError(f"{', '.join(changed)} cannot change without a restart")
+
+        def apply() -> None:
+            if config.thermometer.emissivity != self.config.thermometer.emissivity:
+                self.thermometry.sensor.set_emissivity(config.thermometer.emissivity)
+            self.thermometry.config = config.thermometer
+            self.barrier.config = config.barrier
+            self.signals.config = config.signals
+            self.scanner.dedup.window_s = config.scanner.dedup_window_s
+            self.health_sampler.disk_path = config.health.disk_path
+            self.health_sampler.disk_low_bytes = config.health.disk_low_bytes
+            self.machine.config = config
+            self.config = config
+            log.info("config %s applied (zone level %s)", config.version, config.zone_level)
+
+        self._call(apply, timeout_s)
 
     # ------------------------------------------------------------------ health
 

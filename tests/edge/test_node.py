@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from checkpoint.contract.models import BarrierAlarm, BarrierAlarmKind, Health, Reading
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+from checkpoint.contract.models import (
+    BarrierAlarm,
+    BarrierAlarmKind,
+    Decision,
+    Health,
+    Reading,
+    Reason,
+)
+from checkpoint.errors import ConfigError
+from edge.events import MemoryEmitter
+from edge.node import Node
 from tests.edge.simnodes import MakeNode, emitted
 from tests.helpers import wait_for
 
@@ -63,3 +76,57 @@ def test_forced_barrier_on_a_running_node(make_node: MakeNode) -> None:
     wait_for(lambda: "barrier_held_open" in sim.node.flags(), timeout_s=3, what="held open")
     kinds = [e.kind for e in emitted(sim).events if isinstance(e, BarrierAlarm)]
     assert kinds == [BarrierAlarmKind.FORCED_OPEN, BarrierAlarmKind.HELD_OPEN]
+
+
+def test_a_new_zone_level_applies_to_the_next_passage(make_node: MakeNode) -> None:
+    sim = make_node()
+    code = sim.resident_pass()
+    before = sim.person_arrives(36.3, code)
+    sim.node.reconfigure(sim.config.model_copy(update={"zone_level": "red", "version": "v2"}))
+    after = sim.person_arrives(36.3, sim.resident_pass())
+    assert before is not None
+    assert after is not None
+    assert (before.decision, before.zone_level) == (Decision.ADMIT, "green")
+    assert (after.reason, after.zone_level) == (Reason.LEVEL_NOT_ALLOWED, "red")
+    assert sim.node.health().config_version == "v2"
+
+
+def test_rewiring_is_refused_and_the_old_config_stays(make_node: MakeNode) -> None:
+    sim = make_node()
+    old = sim.node.config
+    rewired = old.model_copy(
+        update={"pins": old.pins.model_copy(update={"buzzer": 16}), "zone_level": "red"}
+    )
+    with pytest.raises(ConfigError, match="pins"):
+        sim.node.reconfigure(rewired)
+    assert sim.node.config is old
+    passage = sim.person_arrives(36.3, sim.resident_pass())
+    assert passage is not None
+    assert passage.decision == Decision.ADMIT
+
+
+def test_a_node_without_an_i2c_bus_runs_and_refuses_with_a_flag(
+    make_node: MakeNode, factory: MockFactory, emitter: MemoryEmitter
+) -> None:
+    sim = make_node()
+    cfg = sim.config.model_copy(
+        update={
+            "node_id": "nobus-n1",
+            "thermometer": sim.config.thermometer.model_copy(update={"i2c_bus": 99}),
+            "camera": sim.config.camera.model_copy(update={"enabled": True}),
+            "scanner": sim.config.scanner.model_copy(update={"pass_timeout_s": 0.1}),
+        }
+    )
+    # Off a Pi: no /dev/i2c-99 and no picamera2. The node must still come up and decide.
+    node = Node(cfg, emitter, pin_factory=factory)
+    try:
+        factory.pin(cfg.pins.barrier_closed).drive_high()
+        factory.pin(cfg.pins.presence).drive_high()
+        node.idle()
+        assert node.last_passage is not None
+        assert node.last_passage.reason == Reason.THERMOMETER_FAULT
+        flags = node.health().flags
+        assert "thermometer_fault" in flags
+        assert "camera_fault" in flags
+    finally:
+        node.close()
