@@ -132,7 +132,7 @@ class Thermometry:
                 fever=False,
             )
             return Screening(check, [first])
-        log.info("high first reading %.2f °C: re-measuring", first.object_c)
+        log.debug("high first reading %.2f °C: re-measuring", first.object_c)
         self.sleep(cfg.remeasure_delay_s)
         try:
             second = self.measure()

@@ -95,7 +95,7 @@ def demo_command(
             for e in events:
                 line = describe(e)
                 if line:
-                    console.print(line)
+                    console.print(line, soft_wrap=True)
 
     stack = LocalStack()
     with console.status("starting Mosquitto and InfluxDB ..."):

@@ -126,7 +126,7 @@ class PassageMachine:
         finally:
             self.signals.done()
             self.stage = Stage.IDLE
-        log.info("passage %s: %s (%s)", direction, decision.value, reason.value)
+        log.debug("passage %s: %s (%s)", direction, decision.value, reason.value)
         return self.emitter.emit(
             Passage,
             direction=direction,
