@@ -134,3 +134,42 @@ def test_a_slow_motor_within_the_timeout_is_no_fault(
         assert made.alarms() == []
     finally:
         made.close()
+
+
+def test_real_timings_with_an_injected_clock(factory: MockFactory, emitter: MemoryEmitter) -> None:
+    """The shipped 30 s held-open limit, judged without waiting 30 s."""
+    now = [1000.0]
+    pins = PinsConfig()
+    arm = EmulatedBarrier(factory, pins)
+    devices = Devices.build(pins, BarrierConfig(), factory)
+    arm.settle()
+    supervisor = BarrierSupervisor(
+        devices.closed_switch,
+        devices.open_switch,
+        devices.relay,
+        BarrierConfig(),
+        emitter,
+        clock=lambda: now[0],
+    )
+    try:
+        arm.force_open()
+        supervisor.evaluate()
+        now[0] += 29.0
+        supervisor.evaluate()
+        assert supervisor.active == {K.FORCED_OPEN}
+        now[0] += 1.5
+        supervisor.evaluate()
+        assert supervisor.active == {K.FORCED_OPEN, K.HELD_OPEN}
+        now[0] += 10.0
+        arm.push_down()
+        supervisor.evaluate()
+        cleared = {
+            e.detail: e.duration_s
+            for e in emitter.events
+            if isinstance(e, BarrierAlarm) and e.kind == K.CLEARED
+        }
+        assert cleared == {"forced_open": 40.5, "held_open": 10.0}
+    finally:
+        supervisor.close()
+        devices.close()
+        arm.close()
