@@ -123,8 +123,8 @@ class ScannerConfig(StrictModel):
 
     wedge_device: str | None = Field(
         default=None,
-        description="USB keyboard-wedge scanner as a line device (e.g. a tty or "
-        "/dev/input/by-id/...-kbd); none: camera only",
+        description="USB keyboard-wedge scanner: /dev/input/by-id/...-event-kbd (read as a "
+        "keyboard) or a tty/FIFO (read as lines); none: camera only",
     )
     dedup_window_s: float = Field(
         default=3.0, ge=0, le=600, description="The same code again within this counts once"

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, TypeVar
 
 from checkpoint.contract.models import BarrierMotion, Health, Passage, PassCheck, Reason
 from checkpoint.errors import CheckpointError, ConfigError
@@ -27,7 +27,7 @@ from edge.hardware.dedup import Deduplicator
 from edge.hardware.devices import Devices
 from edge.hardware.mlx90614 import MLX90614, ThermometerError
 from edge.hardware.smbus import SMBusLike
-from edge.hardware.wedge import WedgeReader, open_wedge
+from edge.hardware.wedge import LineStream, WedgeReader, open_wedge
 from edge.health import HealthSampler
 from edge.passage.machine import Direction, PassageMachine
 from edge.passage.scanner import PassScanner
@@ -90,7 +90,7 @@ class Node:
         frame_source: FrameSource | None = None,
         verifier: PassVerifier | None = None,
         clock: Callable[[], float] = time.monotonic,
-        wedge: BinaryIO | None = None,
+        wedge: LineStream | None = None,
     ) -> None:
         self.config = config
         self.emitter = emitter
@@ -112,7 +112,7 @@ class Node:
         bus: SMBusLike | None,
         frame_source: FrameSource | None,
         verifier: PassVerifier | None,
-        wedge: BinaryIO | None,
+        wedge: LineStream | None,
     ) -> None:
         clock = self.clock
         t = config.thermometer

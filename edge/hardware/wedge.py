@@ -10,11 +10,19 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import Protocol
 
 from edge.hardware.qr_decode import Scan
 
 log = logging.getLogger(__name__)
+
+
+class LineStream(Protocol):
+    """What the reader needs: a binary stream's ``readline`` (a tty, a pipe, EvdevLines)."""
+
+    def readline(self, limit: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
 
 
 def parse_line(raw: bytes, max_chars: int) -> Scan | None:
@@ -37,7 +45,7 @@ class WedgeReader:
     """Reads lines from ``stream`` in its own thread and hands each scan to ``on_scan``."""
 
     def __init__(
-        self, stream: BinaryIO, on_scan: Callable[[Scan], None], max_chars: int = 2048
+        self, stream: LineStream, on_scan: Callable[[Scan], None], max_chars: int = 2048
     ) -> None:
         self.stream = stream
         self.on_scan = on_scan
@@ -47,6 +55,12 @@ class WedgeReader:
         self._thread.start()
 
     def _run(self) -> None:
+        try:
+            self._read_lines()
+        finally:
+            self.stream.close()  # EOF or error: the device is gone; do not leak the handle
+
+    def _read_lines(self) -> None:
         while True:
             try:
                 # Bound the line: a scanner stuck "typing" must not grow memory forever.
@@ -73,6 +87,11 @@ class WedgeReader:
         self._thread.join(timeout_s)
 
 
-def open_wedge(path: str) -> BinaryIO:
-    """Open a wedge device (tty or character device) for line reading."""
+def open_wedge(path: str) -> LineStream:
+    """Open a wedge scanner: an input device (/dev/input/...) as a keyboard, anything
+    else (a tty in serial mode, a FIFO) as lines."""
+    if path.startswith("/dev/input/"):
+        from edge.hardware.wedge_evdev import open_evdev
+
+        return open_evdev(path)
     return open(path, "rb")  # WedgeReader reads it for the node's lifetime

@@ -9,6 +9,7 @@ import threading
 from edge.hardware.dedup import Deduplicator
 from edge.hardware.qr_decode import Scan
 from edge.hardware.wedge import WedgeReader, parse_line
+from edge.hardware.wedge_evdev import EV_KEY, EVENT, KEY_ENTER, KEYMAP, EvdevLines
 
 
 def test_lines_become_scans() -> None:
@@ -67,3 +68,37 @@ def test_dedup_window_with_an_injected_clock() -> None:
     now[0] += 3.0
     assert dedup.first("A")
     assert dedup.suppressed == 2
+
+
+def key_events(text: str) -> bytes:
+    """What the kernel reports when a USB wedge scanner types ``text`` and Enter."""
+    by_char = {c: (code, i == 1) for code, pair in KEYMAP.items() for i, c in enumerate(pair)}
+    out = b""
+
+    def key(code: int, value: int) -> bytes:
+        sync = EVENT.pack(0, 0, 0, 0, 0)  # EV_SYN between reports, as real devices send
+        return EVENT.pack(1, 2, EV_KEY, code, value) + EVENT.pack(1, 2, 4, 4, 458792) + sync
+
+    for ch in text:
+        code, shifted = by_char[ch]
+        if shifted:
+            out += key(42, 1)
+        out += key(code, 1) + key(code, 0)
+        if shifted:
+            out += key(42, 0)
+    return out + key(KEY_ENTER, 1) + key(KEY_ENTER, 0)
+
+
+def test_an_evdev_keyboard_scanner_types_lines() -> None:
+    data = key_events("GZA:phucla-cp07_res001") + key_events("gza:x")
+    lines = EvdevLines(io.BytesIO(data), grab=False)
+    assert lines.readline(100) == b"GZA:phucla-cp07_res001\n"
+    assert lines.readline(100) == b"gza:x\n"
+    assert lines.readline(100) == b""  # unplugged
+
+
+def test_evdev_scans_reach_the_reader_and_unknown_keys_are_unreadable() -> None:
+    data = key_events("GZA:abc") + EVENT.pack(0, 0, EV_KEY, 59, 1) + key_events("")  # F1
+    got: list[Scan] = []
+    WedgeReader(EvdevLines(io.BytesIO(data), grab=False), got.append).join(5)
+    assert [s.text for s in got] == ["GZA:abc", None]
