@@ -203,7 +203,8 @@ class Node:
             if self._pending_passage:
                 return False
             self._pending_passage = True
-        self._jobs.put(lambda: self._passage(direction))
+        seen = self.clock()
+        self._jobs.put(lambda: self._passage(direction, seen))
         return True
 
     @property
@@ -212,9 +213,9 @@ class Node:
         with self._lock:
             return self._pending_passage
 
-    def _passage(self, direction: Direction) -> None:
+    def _passage(self, direction: Direction, seen: float) -> None:
         try:
-            self.last_passage = self.machine.run(direction)
+            self.last_passage = self.machine.run(direction, seen)
             self.passages += 1
         finally:
             with self._lock:

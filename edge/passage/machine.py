@@ -97,9 +97,10 @@ class PassageMachine:
             log.exception("pass verifier failed; refusing as not a pass")
             return PassCheck(valid=False, reason=Reason.PASS_NOT_A_PASS)
 
-    def run(self, direction: Direction) -> Passage:
+    def run(self, direction: Direction, seen: float | None = None) -> Passage:
+        """One person; ``seen`` is when presence fired (``clock``), for ``duration_ms``."""
         cfg = self.config
-        started = self.clock()
+        started = self.clock() if seen is None else seen
         self.stage = Stage.TEMPERATURE
         screening = self.thermometry.screen()
         for m in screening.measurements:

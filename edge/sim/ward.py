@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Literal
 
-from checkpoint.contract.models import BarrierAlarm, EventBase, Passage
+from checkpoint.contract.models import BarrierAlarm, EventBase, Health, Passage
 from checkpoint.settings.mqtt import MqttSettings
 from edge.passcheck_allowlist import pass_text
 from edge.sim.emitter import PublishingEmitter
@@ -38,8 +38,10 @@ class SimWard:
         seed: int = 1,
         *,
         on_event: Callable[[EventBase], None] | None = None,
+        health_interval_s: float | None = 10.0,
     ) -> None:
         self.ward_id = ward_id
+        self.health_interval_s = health_interval_s
         self.rng = random.Random(seed)
         self.publishers: list[Publisher] = []
         self.emitters: list[PublishingEmitter] = []
@@ -61,6 +63,8 @@ class SimWard:
             self.outcomes[f"passage {event.decision.value} {event.reason.value}"] += 1
         elif isinstance(event, BarrierAlarm):
             self.outcomes[f"barrier {event.kind.value}"] += 1
+        elif isinstance(event, Health):
+            self.outcomes["health"] += 1
         if self._on_event is not None:
             self._on_event(event)
 
@@ -76,6 +80,9 @@ class SimWard:
     def connect(self) -> None:
         for pub in self.publishers:
             pub.connect()
+        if self.health_interval_s:
+            for node in self.nodes:
+                node.node.health_sampler.start(self.health_interval_s)
 
     def body_temperature(self) -> float:
         # Forehead skin reads ~35.5-36.8 C on an MLX90614; about 1 in 50 has a fever.

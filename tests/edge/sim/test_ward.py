@@ -61,7 +61,7 @@ def test_simulated_traffic_arrives_at_the_broker(
     mqtt_settings: MqttSettings, unique: str, listener: Listener
 ) -> None:
     made: list[EventBase] = []
-    ward = SimWard(unique, 2, mqtt_settings, seed=5, on_event=made.append)
+    ward = SimWard(unique, 2, mqtt_settings, seed=5, on_event=made.append, health_interval_s=0.5)
     ward.connect()
     try:
         run_for(ward, 1.5, 8.0)
@@ -78,6 +78,7 @@ def test_simulated_traffic_arrives_at_the_broker(
     assert summary["events sent"] == len(made)
     assert any(isinstance(e, BarrierAlarm) and e.kind == BarrierAlarmKind.FORCED_OPEN for e in made)
     assert false_alarms(made) == []
+    assert summary["health"] >= 2  # each node reports its health while it runs
     # Every event the nodes made crossed the broker, passages and readings alike.
     wait_for(lambda: listener.ids() >= {e.id for e in made}, timeout_s=10, what="all events")
 
