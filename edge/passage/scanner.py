@@ -55,9 +55,10 @@ class PassScanner:
         # A scan left over from long ago belongs to nobody standing here now.
         return scan if self.clock() - at <= max_age_s else None
 
-    def _camera_scan(self) -> Scan | None:
+    def _camera_scan(self) -> tuple[Scan | None, bool]:
+        """What the camera sees now, and whether there was a frame at all."""
         if self.frame_source is None:
-            return None
+            return None, False
         try:
             frame = self.frame_source.read()
         except CameraError as exc:
@@ -65,39 +66,43 @@ class PassScanner:
             if self.camera_fault is None:
                 log.error("%s", exc)
             self.camera_fault = str(exc)
-            return None
+            return None, False
         self.camera_fault = None
         if frame is None:
-            return None
+            return None, False
         self.fps.tick()
-        return decode_frame(frame)
+        return decode_frame(frame), True
 
     def wait_for_pass(self, timeout_s: float) -> Scan | None:
         """The first new code within ``timeout_s`` (readable or not); None if none came."""
         deadline = self.clock() + timeout_s
         unreadable = 0
-        last_bad: Scan | None = None
+        duplicate_counted = False
         while True:
             scan = self._take_wedge(0.0, timeout_s)
             if scan is not None:
                 return self._counted(scan)
-            scan = self._camera_scan()
+            scan, had_frame = self._camera_scan()
             if scan is not None and scan.text is not None:
+                unreadable = 0
                 if self.dedup.first(scan.text):
                     return scan
-                self.errors["duplicates"] += 1
+                if not duplicate_counted:  # once per wait, not once per frame
+                    duplicate_counted = True
+                    self.errors["duplicates"] += 1
             elif scan is not None:
                 unreadable += 1
-                last_bad = scan
                 if unreadable >= UNREADABLE_FRAMES:
-                    return self._counted(last_bad)
+                    return self._counted(scan)
             else:
                 unreadable = 0
             remaining = deadline - self.clock()
             if remaining <= 0:
                 return None
-            if self.frame_source is None or self.camera_fault is not None:
-                scan = self._take_wedge(min(remaining, 0.25), timeout_s)
+            if not had_frame:
+                # No camera, a failed one, or no frame yet: wait on the wedge, do not spin.
+                pause = 0.25 if self.frame_source is None else 0.02
+                scan = self._take_wedge(min(remaining, pause), timeout_s)
                 if scan is not None:
                     return self._counted(scan)
 
