@@ -8,7 +8,6 @@ Pi needs no extra code: gpiozero's default pin factory, smbus2, picamera2.
 
 from __future__ import annotations
 
-import errno
 import logging
 import queue
 import threading
@@ -25,6 +24,7 @@ from edge.events import Emitter
 from edge.hardware.camera import CameraError, FrameSource, Picamera2Source
 from edge.hardware.dedup import Deduplicator
 from edge.hardware.devices import Devices
+from edge.hardware.i2c import open_i2c_bus
 from edge.hardware.mlx90614 import MLX90614, ThermometerError
 from edge.hardware.smbus import SMBusLike
 from edge.hardware.wedge import LineStream, WedgeReader, open_wedge
@@ -41,35 +41,6 @@ T = TypeVar("T")
 
 class NodeBusyError(CheckpointError, TimeoutError):
     """A command could not run: the node's worker did not get to it in time."""
-
-
-class MissingBus:
-    """Stands in for an I2C bus that could not be opened: every transfer fails, so each
-    measurement is a thermometer fault (refusal + health flag) and the node still runs."""
-
-    def __init__(self, why: str) -> None:
-        self.why = why
-
-    def read_i2c_block_data(
-        self, i2c_addr: int, register: int, length: int, force: bool | None = None
-    ) -> list[int]:
-        raise OSError(errno.ENODEV, self.why)
-
-    def write_i2c_block_data(
-        self, i2c_addr: int, register: int, data: list[int], force: bool | None = None
-    ) -> None:
-        raise OSError(errno.ENODEV, self.why)
-
-
-def open_i2c_bus(number: int) -> SMBusLike:
-    try:
-        from smbus2 import SMBus  # imported here: only a real node has /dev/i2c-N
-
-        bus: SMBusLike = SMBus(number)
-    except (OSError, ImportError) as exc:
-        log.error("cannot open I2C bus %d (%s): the thermometer will read as faulty", number, exc)
-        return MissingBus(f"/dev/i2c-{number} unavailable: {exc}")
-    return bus
 
 
 class NoTrustVerifier:
