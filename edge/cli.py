@@ -20,12 +20,14 @@ def run_command(
     from checkpoint.settings.loading import load_model
     from edge.config import NodeConfig
     from edge.node import Node
+    from edge.sim.emitter import PublishingEmitter
     from edge.uplink.publisher import Publisher
 
     cfg = load_model(NodeConfig, config)
     publisher = Publisher(cfg.node_id, cfg.mqtt)
     publisher.connect()
-    node = Node(cfg, publisher.publish)
+    # Until the outbox and edge/service.py land: publish directly, not durably.
+    node = Node(cfg, PublishingEmitter(cfg, publisher.publish))
     try:
         threading.Event().wait()
     finally:
@@ -34,6 +36,7 @@ def run_command(
 
 
 def sim_command(
+    *,
     nodes: Annotated[int, typer.Option(min=1, max=500, help="Virtual nodes")] = 3,
     duration: Annotated[
         float | None, typer.Option(min=0.1, help="Seconds to run (default: until Ctrl-C)")
@@ -43,17 +46,25 @@ def sim_command(
     mqtt_url: Annotated[
         str | None, typer.Option(help="Broker (default $CHECKPOINT_MQTT_URL or local 1883)")
     ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated traffic")] = 1,
 ) -> None:
-    """Run N virtual nodes (mock pins, emulated thermometer) against a real broker."""
+    """Run N virtual nodes (mock pins, emulated thermometer, rendered QR passes, emulated
+    barrier) against a real broker: residents in and out, fevers, strangers, forced
+    barriers. Prints what happened when it stops."""
     from checkpoint.localstack.stack import MQTT_URL_ENV, parse_mqtt_url
     from checkpoint.settings.mqtt import MqttSettings
     from edge.sim.ward import SimWard, run_for
 
     url = mqtt_url or os.environ.get(MQTT_URL_ENV, "mqtt://127.0.0.1:1883")
     host, port = parse_mqtt_url(url)
-    sim = SimWard(ward, nodes, MqttSettings(host=host, port=port))
-    sim.connect()
+    sim = SimWard(ward, nodes, MqttSettings(host=host, port=port), seed=seed)
     try:
+        sim.connect()
+        typer.echo(f"ward {ward}: {nodes} virtual nodes -> {url}, ~{rate:g} people/s")
         run_for(sim, duration if duration is not None else float("inf"), rate)
+    except KeyboardInterrupt:
+        typer.echo("stopping ...")
     finally:
         sim.close()
+    for what, count in sim.summary().items():
+        typer.echo(f"{count:6d}  {what}")

@@ -8,7 +8,10 @@ from collections.abc import Iterator
 import pytest
 
 from checkpoint.contract import Event, Reading
+from checkpoint.contract.models import Decision, EventBase
 from checkpoint.settings.mqtt import MqttSettings
+from edge.events import MemoryEmitter
+from edge.sim.emitter import PublishingEmitter
 from edge.sim.ward import SimNode, node_config
 from edge.uplink.publisher import Publisher
 from hub.config import HubConfig, InfluxSettings
@@ -35,22 +38,18 @@ def test_reading_reaches_influxdb(
 ) -> None:
     cfg = node_config(unique, 1, mqtt_settings)
     publisher = Publisher(cfg.node_id, mqtt_settings)
-    published: list[Event] = []
-
-    def emit(event: Event) -> None:
-        publisher.publish(event)
-        published.append(event)
-
+    published: list[EventBase] = []
     publisher.connect()
-    node = SimNode(cfg, emit)
+    node = SimNode(cfg, PublishingEmitter(cfg, publisher.publish, on_event=published.append))
     try:
-        node.person_arrives(36.8)
+        passage = node.person_arrives(36.8, node.resident_pass())
     finally:
         node.close()
         publisher.close()
 
-    [event] = published
-    assert isinstance(event, Reading)
+    assert passage is not None
+    assert passage.decision == Decision.ADMIT
+    [event] = [e for e in published if isinstance(e, Reading)]
     rows = wait_for(
         lambda: influx.query(
             'SELECT "object_c", "event_id", "checkpoint" FROM "reading" WHERE "node" = $node',
@@ -72,18 +71,21 @@ def test_a_redelivered_event_is_the_same_point(
     cfg = node_config(unique, 2, mqtt_settings)
     publisher = Publisher(cfg.node_id, mqtt_settings)
     publisher.connect()
-    events: list[Event] = []
-    node = SimNode(cfg, events.append)
-    node.person_arrives(36.4)
-    node.person_arrives(36.5)
+    memory = MemoryEmitter(cfg.node_id, cfg.checkpoint_id, cfg.ward_id)
+    node = SimNode(cfg, memory)
+    node.person_arrives(36.4, node.resident_pass())
+    node.person_arrives(36.5, node.resident_pass())
     node.close()
+    events: list[Event] = list(memory.events)
+    readings = [e for e in events if isinstance(e, Reading)]
+    deliveries = [*events, readings[0], readings[1], readings[0]]  # redeliveries
     try:
-        for event in [*events, events[0], events[1], events[0]]:  # redeliveries
+        for event in deliveries:
             publisher.publish(event)
     finally:
         publisher.close()
-    wait_for(lambda: hub.stats["stored"] >= 5, what="all five deliveries processed")
+    wait_for(lambda: hub.stats["stored"] >= len(deliveries), what="all deliveries processed")
     rows = influx.query(
         'SELECT "event_id" FROM "reading" WHERE "node" = $node', {"node": cfg.node_id}
     )
-    assert sorted(r["event_id"] for r in rows) == sorted(e.id for e in events)
+    assert sorted(r["event_id"] for r in rows) == sorted(e.id for e in readings)

@@ -3,9 +3,71 @@
 from __future__ import annotations
 
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from checkpoint.contract import Event
+    from hub.influx.v1 import InfluxV1
+
+
+def describe(e: Event) -> str | None:
+    """One line for an event the hub stored: readings, passages and barrier alarms."""
+    from checkpoint.contract import BarrierAlarm, Passage, Reading
+    from checkpoint.contract.models import Decision
+
+    if isinstance(e, Reading):
+        flag = "[bold red]FEVER?[/]" if e.object_c >= 37.5 else ""
+        return (
+            f"{e.ts:%H:%M:%S} stored reading  {e.node_id:<18} "
+            f"{e.object_c:5.2f} °C (ambient {e.ambient_c:.1f}) {flag}"
+        )
+    if isinstance(e, Passage):
+        colour = "green" if e.decision == Decision.ADMIT else "red"
+        t = e.temperature
+        temp = (t.second_c if t.second_c is not None else t.first_c) if t is not None else None
+        return (
+            f"{e.ts:%H:%M:%S} stored passage  {e.node_id:<18} {e.direction:<3} "
+            f"[{colour}]{e.decision.value:<6}[/] {e.reason.value:<18} "
+            + (f"{temp:5.2f} °C" if temp is not None else "")
+        )
+    if isinstance(e, BarrierAlarm):
+        return (
+            f"{e.ts:%H:%M:%S} stored barrier  {e.node_id:<18} "
+            f"[bold yellow]{e.kind.value}[/] {e.detail}"
+        )
+    return None
+
+
+def print_summary(console: Console, influx: InfluxV1) -> None:
+    """What InfluxDB holds at the end, read back with InfluxQL."""
+    from rich.table import Table
+
+    rows = influx.query(
+        'SELECT count("object_c") AS n, mean("object_c") AS mean_c, max("object_c") AS max_c '
+        'FROM "reading" GROUP BY "checkpoint"'
+    )
+    decisions = influx.query(
+        'SELECT count("duration_ms") AS n FROM "passage" GROUP BY "decision", "reason"'
+    )
+    influx.close()
+    table = Table(title="Stored in InfluxDB (read back with InfluxQL)")
+    for col in ("checkpoint", "readings", "mean °C", "max °C"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(
+            row["checkpoint"], str(row["n"]), f"{row['mean_c']:.2f}", f"{row['max_c']:.2f}"
+        )
+    console.print(table)
+    passages = Table(title="Passages by decision (InfluxQL)")
+    for col in ("decision", "reason", "passages"):
+        passages.add_column(col)
+    for row in decisions:
+        passages.add_row(row["decision"], row["reason"], str(row["n"]))
+    console.print(passages)
 
 
 def demo_command(
@@ -17,9 +79,7 @@ def demo_command(
 ) -> None:
     """Start Mosquitto and InfluxDB, the hub and a simulated ward; print what arrives."""
     from rich.console import Console
-    from rich.table import Table
 
-    from checkpoint.contract import Event, Reading
     from checkpoint.localstack import LocalStack
     from checkpoint.settings.mqtt import MqttSettings
     from edge.sim.ward import SimWard, run_for
@@ -33,12 +93,9 @@ def demo_command(
     def show(events: list[Event]) -> None:
         with print_lock:
             for e in events:
-                if isinstance(e, Reading):
-                    flag = "[bold red]FEVER?[/]" if e.object_c >= 37.5 else ""
-                    console.print(
-                        f"{e.ts:%H:%M:%S} stored reading  {e.node_id:<18} "
-                        f"{e.object_c:5.2f} °C (ambient {e.ambient_c:.1f}) {flag}"
-                    )
+                line = describe(e)
+                if line:
+                    console.print(line, soft_wrap=True)
 
     stack = LocalStack()
     with console.status("starting Mosquitto and InfluxDB ..."):
@@ -66,19 +123,7 @@ def demo_command(
         finally:
             ward.close()
             ingest.stop()
-        rows = influx.query(
-            'SELECT count("object_c") AS n, mean("object_c") AS mean_c, max("object_c") AS max_c '
-            'FROM "reading" GROUP BY "checkpoint"'
-        )
-        influx.close()
-        table = Table(title="Stored in InfluxDB (read back with InfluxQL)")
-        for col in ("checkpoint", "readings", "mean °C", "max °C"):
-            table.add_column(col)
-        for row in rows:
-            table.add_row(
-                row["checkpoint"], str(row["n"]), f"{row['mean_c']:.2f}", f"{row['max_c']:.2f}"
-            )
-        console.print(table)
+        print_summary(console, influx)
         console.print(
             f"hub: {ingest.stats['received']} received, {ingest.stats['stored']} stored, "
             f"{ingest.stats['rejected']} rejected"

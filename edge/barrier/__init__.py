@@ -1,0 +1,1 @@
+"""The barrier: commanded motion and supervision from its limit switches."""

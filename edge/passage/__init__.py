@@ -1,0 +1,1 @@
+"""One person at the checkpoint: temperature, pass, decision, barrier, one Passage event."""

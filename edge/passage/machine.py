@@ -1,0 +1,141 @@
+"""The passage state machine: presence -> temperature -> pass -> decision -> barrier.
+
+One call of ``run`` is one person and ends in exactly one Passage event that ties the
+temperature, the pass and the barrier motion together under its own id. A thermometer
+fault or an unreadable pass is a refusal with its reason, never an exception: the node
+keeps deciding locally whatever fails around it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Literal
+
+from checkpoint.contract.models import (
+    BarrierMotion,
+    Decision,
+    Passage,
+    PassCheck,
+    Reading,
+    Reason,
+)
+from edge.barrier.supervisor import BarrierSupervisor
+from edge.config import NodeConfig
+from edge.events import Emitter
+from edge.passage.decide import decide, temperature_refusal, unreadable_check
+from edge.passage.scanner import PassScanner
+from edge.passage.signals import Signals
+from edge.passcheck import PassContext, PassVerifier
+from edge.thermometry import Measurement, Thermometry
+
+log = logging.getLogger(__name__)
+Direction = Literal["in", "out"]
+
+
+class Stage(StrEnum):
+    IDLE = "idle"
+    TEMPERATURE = "temperature"
+    SCAN = "scan"
+    BARRIER = "barrier"
+    SIGNAL = "signal"
+
+
+class PassageMachine:
+    def __init__(
+        self,
+        config: NodeConfig,
+        emitter: Emitter,
+        *,
+        thermometry: Thermometry,
+        scanner: PassScanner,
+        verifier: PassVerifier,
+        barrier: BarrierSupervisor,
+        signals: Signals,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.config = config
+        self.emitter = emitter
+        self.thermometry = thermometry
+        self.scanner = scanner
+        self.verifier = verifier
+        self.barrier = barrier
+        self.signals = signals
+        self.clock = clock
+        self.wall_clock = wall_clock
+        self.sleep = sleep
+        self.stage = Stage.IDLE
+        self.verifier_errors = 0
+
+    def emit_reading(self, m: Measurement) -> None:
+        self.emitter.emit(
+            Reading,
+            object_c=m.object_c,
+            ambient_c=m.ambient_c,
+            samples=m.samples,
+            spread_c=m.spread_c,
+            emissivity=self.config.thermometer.emissivity,
+        )
+
+    def _verify(self, text: str, direction: Direction) -> PassCheck:
+        context = PassContext(
+            now=self.wall_clock(),
+            ward_id=self.config.ward_id,
+            checkpoint_id=self.config.checkpoint_id,
+            zone_level=self.config.zone_level,
+            direction=direction,
+        )
+        try:
+            return self.verifier.check(text, context)
+        except Exception:  # a verifier bug must refuse one person, not stop the node
+            self.verifier_errors += 1
+            log.exception("pass verifier failed; refusing as not a pass")
+            return PassCheck(valid=False, reason=Reason.PASS_NOT_A_PASS)
+
+    def run(self, direction: Direction, seen: float | None = None) -> Passage:
+        """One person; ``seen`` is when presence fired (``clock``), for ``duration_ms``."""
+        cfg = self.config
+        started = self.clock() if seen is None else seen
+        self.stage = Stage.TEMPERATURE
+        screening = self.thermometry.screen()
+        for m in screening.measurements:
+            self.emit_reading(m)
+        refusal = temperature_refusal(screening)
+        pass_check: PassCheck | None = None
+        if refusal is None:
+            self.stage = Stage.SCAN
+            scan = self.scanner.wait_for_pass(cfg.scanner.pass_timeout_s)
+            pass_check = unreadable_check(scan)
+            if pass_check is None and scan is not None and scan.text is not None:
+                pass_check = self._verify(scan.text, direction)
+        decision, reason = decide(refusal, pass_check)
+        decided = self.clock()
+        self.stage = Stage.SIGNAL
+        self.signals.announce(reason)
+        motion: BarrierMotion | None = None
+        try:
+            if decision is Decision.ADMIT:
+                self.stage = Stage.BARRIER
+                motion = self.barrier.cycle(cfg.barrier.open_s)
+            else:
+                self.sleep(cfg.signals.refuse_show_s)
+        finally:
+            self.signals.done()
+            self.stage = Stage.IDLE
+        log.debug("passage %s: %s (%s)", direction, decision.value, reason.value)
+        return self.emitter.emit(
+            Passage,
+            direction=direction,
+            decision=decision,
+            reason=reason,
+            zone_level=cfg.zone_level,
+            temperature=screening.check,
+            pass_check=pass_check,
+            barrier=motion,
+            duration_ms=round((decided - started) * 1000),
+        )
