@@ -55,6 +55,22 @@ class Screening:
     fault: str | None = None
 
 
+class SuspectMeasurement(ThermometerError):
+    """The sensor answered, but the value cannot be trusted (implausible or stuck).
+
+    The measurement still goes out as a ``reading`` event: the hub's thermometer rules need
+    exactly these values as evidence, even though the node refuses to decide on them.
+    """
+
+    def __init__(self, message: str, measurement: Measurement) -> None:
+        super().__init__(message)
+        self.measurement = measurement
+
+
+def _evidence(exc: ThermometerError) -> list[Measurement]:
+    return [exc.measurement] if isinstance(exc, SuspectMeasurement) else []
+
+
 class Thermometry:
     def __init__(
         self,
@@ -98,9 +114,10 @@ class Thermometry:
         cfg = self.config
         if not cfg.plausible_min_c <= m.object_c <= cfg.plausible_max_c:
             self.errors["implausible"] += 1
-            raise ThermometerError(
+            raise SuspectMeasurement(
                 f"MLX90614 reads {m.object_c:.2f} °C, outside the plausible "
-                f"{cfg.plausible_min_c:g}..{cfg.plausible_max_c:g} °C"
+                f"{cfg.plausible_min_c:g}..{cfg.plausible_max_c:g} °C",
+                m,
             )
         if cfg.stuck_measurements and m.samples > 1:
             # A live sensor's noise (a few 0.02 K steps) never repeats every sample exactly.
@@ -110,9 +127,10 @@ class Thermometry:
                 self._flat.clear()
             if len(self._flat) == cfg.stuck_measurements and len(set(self._flat)) == 1:
                 self.errors["stuck"] += 1
-                raise ThermometerError(
+                raise SuspectMeasurement(
                     f"MLX90614 stuck at {m.object_c:.2f} °C for {cfg.stuck_measurements} "
-                    "measurements"
+                    "measurements",
+                    m,
                 )
 
     def screen(self) -> Screening:
@@ -123,7 +141,7 @@ class Thermometry:
             first = self.measure()
         except ThermometerError as exc:
             check = TemperatureCheck(first_c=None, threshold_c=threshold, fever=False)
-            return Screening(check, [], str(exc))
+            return Screening(check, _evidence(exc), str(exc))
         if first.object_c < threshold:
             check = TemperatureCheck(
                 first_c=first.object_c,
@@ -143,7 +161,7 @@ class Thermometry:
                 threshold_c=threshold,
                 fever=False,
             )
-            return Screening(check, [first], str(exc))
+            return Screening(check, [first, *_evidence(exc)], str(exc))
         check = TemperatureCheck(
             first_c=first.object_c,
             second_c=second.object_c,
