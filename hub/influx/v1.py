@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
 
-from checkpoint.errors import CheckpointError
+from hub.influx.writer import InfluxError
 
-
-class InfluxError(CheckpointError, RuntimeError):
-    """InfluxDB refused or could not be reached. ``retryable`` says whether to try again."""
-
-    def __init__(self, message: str, *, retryable: bool) -> None:
-        super().__init__(message)
-        self.retryable = retryable
+__all__ = ["InfluxError", "InfluxV1"]
 
 
 class InfluxV1:
@@ -47,7 +41,7 @@ class InfluxV1:
     def create_database(self) -> None:
         self._post_query(f'CREATE DATABASE "{self.database}"')
 
-    def write_lines(self, lines: Iterable[str]) -> None:
+    def write_lines(self, lines: Sequence[str]) -> None:
         """Write a batch; on return InfluxDB has it in its WAL (durable)."""
         body = gzip.compress("\n".join(lines).encode(), compresslevel=5)
         try:
