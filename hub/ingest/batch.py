@@ -67,6 +67,7 @@ class BatchWriter:
         *,
         dead_letters: DeadLetterStore | None,
         derivation: Callable[[], Derivation | None],
+        stats: dict[str, int],
     ) -> None:
         self.config = config
         self.influx = influx
@@ -74,7 +75,7 @@ class BatchWriter:
         self.stop = stop
         self.dead_letters = dead_letters
         self.derivation = derivation
-        self.write_errors = 0
+        self.stats = stats  # the consumer's counters, updated live during retries
         self._database_ready = False
 
     def _retry(self, what: str, step: Callable[[], None]) -> bool:
@@ -85,7 +86,7 @@ class BatchWriter:
                 step()
                 return True
             except Exception as exc:  # noqa: BLE001 - any failure: do not ack, retry later
-                self.write_errors += 1
+                self.stats["write_errors"] += 1
                 self.metrics.write_errors.labels(target=what).inc()
                 if self.stop.is_set():
                     return False

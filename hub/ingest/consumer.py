@@ -81,6 +81,7 @@ class Ingest:
             self._stop,
             dead_letters=dead_letters,
             derivation=lambda: self.derivation,
+            stats=self.stats,
         )
         self.metrics.set_pending_source(lambda: self._unacked)
         self._writer = threading.Thread(target=self._write_loop, name="hub-writer", daemon=True)
@@ -195,11 +196,12 @@ class Ingest:
 
     def _process(self, batch: list[Pending]) -> bool:
         outcome = self._batch.write(batch)
-        self.stats["write_errors"] = self._batch.write_errors
         if outcome is None:
             return False
         with self._lock:
             generation = self._generation
+            # Before the PUBACKs go out: the broker may send the next message at once.
+            self._unacked -= len(batch)
         for p in batch:
             if p.qos > 0 and p.generation == generation:
                 self.client.ack(p.mid, p.qos)
@@ -208,8 +210,6 @@ class Ingest:
         for dead in outcome.dead:  # points InfluxDB itself refused
             self.stats["rejected"] += 1
             self.metrics.rejected.labels(reason=dead.reason).inc()
-        with self._lock:
-            self._unacked -= len(batch)
         self.stats["stored"] += len(outcome.stored)
         self.metrics.stored.inc(len(outcome.stored))
         self.metrics.statuses.inc(sum(1 for p in batch if p.status is not None))

@@ -14,6 +14,8 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from checkpoint.contract import Reading, encode, topics, uuid7
 from checkpoint.settings.mqtt import MqttSettings
 from hub.config import BatchSettings, HubConfig, InfluxSettings, MetricsSettings
+from hub.influx.v1 import InfluxV1
+from hub.service import HubService
 
 
 def reading(
@@ -94,3 +96,18 @@ def fast_config(
             **extra,
         }
     )
+
+
+@pytest.fixture
+def hub_config(
+    mqtt_settings: MqttSettings, influx: InfluxV1, unique: str, tmp_path: Path
+) -> HubConfig:
+    return fast_config(mqtt_settings, influx.url, influx.database, f"hub-{unique}", tmp_path)
+
+
+@pytest.fixture
+def hub(hub_config: HubConfig) -> Iterator[HubService]:
+    service = HubService(hub_config)
+    service.start()
+    yield service
+    service.stop()
