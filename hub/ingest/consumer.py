@@ -103,6 +103,7 @@ class Ingest:
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
 
     # ---------------------------------------------------------------- MQTT side
 
@@ -120,6 +121,14 @@ class Ingest:
         if self.config.share_group:
             sub = topics.shared(self.config.share_group, sub)
         client.subscribe(sub, qos=1)
+
+    def _on_subscribe(
+        self, _c: mqtt.Client, _ud: object, _mid: int, codes: list[ReasonCode], _p: object
+    ) -> None:
+        if any(code.is_failure for code in codes):
+            log.error("broker refused the hub's subscription: %s", codes)
+            return
+        # Ready only now: a message published before the SUBACK may miss a new session.
         self._connected.set()
 
     def _on_message(self, _c: mqtt.Client, _ud: object, msg: mqtt.MQTTMessage) -> None:
