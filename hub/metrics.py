@@ -72,6 +72,11 @@ class HubMetrics:
             "Messages received but not yet acknowledged (the broker holds the rest of the backlog)",
             registry=r,
         )
+        self.connected = Gauge(
+            "checkpoint_hub_connected",
+            "1 while subscribed at the broker (ready to receive), else 0",
+            registry=r,
+        )
         self.open_alerts = Gauge(
             "checkpoint_hub_open_alerts",
             "Alerts open or acknowledged but not resolved, by ward",

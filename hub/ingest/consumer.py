@@ -104,6 +104,7 @@ class Ingest:
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
+        self.client.on_disconnect = self._on_disconnect
 
     # ---------------------------------------------------------------- MQTT side
 
@@ -130,6 +131,15 @@ class Ingest:
             return
         # Ready only now: a message published before the SUBACK may miss a new session.
         self._connected.set()
+        self.metrics.connected.set(1)
+
+    def _on_disconnect(
+        self, _c: mqtt.Client, _ud: object, _flags: object, rc: ReasonCode, _p: object
+    ) -> None:
+        self.metrics.connected.set(0)
+        if rc.is_failure:
+            # paho reconnects by itself; the broker keeps our session and the backlog.
+            log.warning("hub lost the broker (%s); reconnecting", rc)
 
     def _on_message(self, _c: mqtt.Client, _ud: object, msg: mqtt.MQTTMessage) -> None:
         self.stats["received"] += 1
@@ -178,7 +188,7 @@ class Ingest:
             item.payload[:limit],
             len(item.payload),
         )
-        self._reject_log.warning(
+        self._reject_log.report(
             rejected.reason,
             "rejected %s on %s: %s",
             rejected.reason,

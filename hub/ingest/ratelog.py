@@ -27,7 +27,7 @@ class RateLimitedLog:
         self._lock = threading.Lock()
         self._windows: dict[str, tuple[float, int, int]] = {}  # key: (start, logged, skipped)
 
-    def warning(self, key: str, msg: str, *args: object) -> bool:
+    def report(self, key: str, msg: str, *args: object) -> bool:
         """Log unless ``key`` used up its lines in this window; return whether it logged."""
         now = self.clock()
         with self._lock:
