@@ -7,10 +7,12 @@ Publishes confirmed-fever passages, each from its own node, while a second clien
 
 from __future__ import annotations
 
+import multiprocessing
 import statistics
 import threading
 import time
 from datetime import UTC, datetime
+from multiprocessing.synchronize import Event
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -57,30 +59,41 @@ def _client(client_id: str, mqtt_cfg: MqttSettings) -> mqtt.Client:
     return c
 
 
-def _background(mqtt_cfg: MqttSettings, rate: float, stop: threading.Event) -> None:
-    """``rate`` readings per second in 10 ms slices, from 100 load nodes."""
+def _load_messages(count: int) -> list[tuple[str, bytes]]:
+    out = []
+    for seq in range(count):
+        node = f"load-cp{seq % 100:03d}-n1"
+        event = Reading(
+            id=uuid7(),
+            seq=seq,
+            node_id=node,
+            checkpoint_id=node[:-3],
+            ward_id="load",
+            ts=datetime.now(UTC),
+            object_c=36.4,
+            ambient_c=29.0,
+            samples=5,
+            spread_c=0.1,
+            emissivity=0.98,
+        )
+        out.append((topics.event_topic(node, "reading"), encode(event)))
+    return out
+
+
+def _background(mqtt_cfg: MqttSettings, rate: float, seconds: float, ready: Event) -> None:
+    """``rate`` readings per second in 10 ms slices, from 100 load nodes.
+
+    Runs in its own process with its messages built beforehand, so that generating the
+    load does not compete with the hub for the interpreter lock.
+    """
+    messages = _load_messages(int(rate * seconds))
     c = _client("bench-load", mqtt_cfg)
-    seq = 0
+    ready.set()
     per_slice = max(1, int(rate / 100))
     next_slice = time.monotonic()
-    while not stop.is_set():
-        for _ in range(per_slice):
-            node = f"load-cp{seq % 100:03d}-n1"
-            event = Reading(
-                id=uuid7(),
-                seq=seq,
-                node_id=node,
-                checkpoint_id=node[:-3],
-                ward_id="load",
-                ts=datetime.now(UTC),
-                object_c=36.4,
-                ambient_c=29.0,
-                samples=5,
-                spread_c=0.1,
-                emissivity=0.98,
-            )
-            c.publish(topics.event_topic(node, "reading"), encode(event), qos=1)
-            seq += 1
+    for i in range(0, len(messages), per_slice):
+        for topic, payload in messages[i : i + per_slice]:
+            c.publish(topic, payload, qos=1)
         next_slice += 0.01
         time.sleep(max(0.0, next_slice - time.monotonic()))
     c.disconnect()
@@ -120,11 +133,15 @@ def measure_alert_latency(
     listener = _client("bench-alerts", mqtt_cfg)
     listener.on_message = on_alert
     listener.subscribe(topics.alert_topic(WARD), qos=1)
-    stop = threading.Event()
-    load = threading.Thread(target=_background, args=(mqtt_cfg, background_rate, stop))
+    ready = multiprocessing.Event()
+    seconds = 2.0 + samples * 0.05 + 1.0
+    load = multiprocessing.Process(
+        target=_background, args=(mqtt_cfg, background_rate, seconds, ready), daemon=True
+    )
     load.start()
     publisher = _client("bench-fever", mqtt_cfg)
     try:
+        ready.wait(120)
         time.sleep(1.0)  # let the background load reach its rate
         for i in range(samples):
             node = f"{WARD}-cp{i:03d}-n1"
@@ -138,8 +155,7 @@ def measure_alert_latency(
         while len(latencies) < samples and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
-        stop.set()
-        load.join()
+        load.join(seconds + 30)
         publisher.disconnect()
         publisher.loop_stop()
         listener.disconnect()
