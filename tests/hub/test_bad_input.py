@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from time import time_ns
 
 from checkpoint.contract import MAX_PAYLOAD_BYTES, encode, topics
 from hub.influx.v1 import InfluxV1
@@ -93,3 +94,31 @@ def test_a_reused_event_id_for_another_point_is_dead_lettered(
     wait_for(lambda: hub.ingest and hub.ingest.stats["duplicates"] == 1, what="duplicate counted")
     rows = influx.query('SELECT "seq" FROM "reading" WHERE "node" = $n', {"n": node})
     assert [r["seq"] for r in rows] == [1]
+
+
+def test_a_point_influxdb_refuses_is_dead_lettered_and_the_rest_stored(
+    hub: HubService, influx: InfluxV1, raw_publisher: RawPublisher, unique: str
+) -> None:
+    # A string already stored as object_c makes InfluxDB refuse our float (a field type
+    # conflict): not an outage, so retrying would stall every node behind this batch.
+    # Field types are per shard (a week here): readings from 10 days ago do not conflict.
+    influx.write_lines([f'reading,ward=w,node=x object_c="warm" {time_ns()}'])
+    node = f"{unique}-cp01-n1"
+    refused = [reading(node, i) for i in range(5)]
+    old = datetime.now(UTC) - timedelta(days=10)
+    fine = [reading(node, 10 + i, ts=old + timedelta(seconds=i)) for i in range(5)]
+    raw_publisher.publish(
+        [event_message(e) for pair in zip(refused, fine, strict=True) for e in pair]
+    )
+    assert hub.ingest is not None
+    ingest = hub.ingest
+    wait_for(lambda: ingest.stats["stored"] == 5, what="the other points stored")
+    store = hub.dead_letters
+    assert store is not None
+    letters = store.recent(20)
+    assert {d.reason for d in letters} == {"influx_refused"}
+    assert sorted(d.payload for d in letters) == sorted(event_message(e)[1] for e in refused)
+    assert "conflict" in letters[0].detail
+    rows = influx.query('SELECT "event_id" FROM "reading" WHERE "node" = $n', {"n": node})
+    assert sorted(r["event_id"] for r in rows) == sorted(e.id for e in fine)
+    assert ingest.stats["rejected"] == 5
