@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -174,7 +175,24 @@ class Ingest:
             self.stats["max_pending"] = max(self.stats["max_pending"], self._unacked)
             batch = self.config.batch
             if len(self._pending) >= min(batch.max_points, batch.receive_maximum):
-                self._lock.notify()
+                self._lock.notify_all()
+            self._hold_back(batch.receive_maximum)
+
+    def _hold_back(self, limit: int) -> None:
+        """Block the MQTT thread while ``limit`` messages are unacknowledged.
+
+        The broker should never send more than the receive maximum, but Mosquitto 2.0.11
+        (Debian bookworm) sends its whole queue once the first PUBACK frees a slot. Not
+        returning from on_message stops paho reading the socket, so the rest stays in the
+        broker and in TCP buffers instead of our memory. Never longer than half the
+        keepalive at a time, so that the connection stays alive if InfluxDB stalls.
+        """
+        deadline = time.monotonic() + self.config.mqtt.keepalive_s / 2
+        while self._unacked >= limit and not self._stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            self._lock.wait(min(remaining, 0.5))
 
     def _reject(self, item: Pending, rejected: Rejected, now: datetime) -> None:
         self.stats["rejected"] += 1
@@ -221,6 +239,7 @@ class Ingest:
             generation = self._generation
             # Before the PUBACKs go out: the broker may send the next message at once.
             self._unacked -= len(batch)
+            self._lock.notify_all()  # wakes an MQTT thread held back in _hold_back
         for p in batch:
             if p.qos > 0 and p.generation == generation:
                 self.client.ack(p.mid, p.qos)
@@ -260,7 +279,7 @@ class Ingest:
     def stop(self) -> None:
         self._stop.set()
         with self._lock:
-            self._lock.notify()
+            self._lock.notify_all()
         if self._writer.is_alive():
             self._writer.join(timeout=15)
         self.client.disconnect()

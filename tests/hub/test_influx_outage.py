@@ -74,6 +74,8 @@ def test_influx_outage_loses_nothing_and_stores_each_event_once(
         raw_publisher.publish([event_message(e) for e in before[:5]])
         wait_for(lambda: ingest.stats["stored"] >= 235, timeout_s=30, what="backlog stored")
         assert ingest.stats["duplicates"] == 5
+        # ... also while the backlog drains after the restart.
+        assert ingest.stats["max_pending"] <= RECEIVE_MAXIMUM
     finally:
         hub.stop()
 
