@@ -110,7 +110,12 @@ class Ingest:
     # ---------------------------------------------------------------- MQTT side
 
     def _on_connect(
-        self, client: mqtt.Client, _ud: object, _flags: object, rc: ReasonCode, _p: object
+        self,
+        client: mqtt.Client,
+        _ud: object,
+        flags: mqtt.ConnectFlags,
+        rc: ReasonCode,
+        _p: object,
     ) -> None:
         if rc.is_failure:
             log.error("broker refused the hub: %s", rc)
@@ -123,6 +128,14 @@ class Ingest:
         if self.config.share_group:
             sub = topics.shared(self.config.share_group, sub)
         client.subscribe(sub, qos=1)
+        if flags.session_present:
+            # The session kept our subscription: ready now. The SUBACK may come only after
+            # a backlog of queued messages, which we are already receiving.
+            self._ready()
+
+    def _ready(self) -> None:
+        self._connected.set()
+        self.metrics.connected.set(1)
 
     def _on_subscribe(
         self, _c: mqtt.Client, _ud: object, _mid: int, codes: list[ReasonCode], _p: object
@@ -130,9 +143,8 @@ class Ingest:
         if any(code.is_failure for code in codes):
             log.error("broker refused the hub's subscription: %s", codes)
             return
-        # Ready only now: a message published before the SUBACK may miss a new session.
-        self._connected.set()
-        self.metrics.connected.set(1)
+        # A new session is ready only now: a message published before may be missed.
+        self._ready()
 
     def _on_disconnect(
         self, _c: mqtt.Client, _ud: object, _flags: object, rc: ReasonCode, _p: object

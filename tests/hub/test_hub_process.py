@@ -40,7 +40,7 @@ class HubProcess:
             self.proc = subprocess.Popen(
                 [BIN, "hub", "run", "--config", str(self.config)], stdout=out, stderr=out
             )
-        wait_for(lambda: self.value("checkpoint_hub_connected") == 1, timeout_s=20, what="hub up")
+        wait_for(lambda: self.value("checkpoint_hub_connected") == 1, timeout_s=60, what="hub up")
 
     def metrics(self) -> str:
         assert self.proc is not None
@@ -78,7 +78,7 @@ def hub_process(
         "mqtt": {"host": mqtt_settings.host, "port": mqtt_settings.port},
         "influx": {"url": influx.url, "database": influx.database},
         # Batches by time, not size, so that a kill lands while a batch is pending.
-        "batch": {"max_points": 5000, "receive_maximum": 5000, "max_interval_s": 0.4},
+        "batch": {"max_points": 5000, "receive_maximum": 5000, "max_interval_s": 1.0},
         "metrics": {"port": port},
     }
     path = tmp_path / "hub.yaml"
@@ -92,11 +92,23 @@ def stored_ids(influx: InfluxV1) -> list[str]:
     return [r["event_id"] for r in influx.query('SELECT "event_id" FROM "reading"')]
 
 
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        pytest.param((3000, 1), id="once"),
+        pytest.param((20_000, 4), id="four-times", marks=pytest.mark.slow),
+    ],
+)
 def test_hub_killed_mid_batch_and_restarted_loses_nothing(
-    hub_process: HubProcess, influx: InfluxV1, raw_publisher: RawPublisher, unique: str
+    hub_process: HubProcess,
+    influx: InfluxV1,
+    raw_publisher: RawPublisher,
+    unique: str,
+    scenario: tuple[int, int],
 ) -> None:
+    count, kills = scenario
     hub_process.start()
-    events = [reading(f"{unique}-cp{i % 4:02d}-n1", i) for i in range(3000)]
+    events = [reading(f"{unique}-cp{i % 4:02d}-n1", i) for i in range(count)]
     raw_publisher.publish([event_message(e) for e in events])
 
     def mid_batch() -> bool:
@@ -105,12 +117,13 @@ def test_hub_killed_mid_batch_and_restarted_loses_nothing(
         stored = metric(text, "checkpoint_hub_events_stored_total")
         return received > stored and stored < len(events)
 
-    wait_for(mid_batch, interval_s=0.01, what="messages received and not yet stored")
-    assert hub_process.signal(signal.SIGKILL) == -signal.SIGKILL
-    assert len(stored_ids(influx)) < len(events)  # the kill did interrupt the stream
+    for _ in range(kills):
+        wait_for(mid_batch, timeout_s=30, interval_s=0.01, what="received, not yet stored")
+        assert hub_process.signal(signal.SIGKILL) == -signal.SIGKILL
+        assert len(stored_ids(influx)) < len(events)  # the kill did interrupt the stream
+        hub_process.start()  # same client id: the broker redelivers what was not acked
 
-    hub_process.start()  # same client id: the broker redelivers what was not acknowledged
-    wait_for(lambda: len(stored_ids(influx)) >= len(events), timeout_s=30, what="all stored")
+    wait_for(lambda: len(stored_ids(influx)) >= len(events), timeout_s=60, what="all stored")
     ids = stored_ids(influx)
     assert sorted(ids) == sorted(e.id for e in events)  # each exactly once
     assert hub_process.signal(signal.SIGTERM) == 0
