@@ -45,7 +45,8 @@ class Pending:
     generation: int  # the connection it arrived on: a mid means nothing on another one
     topic: str
     payload: bytes
-    line: str | None = None  # None: nothing to store (status, duplicate, reject)
+    line: str | None = None  # None: nothing to store (status, reject)
+    time_ns: int = 0  # the point's time, remembered with the id once stored
     event: Event | None = None
     status: NodeStatus | None = None
     dead: DeadLetter | None = None

@@ -180,7 +180,7 @@ class Ingest:
                     # own point, which is cheaper than a second code path.
                     self.stats["duplicates"] += 1
                     self.metrics.duplicates.inc()
-                item.line, item.event = point.to_line(), result
+                item.line, item.event, item.time_ns = point.to_line(), result, point.time_ns
         with self._lock:
             self._pending.append(item)
             self._unacked += 1
@@ -255,8 +255,9 @@ class Ingest:
         for p in batch:
             if p.qos > 0 and p.generation == generation:
                 self.client.ack(p.mid, p.qos)
-        for event in outcome.stored:
-            self.recent.add(event.id, event_point(event).time_ns)
+        for p in batch:
+            if p.event is not None and p.line is not None:
+                self.recent.add(p.event.id, p.time_ns)
         for dead in outcome.dead:  # points InfluxDB itself refused
             self.stats["rejected"] += 1
             self.metrics.rejected.labels(reason=dead.reason).inc()
