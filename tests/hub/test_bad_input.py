@@ -4,8 +4,11 @@ while good traffic from other nodes keeps being stored."""
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from time import time_ns
+
+import pytest
 
 from checkpoint.contract import MAX_PAYLOAD_BYTES, encode, topics
 from hub.influx.v1 import InfluxV1
@@ -122,3 +125,29 @@ def test_a_point_influxdb_refuses_is_dead_lettered_and_the_rest_stored(
     rows = influx.query('SELECT "event_id" FROM "reading" WHERE "node" = $n', {"n": node})
     assert sorted(r["event_id"] for r in rows) == sorted(e.id for e in fine)
     assert ingest.stats["rejected"] == 5
+
+
+def test_a_node_flooding_garbage_is_counted_in_full_but_logged_sparingly(
+    hub: HubService,
+    influx: InfluxV1,
+    raw_publisher: RawPublisher,
+    unique: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    noisy = topics.event_topic(f"{unique}-cp09-n1", "reading")
+    good = [reading(f"{unique}-cp01-n1", i) for i in range(50)]
+    messages = [(noisy, b"\xffgarbage %d" % i) for i in range(500)]
+    messages[::10] = [event_message(e) for e in good]  # good traffic in between
+    with caplog.at_level(logging.WARNING, logger="hub.ingest.consumer"):
+        raw_publisher.publish(messages)
+        assert hub.ingest is not None
+        ingest = hub.ingest
+        wait_for(lambda: ingest.stats["received"] == 500, what="all received")
+        wait_for(lambda: ingest.stats["stored"] == 50, what="the good events stored")
+    store = hub.dead_letters
+    assert store is not None
+    assert wait_for(lambda: store.count_by_reason().get("not_utf8") == 450, what="450 kept")
+    rejected_lines = [r for r in caplog.records if "rejected" in r.getMessage()]
+    assert 1 <= len(rejected_lines) <= hub.config.ingest.reject_log_per_min
+    rows = influx.query('SELECT "event_id" FROM "reading"')
+    assert sorted(r["event_id"] for r in rows) == sorted(e.id for e in good)
