@@ -43,7 +43,8 @@ class InfluxV1:
 
     def write_lines(self, lines: Sequence[str]) -> None:
         """Write a batch; on return InfluxDB has it in its WAL (durable)."""
-        body = gzip.compress("\n".join(lines).encode(), compresslevel=5)
+        # Level 1: 6.2x smaller instead of 6.9x, for half the CPU, which ingest needs more.
+        body = gzip.compress("\n".join(lines).encode(), compresslevel=1)
         try:
             resp = self._http.post(
                 "/write",
