@@ -79,8 +79,7 @@ class HubMetrics:
         )
         self.open_alerts = Gauge(
             "checkpoint_hub_open_alerts",
-            "Alerts open or acknowledged but not resolved, by ward",
-            ["ward"],
+            "Alerts not yet resolved (open or acknowledged)",
             registry=r,
         )
         self._server: WSGIServer | None = None
@@ -90,9 +89,14 @@ class HubMetrics:
         """Read the backlog at scrape time instead of updating it per message."""
         self.pending.set_function(source)
 
-    def set_open_alerts(self, ward: str, count: int) -> None:
-        """For the alerts part: the current number of unresolved alerts of ``ward``."""
-        self.open_alerts.labels(ward=ward).set(count)
+    def set_open_alerts_source(self, source: Callable[[], float]) -> None:
+        """For the alerts part: read the number of unresolved alerts at scrape time
+        (``HubMetrics.set_open_alerts_source(alerting.open_alerts)``)."""
+        self.open_alerts.set_function(source)
+
+    def set_open_alerts(self, count: int) -> None:
+        """... or push it whenever it changes."""
+        self.open_alerts.set(count)
 
     def render(self) -> bytes:
         """The exposition text, as /metrics serves it."""

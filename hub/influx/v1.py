@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -41,7 +41,7 @@ class InfluxV1:
     def create_database(self) -> None:
         self._post_query(f'CREATE DATABASE "{self.database}"')
 
-    def write_lines(self, lines: Sequence[str]) -> None:
+    def write_lines(self, lines: Iterable[str]) -> None:
         """Write a batch; on return InfluxDB has it in its WAL (durable)."""
         # Level 1: 6.2x smaller instead of 6.9x, for half the CPU, which ingest needs more.
         body = gzip.compress("\n".join(lines).encode(), compresslevel=1)
