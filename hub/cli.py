@@ -15,18 +15,19 @@ hub_app = typer.Typer(help="Run the hub service.", no_args_is_help=True)
 def run_command(
     config: Annotated[Path, typer.Option("--config", "-c", help="Hub config (YAML)")],
 ) -> None:
-    """Ingest node events into InfluxDB until SIGTERM."""
+    """Ingest node events into InfluxDB and serve /metrics until SIGTERM or Ctrl-C."""
     from checkpoint.settings.loading import load_model
     from hub.config import HubConfig
-    from hub.influx.v1 import InfluxV1
-    from hub.ingest.consumer import Ingest
+    from hub.service import HubService
 
     cfg = load_model(HubConfig, config)
-    influx = InfluxV1(cfg.influx.url, cfg.influx.database)
-    ingest = Ingest(cfg, influx)
-    ingest.start()
+    service = HubService(cfg)
     try:
+        service.start()
         threading.Event().wait()
+    except KeyboardInterrupt:
+        # checkpoint.cli turns SIGTERM into KeyboardInterrupt: for the hub that is the
+        # normal way to stop (systemd), so it ends with exit code 0 after a clean stop.
+        pass
     finally:
-        ingest.stop()
-        influx.close()
+        service.stop()

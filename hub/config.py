@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -10,6 +11,7 @@ from checkpoint.contract.models import Id
 from checkpoint.settings.base import StrictModel
 from checkpoint.settings.mqtt import MqttSettings
 from hub.alerts.config import AlertsConfig
+from hub.api.settings import ApiSettings
 from hub.rules.config import RulesConfig
 
 
@@ -19,11 +21,12 @@ class InfluxSettings(StrictModel):
         default="v1", description="v1: InfluxDB 1.x HTTP API; v2: 2.x/3.x via influxdb-client"
     )
     database: str = Field(default="checkpoint", description="v1 database (v2: bucket)")
-    username: str | None = None
+    username: str | None = Field(default=None, description="v1 user name")
     password_credential: str | None = Field(
         default=None, description="v1 password / v2 token, from $CREDENTIALS_DIRECTORY"
     )
     org: str | None = Field(default=None, description="v2 organisation")
+    timeout_s: float = Field(default=10.0, gt=0, le=300, description="Per write request")
 
 
 class BatchSettings(StrictModel):
@@ -36,6 +39,38 @@ class BatchSettings(StrictModel):
         description="MQTT 5 receive maximum: unacknowledged messages the broker may send us; "
         "bounds the hub's memory while InfluxDB is down",
     )
+    retry_initial_s: float = Field(
+        default=0.2, gt=0, le=60, description="First wait after a failed write"
+    )
+    retry_max_s: float = Field(
+        default=10.0, gt=0, le=600, description="Longest wait between write retries (backoff)"
+    )
+
+
+class IngestSettings(StrictModel):
+    max_future_s: float = Field(
+        default=300.0, gt=0, description="Refuse events dated this far ahead of the hub's clock"
+    )
+    max_past_s: float = Field(
+        default=30 * 24 * 3600.0,
+        gt=0,
+        description="Refuse events older than this; nodes may hold days of backlog offline",
+    )
+    recent_ids: int = Field(
+        default=200_000, ge=0, description="Event ids remembered to count redeliveries (0: off)"
+    )
+    dead_letter_max_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Raw payload kept per dead letter, at most"
+    )
+    reject_log_per_min: int = Field(
+        default=20, ge=1, description="Reject log lines per reason and minute; the rest counted"
+    )
+
+
+class MetricsSettings(StrictModel):
+    enabled: bool = Field(default=True, description="Serve Prometheus metrics")
+    host: str = Field(default="127.0.0.1", description="Address /metrics listens on")
+    port: int = Field(default=9464, ge=0, le=65535, description="0: any free port")
 
 
 class HubConfig(StrictModel):
@@ -46,8 +81,29 @@ class HubConfig(StrictModel):
         default=None, description="MQTT 5 shared-subscription group for several hub instances"
     )
     session_expiry_s: int = Field(default=7 * 24 * 3600, ge=0, description="Broker keeps backlog")
+    data_dir: Path = Field(
+        default=Path("."),
+        description="Where the hub keeps its files; relative SQLite paths are resolved here",
+    )
+    state_url: str = Field(
+        default="sqlite:///hub-state.db",
+        description="State store (alerts, dead letters): sqlite:///FILE or "
+        "postgresql+psycopg://USER@HOST:PORT/DB",
+    )
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     influx: InfluxSettings = Field(default_factory=InfluxSettings)
     batch: BatchSettings = Field(default_factory=BatchSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     rules: RulesConfig = Field(default_factory=RulesConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+
+    def resolved_state_url(self) -> str:
+        """``state_url`` with a relative SQLite file placed in ``data_dir``."""
+        prefix = "sqlite:///"
+        if self.state_url.startswith(prefix):
+            path = self.state_url[len(prefix) :]
+            if path and path != ":memory:" and not Path(path).is_absolute():
+                return prefix + str((self.data_dir / path).resolve())
+        return self.state_url

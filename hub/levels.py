@@ -3,6 +3,7 @@ to the ward's nodes as one retained, versioned document."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -11,9 +12,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from checkpoint.contract import encode
 from checkpoint.contract.levels import ZoneLevels, levels_topic
-from hub.api.downlink import Downlink
+from hub.api.downlink import Downlink, DownlinkError
 from hub.state import metadata
 from hub.state.types import UtcDateTime
+
+log = logging.getLogger(__name__)
 
 zone_levels = Table(
     "zone_levels",
@@ -88,3 +91,15 @@ class LevelStore:
 
 def publish(downlink: Downlink, doc: ZoneLevels) -> None:
     downlink.publish(levels_topic(doc.ward_id), encode(doc), retain=True)
+
+
+def republish_levels(engine: Engine, downlink: Downlink) -> None:
+    """At hub start: a level set while the broker was away reaches the nodes now."""
+    store = LevelStore(engine)
+    with engine.connect() as conn:
+        wards = [r[0] for r in conn.execute(select(zone_levels.c.ward_id).distinct())]
+    for ward in wards:
+        try:
+            publish(downlink, store.document(ward))
+        except DownlinkError as exc:
+            log.warning("levels of ward %s not republished: %s", ward, exc)

@@ -16,10 +16,6 @@ class WebhookSettings(StrictModel):
 
 
 class AlertsConfig(StrictModel):
-    store_url: str = Field(
-        default="sqlite:///hub-state.db",
-        description="State store: sqlite:///FILE or postgresql+psycopg://USER@HOST:PORT/DB",
-    )
     escalate_after_s: float = Field(
         default=300, gt=0, description="Open and not acknowledged this long: escalate"
     )

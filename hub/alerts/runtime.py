@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
+from sqlalchemy import Engine
 
 from hub.alerts import tables  # noqa: F401 - registers the alert tables before create_all
 from hub.alerts.delivery import AlertDelivery
@@ -38,9 +39,11 @@ class Alerting:
         config: HubConfig,
         influx: InfluxV1 | None,
         *,
+        engine: Engine | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.engine = open_store(config.alerts.store_url)
+        # The hub's one state store (``state_url``), shared with dead letters and the API.
+        self.engine = engine if engine is not None else open_store(config.resolved_state_url())
         self.publisher = (
             AlertPublisher(config.mqtt, f"{config.client_id}-alerts")
             if config.alerts.mqtt

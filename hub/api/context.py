@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, text
 
+from hub.alerts.store import AlertStore
 from hub.api.audit import AuditLog
 from hub.api.downlink import Downlink
 from hub.api.keys import KeyStore
@@ -34,6 +35,7 @@ class ApiContext:
     engine: Engine
     influx: InfluxV1 | None = None
     downlink: Downlink | None = None
+    alerts: AlertStore | None = None
     probes: Mapping[str, Probe] = field(default_factory=dict)
     metrics: Callable[[], tuple[bytes, str]] | None = None  # (body, content type)
     levels: frozenset[str] = field(

@@ -1,19 +1,20 @@
 """Consume node events and store them in InfluxDB, acknowledging only what is stored.
 
 paho-mqtt runs with ``manual_ack=True``: a QoS 1 message is PUBACKed after the batch that
-holds its point was written. Until then the broker keeps it, and redelivers it to our
-persistent session after a crash. The MQTT 5 receive maximum caps how many
-unacknowledged messages the broker sends us, so memory stays bounded while InfluxDB is
-down: the backlog stays at the broker.
+holds its point was written (hub/ingest/batch.py). Until then the broker keeps it, and
+redelivers it to our persistent session (fixed client id, clean start off, session
+expiry) after a crash. The MQTT 5 receive maximum caps how many unacknowledged messages
+the broker sends us, so memory stays bounded while InfluxDB is down: the backlog stays at
+the broker.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
@@ -21,53 +22,70 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from checkpoint.contract import Event, NodeStatus, decode_event, decode_status, topics
-from checkpoint.errors import ContractError
+from checkpoint.contract import Event, NodeStatus, topics
 from hub.config import HubConfig
 from hub.influx.schema import event_point
-from hub.influx.v1 import InfluxError, InfluxV1
+from hub.influx.writer import InfluxWriter
+from hub.ingest.batch import BatchWriter, Derivation, Pending
+from hub.ingest.classify import ID_REUSED, Rejected, classify
+from hub.ingest.deadletters import DeadLetter, DeadLetterStore
+from hub.ingest.ratelog import RateLimitedLog
+from hub.ingest.recent import RecentIds
+from hub.metrics import HubMetrics
+
+__all__ = ["Derivation", "Ingest", "Pending"]
 
 log = logging.getLogger(__name__)
 
-
-class Derivation(Protocol):
-    """What the hub derives from stored traffic (anomaly rules, alerts).
-
-    Called with each batch after its points are written and before it is acknowledged.
-    When ``derive`` returns, what it derived must be durable; if it raises, the batch is
-    not acknowledged and is retried, so derive must tolerate seeing an event twice.
-    """
-
-    def derive(self, events: Sequence[Event], statuses: Sequence[NodeStatus]) -> None: ...
-
-
-@dataclass(slots=True)
-class Pending:
-    mid: int
-    qos: int
-    line: str | None  # None: nothing to store (status message, rejected input)
-    event: Event | None
-    status: NodeStatus | None = None
+# Everything nodes publish, so that a message on a topic the hub does not know is
+# dead-lettered as ``unknown_topic`` rather than never seen.
+SUBSCRIPTION = f"{topics.UP}/#"
 
 
 class Ingest:
     def __init__(
         self,
         config: HubConfig,
-        influx: InfluxV1,
+        influx: InfluxWriter,
         *,
         derivation: Derivation | None = None,
         on_stored: Callable[[list[Event]], None] | None = None,
+        metrics: HubMetrics | None = None,
+        dead_letters: DeadLetterStore | None = None,
     ) -> None:
         self.config = config
         self.influx = influx
-        self.derivation = derivation
+        self.derivation = derivation  # may be set after construction, before start()
         self.on_stored = on_stored
-        self.stats = {"received": 0, "stored": 0, "rejected": 0, "write_errors": 0}
+        self.metrics = metrics or HubMetrics()
+        self.dead_letters = dead_letters
+        self.stats = {
+            "received": 0,
+            "stored": 0,
+            "rejected": 0,
+            "duplicates": 0,
+            "write_errors": 0,
+            "max_pending": 0,
+            "statuses": 0,
+        }
+        self.recent = RecentIds(config.ingest.recent_ids)
+        self._reject_log = RateLimitedLog(log, config.ingest.reject_log_per_min)
         self._pending: list[Pending] = []
+        self._unacked = 0  # received, not yet acknowledged: queued plus being written
+        self._generation = 0
         self._lock = threading.Condition()
         self._stop = threading.Event()
         self._connected = threading.Event()
+        self._batch = BatchWriter(
+            config,
+            influx,
+            self.metrics,
+            self._stop,
+            dead_letters=dead_letters,
+            derivation=lambda: self.derivation,
+            stats=self.stats,
+        )
+        self.metrics.set_pending_source(lambda: self._unacked)
         self._writer = threading.Thread(target=self._write_loop, name="hub-writer", daemon=True)
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -75,46 +93,140 @@ class Ingest:
             protocol=MQTTProtocolVersion.MQTTv5,
             manual_ack=True,
         )
-        if config.mqtt.username:
-            self.client.username_pw_set(config.mqtt.username, config.mqtt.resolved_password())
+        mqtt_cfg = config.mqtt
+        if mqtt_cfg.username:
+            self.client.username_pw_set(mqtt_cfg.username, mqtt_cfg.resolved_password())
+        if mqtt_cfg.tls is not None:
+            self.client.tls_set(
+                ca_certs=str(mqtt_cfg.tls.ca_file),
+                certfile=str(mqtt_cfg.tls.cert_file) if mqtt_cfg.tls.cert_file else None,
+                keyfile=str(mqtt_cfg.tls.key_file) if mqtt_cfg.tls.key_file else None,
+            )
+        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_disconnect = self._on_disconnect
 
     # ---------------------------------------------------------------- MQTT side
 
     def _on_connect(
-        self, client: mqtt.Client, _ud: object, _flags: object, rc: ReasonCode, _p: object
+        self,
+        client: mqtt.Client,
+        _ud: object,
+        flags: mqtt.ConnectFlags,
+        rc: ReasonCode,
+        _p: object,
     ) -> None:
         if rc.is_failure:
             log.error("broker refused the hub: %s", rc)
             return
-        sub = topics.ALL_EVENTS
+        with self._lock:
+            # Unacknowledged messages of the old connection will be redelivered with new
+            # packet ids; acknowledging an old id on this connection would ack the wrong one.
+            self._generation += 1
+        sub = SUBSCRIPTION
         if self.config.share_group:
             sub = topics.shared(self.config.share_group, sub)
-        status = topics.ALL_STATUS
-        if self.config.share_group:
-            status = topics.shared(self.config.share_group, status)
-        client.subscribe([(sub, 1), (status, 1)])
+        client.subscribe(sub, qos=1)
+        if flags.session_present:
+            # The session kept our subscription: ready now. The SUBACK may come only after
+            # a backlog of queued messages, which we are already receiving.
+            self._ready()
+
+    def _ready(self) -> None:
         self._connected.set()
+        self.metrics.connected.set(1)
+
+    def _on_subscribe(
+        self, _c: mqtt.Client, _ud: object, _mid: int, codes: list[ReasonCode], _p: object
+    ) -> None:
+        if any(code.is_failure for code in codes):
+            log.error("broker refused the hub's subscription: %s", codes)
+            return
+        # A new session is ready only now: a message published before may be missed.
+        self._ready()
+
+    def _on_disconnect(
+        self, _c: mqtt.Client, _ud: object, _flags: object, rc: ReasonCode, _p: object
+    ) -> None:
+        self.metrics.connected.set(0)
+        if rc.is_failure:
+            # paho reconnects by itself; the broker keeps our session and the backlog.
+            log.warning("hub lost the broker (%s); reconnecting", rc)
 
     def _on_message(self, _c: mqtt.Client, _ud: object, msg: mqtt.MQTTMessage) -> None:
         self.stats["received"] += 1
-        try:
-            if msg.topic.endswith("/status"):
-                status = decode_status(msg.topic, bytes(msg.payload))
-                item = Pending(msg.mid, msg.qos, None, None, status)
+        self.metrics.received.inc()
+        payload = bytes(msg.payload)
+        now = datetime.now(UTC)
+        item = Pending(msg.mid, msg.qos, self._generation, msg.topic, payload)
+        result = classify(msg.topic, payload, now, self.config.ingest)
+        if isinstance(result, NodeStatus):
+            item.status = result
+            self.stats["statuses"] += 1
+        elif isinstance(result, Rejected):
+            self._reject(item, result, now)
+        else:
+            point = event_point(result)
+            seen = self.recent.get(result.id)
+            if seen is not None and seen != point.time_ns:
+                detail = (
+                    f"event id {result.id} was stored at {seen} ns, "
+                    f"this one would be at {point.time_ns} ns"
+                )
+                self._reject(item, Rejected(ID_REUSED, detail), now)
             else:
-                event = decode_event(msg.topic, bytes(msg.payload))
-                item = Pending(msg.mid, msg.qos, event_point(event).to_line(), event)
-        except ContractError as exc:
-            # The hub issue adds the dead-letter store; until then it is counted and logged.
-            self.stats["rejected"] += 1
-            log.warning("rejected message on %s: %s", msg.topic, exc)
-            item = Pending(msg.mid, msg.qos, None, None)
+                if seen is not None:
+                    # Stored before (redelivery, replay): written again it overwrites its
+                    # own point, which is cheaper than a second code path.
+                    self.stats["duplicates"] += 1
+                    self.metrics.duplicates.inc()
+                item.line, item.event, item.time_ns = point.to_line(), result, point.time_ns
         with self._lock:
             self._pending.append(item)
-            if len(self._pending) >= self.config.batch.max_points:
-                self._lock.notify()
+            self._unacked += 1
+            self.stats["max_pending"] = max(self.stats["max_pending"], self._unacked)
+            batch = self.config.batch
+            if len(self._pending) >= min(batch.max_points, batch.receive_maximum):
+                self._lock.notify_all()
+            self._hold_back(batch.receive_maximum)
+
+    def _hold_back(self, limit: int) -> None:
+        """Block the MQTT thread while ``limit`` messages are unacknowledged.
+
+        The broker should never send more than the receive maximum, but Mosquitto 2.0.11
+        (Debian bookworm) sends its whole queue once the first PUBACK frees a slot. Not
+        returning from on_message stops paho reading the socket, so the rest stays in the
+        broker and in TCP buffers instead of our memory. Never longer than half the
+        keepalive at a time, so that the connection stays alive if InfluxDB stalls.
+        """
+        deadline = time.monotonic() + self.config.mqtt.keepalive_s / 2
+        while self._unacked >= limit and not self._stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            self._lock.wait(min(remaining, 0.5))
+
+    def _reject(self, item: Pending, rejected: Rejected, now: datetime) -> None:
+        self.stats["rejected"] += 1
+        self.metrics.rejected.labels(reason=rejected.reason).inc()
+        limit = self.config.ingest.dead_letter_max_bytes
+        item.dead = DeadLetter(
+            now,
+            item.topic,
+            rejected.reason,
+            rejected.detail,
+            item.payload[:limit],
+            len(item.payload),
+        )
+        self._reject_log.report(
+            rejected.reason,
+            "rejected %s on %s: %s",
+            rejected.reason,
+            item.topic,
+            rejected.detail[:300],
+        )
 
     # ---------------------------------------------------------------- writer side
 
@@ -124,57 +236,59 @@ class Ingest:
             with self._lock:
                 if not self._pending and not self._stop.is_set():
                     self._lock.wait(interval)
+                elif len(self._pending) < self.config.batch.max_points and not self._stop.is_set():
+                    # Give a trickle a moment to become a batch; a full one goes at once.
+                    self._lock.wait(interval)
                 batch, self._pending = self._pending, []
-            if batch and not self._write_with_retry(batch):
+            if batch and not self._process(batch):
                 return  # stopping while InfluxDB is down: the broker keeps the unacked
             if self._stop.is_set() and not self._pending:
                 return
 
-    def _write_with_retry(self, batch: list[Pending]) -> bool:
-        lines = [p.line for p in batch if p.line is not None]
-        backoff = self.config.batch.max_interval_s
-        stored = [p.event for p in batch if p.event is not None]
-        statuses = [p.status for p in batch if p.status is not None]
-        written = False
-        while True:
-            try:
-                if lines and not written:
-                    self.influx.write_lines(lines)
-                    written = True
-                if self.derivation is not None and (stored or statuses):
-                    self.derivation.derive(stored, statuses)
-                break
-            except Exception as exc:  # noqa: BLE001 - any failure: do not ack, retry later
-                self.stats["write_errors"] += 1
-                if self._stop.is_set():
-                    return False
-                what = "InfluxDB write" if isinstance(exc, InfluxError) else "derivation"
-                log.warning("%s failed (%s); retrying in %.1fs", what, exc, backoff)
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 10.0)
+    def _process(self, batch: list[Pending]) -> bool:
+        outcome = self._batch.write(batch)
+        if outcome is None:
+            return False
+        with self._lock:
+            generation = self._generation
+            # Before the PUBACKs go out: the broker may send the next message at once.
+            self._unacked -= len(batch)
+            self._lock.notify_all()  # wakes an MQTT thread held back in _hold_back
         for p in batch:
-            if p.qos > 0:
+            if p.qos > 0 and p.generation == generation:
                 self.client.ack(p.mid, p.qos)
-        self.stats["stored"] += len(stored)
-        if self.on_stored is not None and stored:
-            self.on_stored(stored)
+        for p in batch:
+            if p.event is not None and p.line is not None:
+                self.recent.add(p.event.id, p.time_ns)
+        for dead in outcome.dead:  # points InfluxDB itself refused
+            self.stats["rejected"] += 1
+            self.metrics.rejected.labels(reason=dead.reason).inc()
+        self.stats["stored"] += len(outcome.stored)
+        self.metrics.stored.inc(len(outcome.stored))
+        self.metrics.statuses.inc(sum(1 for p in batch if p.status is not None))
+        if self.on_stored is not None and outcome.stored:
+            self.on_stored(outcome.stored)
         return True
 
     # ---------------------------------------------------------------- lifecycle
 
+    @property
+    def connected(self) -> bool:
+        """Connected to the broker right now (readiness)."""
+        return self._connected.is_set()
+
     def start(self, timeout_s: float = 10.0) -> None:
-        self.influx.create_database()
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = self.config.session_expiry_s
         props.ReceiveMaximum = self.config.batch.receive_maximum
-        self.client.connect(
+        self._writer.start()
+        self.client.connect_async(
             self.config.mqtt.host,
             self.config.mqtt.port,
             self.config.mqtt.keepalive_s,
             clean_start=False,
             properties=props,
         )
-        self._writer.start()
         self.client.loop_start()
         if not self._connected.wait(timeout_s):
             self.stop()
@@ -185,7 +299,7 @@ class Ingest:
     def stop(self) -> None:
         self._stop.set()
         with self._lock:
-            self._lock.notify()
+            self._lock.notify_all()
         if self._writer.is_alive():
             self._writer.join(timeout=15)
         self.client.disconnect()

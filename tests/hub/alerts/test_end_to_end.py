@@ -108,8 +108,8 @@ def hub(
         mqtt=mqtt_settings,
         influx=InfluxSettings(url=influx.url, database=influx.database),
         batch=BatchSettings(max_interval_s=0.05),
+        state_url=f"sqlite:///{tmp_path / 'hub.db'}",
         alerts=AlertsConfig(
-            store_url=f"sqlite:///{tmp_path / 'hub.db'}",
             poll_s=0.2,
             webhooks=[WebhookSettings(url=hook.url, timeout_s=40)],
         ),
@@ -219,9 +219,8 @@ def test_missed_heartbeats_found_by_the_ticker(
         influx=InfluxSettings(url=influx.url, database=influx.database),
         batch=BatchSettings(max_interval_s=0.05),
         rules=RulesConfig(defaults=Thresholds(heartbeat_timeout_s=1.0)),
-        alerts=AlertsConfig(
-            store_url=f"sqlite:///{tmp_path / 'hub.db'}", poll_s=0.2, tick_s=0.2, influx=False
-        ),
+        state_url=f"sqlite:///{tmp_path / 'hub.db'}",
+        alerts=AlertsConfig(poll_s=0.2, tick_s=0.2, influx=False),
     )
     alerting = Alerting(config, influx)
     ingest = Ingest(config, influx, derivation=alerting.derivation)

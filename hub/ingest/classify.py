@@ -1,0 +1,61 @@
+"""Decide what an incoming MQTT message is: an event, a node status, or a reject.
+
+Pure and fast (it runs on the MQTT network thread): no I/O, the clock passed in. The
+reject reasons are the contract codec's (checkpoint/contract/codec.py) plus the hub's own
+below; dashboards and the dead-letter store group by them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from checkpoint.contract import Event, NodeStatus, decode_event, decode_status
+from checkpoint.contract.codec import REASONS
+from checkpoint.errors import ContractError
+from hub.config import IngestSettings
+
+BAD_TIMESTAMP = "bad_timestamp"  # the event's time is far ahead of or behind the hub's clock
+ID_REUSED = "id_reused"  # an id already stored for a different point: a node bug, keep both
+INFLUX_REFUSED = "influx_refused"  # InfluxDB refused the point itself (not an outage)
+DECODE_ERROR = "decode_error"  # the decoder failed unexpectedly: a hub bug, keep the input
+HUB_REASONS = (BAD_TIMESTAMP, ID_REUSED, INFLUX_REFUSED, DECODE_ERROR)
+ALL_REASONS = (*REASONS, *HUB_REASONS)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    reason: str
+    detail: str
+
+
+Classified = Event | NodeStatus | Rejected
+
+
+def _is_status_topic(topic: str) -> bool:
+    return topic.endswith("/status")
+
+
+def classify(topic: str, payload: bytes, now: datetime, settings: IngestSettings) -> Classified:
+    """Never raises for bad input: every failure becomes a ``Rejected`` with a reason."""
+    try:
+        if _is_status_topic(topic):
+            return decode_status(topic, payload)
+        event = decode_event(topic, payload)
+    except ContractError as exc:
+        return Rejected(exc.reason, exc.detail)
+    except Exception as exc:  # noqa: BLE001 - a decoder bug must not drop the message
+        return Rejected(DECODE_ERROR, f"{type(exc).__name__}: {exc}"[:500])
+    if event.ts > now + timedelta(seconds=settings.max_future_s):
+        return Rejected(
+            BAD_TIMESTAMP,
+            f"ts {event.ts.isoformat()} is more than {settings.max_future_s:g}s "
+            f"ahead of the hub's clock ({now.isoformat()})",
+        )
+    if event.ts < now - timedelta(seconds=settings.max_past_s):
+        return Rejected(
+            BAD_TIMESTAMP,
+            f"ts {event.ts.isoformat()} is more than {settings.max_past_s:g}s "
+            f"before the hub's clock ({now.isoformat()})",
+        )
+    return event

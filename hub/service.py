@@ -1,0 +1,168 @@
+"""The hub runtime behind ``checkpoint hub run``: state store, InfluxDB writer, ingest,
+anomaly rules and alerts, the API, /metrics, and a clean stop.
+
+By default the derivation is the hub's own rules and alerts (hub/alerts/runtime.py). Tests
+and benchmarks may inject another: a ``Derivation``, a factory that builds one from the
+running hub's parts, or None for plain ingest.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import paho.mqtt.client as mqtt
+from prometheus_client import CONTENT_TYPE_LATEST
+from sqlalchemy import Engine
+
+from checkpoint.settings.secrets import read_secret
+from hub.alerts.runtime import Alerting
+from hub.api.app import create_app
+from hub.api.context import ApiContext
+from hub.api.downlink import MqttDownlink
+from hub.api.server import ApiServer
+from hub.config import HubConfig
+from hub.influx.v1 import InfluxV1
+from hub.influx.writer import InfluxWriter, open_writer
+from hub.ingest.batch import Derivation
+from hub.ingest.consumer import Ingest
+from hub.ingest.deadletters import DeadLetterStore
+from hub.levels import republish_levels
+from hub.metrics import HubMetrics
+from hub.state import open_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class HubParts:
+    """What a derivation factory may use."""
+
+    config: HubConfig
+    engine: Engine
+    metrics: HubMetrics
+    mqtt: mqtt.Client  # the ingest's own connection: publish alerts through it
+
+
+DerivationFactory = Callable[[HubParts], Derivation]
+ALERTS = "alerts"  # the default derivation: the hub's own rules and alerts
+
+
+class HubService:
+    def __init__(
+        self,
+        config: HubConfig,
+        *,
+        derivation: Derivation | DerivationFactory | str | None = ALERTS,
+    ) -> None:
+        self.config = config
+        self._derivation = derivation
+        self.alerting: Alerting | None = None
+        self.api: ApiServer | None = None
+        self.downlink: MqttDownlink | None = None
+        self.queries: InfluxV1 | None = None
+        self.metrics = HubMetrics()
+        self.engine: Engine | None = None
+        self.influx: InfluxWriter | None = None
+        self.ingest: Ingest | None = None
+        self.dead_letters: DeadLetterStore | None = None
+        self.metrics_port: int | None = None
+
+    def start(self, connect_timeout_s: float = 30.0) -> None:
+        cfg = self.config
+        try:
+            cfg.data_dir.mkdir(parents=True, exist_ok=True)
+            self.engine = open_store(cfg.resolved_state_url())
+            self.dead_letters = DeadLetterStore(self.engine)
+            self.influx = open_writer(cfg.influx)
+            self.ingest = Ingest(
+                cfg, self.influx, metrics=self.metrics, dead_letters=self.dead_letters
+            )
+            self.ingest.derivation = self._build_derivation(self.engine, self.ingest.client)
+            if cfg.metrics.enabled:
+                self.metrics_port = self.metrics.serve(cfg.metrics.host, cfg.metrics.port)
+                log.info("metrics on http://%s:%d/metrics", cfg.metrics.host, self.metrics_port)
+            if self.alerting is not None:
+                self.alerting.start(ticker=True)
+            self.ingest.start(connect_timeout_s)
+            if cfg.api.enabled:
+                self._start_api(self.engine)
+        except BaseException:
+            self.stop()
+            raise
+        log.info(
+            "hub %s consuming from %s:%d into %s (%s)",
+            cfg.client_id,
+            cfg.mqtt.host,
+            cfg.mqtt.port,
+            cfg.influx.url,
+            cfg.influx.api,
+        )
+
+    def _build_derivation(self, engine: Engine, client: mqtt.Client) -> Derivation | None:
+        d = self._derivation
+        if d == ALERTS:
+            self.alerting = Alerting(self.config, self._query_client(), engine=engine)
+            self.metrics.set_open_alerts_source(self.alerting.open_alerts)
+            return self.alerting.derivation
+        if d is None or isinstance(d, str) or hasattr(d, "derive"):
+            return d if not isinstance(d, str) else None
+        return d(HubParts(self.config, engine, self.metrics, client))
+
+    def _query_client(self) -> InfluxV1:
+        """InfluxQL reads (the API) and alert points: InfluxDB 2.x/3.x answer InfluxQL on
+        their v1-compatible /query and /write too (with a DBRP mapping)."""
+        if self.queries is None:
+            influx = self.config.influx
+            secret = read_secret(influx.password_credential) if influx.password_credential else None
+            self.queries = InfluxV1(
+                influx.url, influx.database, username=influx.username, password=secret
+            )
+        return self.queries
+
+    def _start_api(self, engine: Engine) -> None:
+        cfg = self.config
+        self.downlink = MqttDownlink(cfg.mqtt, f"{cfg.client_id}-api")
+        self.downlink.start()
+        ingest, downlink, queries = self.ingest, self.downlink, self._query_client()
+        ctx = ApiContext(
+            engine,
+            influx=queries,
+            downlink=downlink,
+            alerts=self.alerting.store if self.alerting is not None else None,
+            probes={
+                "broker": lambda: ingest is not None and ingest.connected,
+                "influxdb": queries.ping,
+            },
+            metrics=lambda: (self.metrics.render(), CONTENT_TYPE_LATEST),
+        )
+        self.api = ApiServer(create_app(ctx), cfg.api)
+        self.api.start()
+        log.info("API on http://%s:%d", cfg.api.host, self.api.port)
+        republish_levels(engine, downlink)
+
+    def stop(self) -> None:
+        """Write what can be written, acknowledge it, then disconnect; idempotent."""
+        if self.api is not None:
+            self.api.stop()
+            self.api = None
+        if self.downlink is not None:
+            self.downlink.stop()
+            self.downlink = None
+        if self.ingest is not None:
+            self.ingest.stop()
+            self.ingest = None
+        if self.alerting is not None:
+            self.alerting.stop()
+            self.alerting = None
+        if self.queries is not None:
+            self.queries.close()
+            self.queries = None
+        self.metrics.close()
+        if self.influx is not None:
+            self.influx.close()
+            self.influx = None
+        if self.engine is not None:
+            self.engine.dispose()
+            self.engine = None

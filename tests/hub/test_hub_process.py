@@ -1,0 +1,148 @@
+"""``checkpoint hub run`` as a real process: killed with -9 mid-batch and restarted it
+loses nothing; SIGTERM stops it cleanly with what it received stored."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from checkpoint.localstack.process import free_port
+from checkpoint.settings.mqtt import MqttSettings
+from hub.influx.v1 import InfluxV1
+from tests.helpers import wait_for
+from tests.hub.conftest import RawPublisher, event_message, reading
+
+BIN = str(Path(sys.executable).with_name("checkpoint"))
+
+
+def metric(text: str, name: str) -> float:
+    found = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+class HubProcess:
+    def __init__(self, config: Path, metrics_port: int, log: Path) -> None:
+        self.config = config
+        self.url = f"http://127.0.0.1:{metrics_port}/metrics"
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [BIN, "hub", "run", "--config", str(self.config)], stdout=out, stderr=out
+            )
+        wait_for(lambda: self.value("checkpoint_hub_connected") == 1, timeout_s=60, what="hub up")
+
+    def metrics(self) -> str:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise AssertionError(f"hub exited: {self.log.read_text()[-2000:]}")
+        try:
+            return httpx.get(self.url, timeout=2).text
+        except httpx.HTTPError:
+            return ""
+
+    def value(self, name: str) -> float:
+        return metric(self.metrics(), name)
+
+    def signal(self, sig: int) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        code = self.proc.wait(20)
+        self.proc = None
+        return code
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def hub_process(
+    tmp_path: Path, mqtt_settings: MqttSettings, influx: InfluxV1, unique: str
+) -> Iterator[HubProcess]:
+    port = free_port()
+    config = {
+        "client_id": f"hub-{unique}",
+        "data_dir": str(tmp_path / "data"),
+        "mqtt": {"host": mqtt_settings.host, "port": mqtt_settings.port},
+        "influx": {"url": influx.url, "database": influx.database},
+        # Batches by time, not size, so that a kill lands while a batch is pending.
+        "batch": {"max_points": 5000, "receive_maximum": 5000, "max_interval_s": 1.0},
+        "metrics": {"port": port},
+        "api": {"port": 0},
+    }
+    path = tmp_path / "hub.yaml"
+    path.write_text(yaml.safe_dump(config))
+    hub = HubProcess(path, port, tmp_path / "hub.log")
+    yield hub
+    hub.close()
+
+
+def stored_ids(influx: InfluxV1) -> list[str]:
+    return [r["event_id"] for r in influx.query('SELECT "event_id" FROM "reading"')]
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        pytest.param((3000, 1), id="once"),
+        pytest.param((20_000, 4), id="four-times", marks=pytest.mark.slow),
+    ],
+)
+def test_hub_killed_mid_batch_and_restarted_loses_nothing(
+    hub_process: HubProcess,
+    influx: InfluxV1,
+    raw_publisher: RawPublisher,
+    unique: str,
+    scenario: tuple[int, int],
+) -> None:
+    count, kills = scenario
+    hub_process.start()
+    events = [reading(f"{unique}-cp{i % 4:02d}-n1", i) for i in range(count)]
+    raw_publisher.publish([event_message(e) for e in events])
+
+    def mid_batch() -> bool:
+        text = hub_process.metrics()
+        received = metric(text, "checkpoint_hub_messages_received_total")
+        stored = metric(text, "checkpoint_hub_events_stored_total")
+        return received > stored and stored < len(events)
+
+    for _ in range(kills):
+        wait_for(mid_batch, timeout_s=30, interval_s=0.01, what="received, not yet stored")
+        assert hub_process.signal(signal.SIGKILL) == -signal.SIGKILL
+        assert len(stored_ids(influx)) < len(events)  # the kill did interrupt the stream
+        hub_process.start()  # same client id: the broker redelivers what was not acked
+
+    wait_for(lambda: len(stored_ids(influx)) >= len(events), timeout_s=60, what="all stored")
+    ids = stored_ids(influx)
+    assert sorted(ids) == sorted(e.id for e in events)  # each exactly once
+    assert hub_process.signal(signal.SIGTERM) == 0
+
+
+def test_sigterm_stops_the_hub_cleanly_with_everything_stored(
+    hub_process: HubProcess, influx: InfluxV1, raw_publisher: RawPublisher, unique: str
+) -> None:
+    hub_process.start()
+    events = [reading(f"{unique}-cp01-n1", i) for i in range(100)]
+    raw_publisher.publish([event_message(e) for e in events])
+    # Retained statuses other tests left on the shared broker arrive too: not ours.
+    wait_for(
+        lambda: (
+            hub_process.value("checkpoint_hub_messages_received_total")
+            - hub_process.value("checkpoint_hub_statuses_total")
+            == 100
+        )
+    )
+    assert hub_process.signal(signal.SIGTERM) == 0
+    assert sorted(stored_ids(influx)) == sorted(e.id for e in events)
