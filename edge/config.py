@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from checkpoint.contract.models import Id
 from checkpoint.settings.base import StrictModel
 from checkpoint.settings.mqtt import MqttSettings
+from edge.uplink.settings import UplinkSettings
 
 BcmPin = Annotated[int, Field(ge=2, le=27, description="BCM GPIO number")]
 
@@ -52,3 +53,4 @@ class NodeConfig(StrictModel):
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     pins: PinsConfig = Field(default_factory=PinsConfig)
     thermometer: ThermometerConfig = Field(default_factory=ThermometerConfig)
+    uplink: UplinkSettings = Field(default_factory=UplinkSettings)

@@ -1,0 +1,257 @@
+"""The node runtime behind ``checkpoint edge run``: outbox, uplink, node, health, systemd.
+
+The main thread owns the node: it applies pushed configs, answers commands, emits health
+and pets the systemd watchdog. Down-messages arrive from the uplink thread through a
+queue, so the node is never rebuilt under a running MQTT callback. A stop request (SIGTERM)
+only sets a flag, which is safe from a signal handler; the loop notices it within 0.2 s.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol, cast
+
+from checkpoint import __version__
+from checkpoint.contract import Command, CommandResult, ConfigAck, Health, decode_model, topics
+from checkpoint.contract.models import CommandName
+from checkpoint.errors import CheckpointError, ContractError
+from edge import systemd
+from edge.config import NodeConfig
+from edge.events import Emitter
+from edge.uplink.config_push import ConfigRefused, check_push, write_atomically
+from edge.uplink.link import Link
+from edge.uplink.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+_TICK_S = 0.2  # the longest the loop sleeps: how quickly a stop request is noticed
+
+
+class NodeLike(Protocol):
+    def close(self) -> None: ...
+
+
+NodeFactory = Callable[[NodeConfig, Emitter], NodeLike]
+
+
+def default_node_factory(config: NodeConfig, emitter: Emitter) -> NodeLike:
+    from edge.node import Node
+
+    return cast(NodeLike, cast(Any, Node)(config, emitter))
+
+
+def cpu_temp_c() -> float | None:
+    try:
+        return int(Path("/sys/class/thermal/thermal_zone0/temp").read_text()) / 1000
+    except (OSError, ValueError):
+        return None
+
+
+class EdgeService:
+    def __init__(
+        self,
+        config: NodeConfig,
+        *,
+        config_path: Path | None = None,
+        node_factory: NodeFactory = default_node_factory,
+    ) -> None:
+        self.config = config
+        self.config_path = config_path
+        self.node_factory = node_factory
+        self.started = time.monotonic()
+        self.inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
+        self.stop_requested = False
+        self.refused_versions: set[str] = set()
+        out = config.uplink.outbox
+        self.outbox = Outbox(
+            out.path,
+            node_id=config.node_id,
+            checkpoint_id=config.checkpoint_id,
+            ward_id=config.ward_id,
+            max_bytes=out.max_bytes,
+        )
+        self.link = self._new_link(config)
+        self.node: NodeLike | None = None
+
+    def _new_link(self, config: NodeConfig) -> Link:
+        return Link(
+            config.node_id,
+            config.mqtt,
+            self.outbox,
+            drain=config.uplink.outbox,
+            link=config.uplink.link,
+            on_message=lambda topic, payload: self.inbox.put((topic, payload)),
+        )
+
+    def request_stop(self) -> None:
+        """Safe from a signal handler: only sets a flag."""
+        self.stop_requested = True
+
+    # ---------------------------------------------------------------- the loop
+
+    def run(self) -> None:
+        try:
+            self.node = self.node_factory(self.config, self.outbox)
+            self.link.start()
+            systemd.notify("READY=1")
+            log.info("node %s running (config %s)", self.config.node_id, self.config.version)
+            watchdog = systemd.watchdog_interval_s()
+            next_health = time.monotonic()
+            next_pet = time.monotonic()
+            while not self.stop_requested:
+                now = time.monotonic()
+                if watchdog is not None and now >= next_pet:
+                    systemd.notify("WATCHDOG=1")
+                    next_pet = now + watchdog
+                if now >= next_health:
+                    self.emit_health()
+                    next_health = now + self.config.uplink.health_interval_s
+                try:
+                    topic, payload = self.inbox.get(timeout=_TICK_S)
+                except queue.Empty:
+                    continue
+                self.handle(topic, payload)
+        finally:
+            systemd.notify("STOPPING=1")
+            self.close()
+
+    def close(self) -> None:
+        if self.node is not None:
+            self.node.close()
+            self.node = None
+        self.link.stop()
+        self.outbox.close()
+
+    def handle(self, topic: str, payload: bytes) -> None:
+        if topic == topics.config_topic(self.config.node_id):
+            self.apply_config(payload)
+        elif topic == topics.command_topic(self.config.node_id):
+            self.run_command(payload)
+        else:
+            log.warning("node %s: message on unexpected topic %s", self.config.node_id, topic)
+
+    # ---------------------------------------------------------------- config push
+
+    def apply_config(self, payload: bytes) -> None:
+        try:
+            accepted = check_push(payload, self.config)
+        except ConfigRefused as exc:
+            if exc.version in self.refused_versions:
+                return  # the retained push again after a reconnect: already answered
+            self.refused_versions.add(exc.version)
+            log.error("node %s: refused config %s: %s", self.config.node_id, exc.version, exc)
+            self.outbox.emit(ConfigAck, version=exc.version, applied=False, error=str(exc)[:2048])
+            return
+        if accepted.config == self.config:
+            return  # the retained push of what already runs
+        old = self.config
+        try:
+            self._switch(accepted.config)
+        except Exception as exc:
+            log.exception("node %s: config %s failed to apply", old.node_id, accepted.version)
+            self._switch(old)
+            self.refused_versions.add(accepted.version)
+            self.outbox.emit(
+                ConfigAck,
+                version=accepted.version,
+                applied=False,
+                error=f"failed to apply: {type(exc).__name__}: {exc}"[:2048],
+            )
+            return
+        log.info("node %s: applied config %s", old.node_id, accepted.version)
+        self.outbox.emit(ConfigAck, version=accepted.version, applied=True, error=None)
+
+    def _switch(self, config: NodeConfig) -> None:
+        """Write ``config`` to disk, rebuild the node on it, and reconnect if needed."""
+        if self.config_path is not None:
+            write_atomically(self.config_path, config)
+        if self.node is not None:
+            self.node.close()
+            self.node = None
+        self.node = self.node_factory(config, self.outbox)
+        previous, self.config = self.config, config
+        self.outbox.max_bytes = config.uplink.outbox.max_bytes
+        if (config.mqtt, config.uplink) != (previous.mqtt, previous.uplink):
+            self.link.stop()
+            self.link = self._new_link(config)
+            self.link.start()
+
+    # ---------------------------------------------------------------- commands
+
+    def run_command(self, payload: bytes) -> None:
+        try:
+            command = decode_model(Command, payload)
+        except ContractError as exc:
+            log.error("node %s: bad command: %s", self.config.node_id, exc)
+            self.outbox.emit(
+                CommandResult, command_id="unknown", command="unknown", ok=False, detail=str(exc)
+            )
+            return
+        ok, detail = self._execute(command)
+        self.outbox.emit(
+            CommandResult,
+            command_id=command.id,
+            command=command.name.value,
+            ok=ok,
+            detail=detail[:2048],
+        )
+
+    def _execute(self, command: Command) -> tuple[bool, str]:
+        if command.name is CommandName.RELOAD_CONFIG:
+            return self._reload()
+        action = getattr(self.node, command.name.value, None)
+        if not callable(action):
+            return False, f"this node does not support {command.name.value}"
+        try:
+            result = action(**command.args)
+        except (CheckpointError, TypeError, ValueError) as exc:
+            return False, f"{type(exc).__name__}: {exc}"
+        return True, "" if result is None else str(result)
+
+    def _reload(self) -> tuple[bool, str]:
+        from checkpoint.settings.loading import load_model
+
+        if self.config_path is None:
+            return False, "no config file to reload"
+        try:
+            config = load_model(NodeConfig, self.config_path)
+        except CheckpointError as exc:
+            return False, str(exc)
+        if config.node_id != self.config.node_id:
+            return False, f"the file is for node {config.node_id!r}"
+        old = self.config
+        try:
+            self._switch(config)
+        except Exception as exc:  # noqa: BLE001 - keep running on the old config
+            self._switch(old)
+            return False, f"failed to apply: {type(exc).__name__}: {exc}"
+        return True, f"config {config.version}"
+
+    # ---------------------------------------------------------------- health
+
+    def flags(self) -> list[str]:
+        node_flags = getattr(self.node, "health_flags", None)
+        extra = set(node_flags()) if callable(node_flags) else set()
+        return sorted(self.outbox.flags | self.link.flags | extra)
+
+    def emit_health(self) -> Health:
+        try:
+            disk_free = shutil.disk_usage(self.outbox.path.parent).free
+        except OSError:
+            disk_free = 0
+        return self.outbox.emit(
+            Health,
+            uptime_s=round(time.monotonic() - self.started, 1),
+            cpu_temp_c=cpu_temp_c(),
+            disk_free_bytes=disk_free,
+            outbox_depth=self.outbox.depth,
+            outbox_dropped=self.outbox.dropped_total,
+            config_version=self.config.version,
+            software_version=__version__,
+            flags=self.flags(),
+        )
