@@ -204,11 +204,15 @@ class Outbox:
     def _insert(self, batch: list[Stored], attempt: int) -> None:
         size = sum(len(s.payload) for s in batch)
         need = self._bytes + size - self.max_bytes
-        if attempt == 2:
-            # Disk full: free a generous slice of telemetry so the next appends fit too.
-            need = max(need, self._bytes // 10, size)
         self._db.execute("BEGIN IMMEDIATE")
-        freed, given_way = self._evict(need) if need > 0 else (0, {})
+        freed, given_way = self._evict(need, (0, 1)) if need > 0 else (0, {})
+        if attempt == 2:
+            # Disk full: free a generous slice of telemetry so the next appends fit too;
+            # stored passages and alarms stay (the new event is what is lost).
+            more, telemetry = self._evict(max(self._bytes // 10, size) - freed, (0,))
+            freed += more
+            for t, n in telemetry.items():
+                given_way[t] = given_way.get(t, 0) + n
         self._db.executemany(
             "INSERT INTO events (seq, type, priority, size, payload) VALUES (?, ?, ?, ?, ?)",
             [
@@ -236,12 +240,12 @@ class Outbox:
         if given_way:
             log.warning("outbox full: gave way %s", given_way)
 
-    def _evict(self, need: int) -> tuple[int, dict[str, int]]:
-        """Delete the oldest telemetry, then the oldest of the rest, until ``need`` bytes
-        are free. Runs inside the caller's transaction."""
+    def _evict(self, need: int, priorities: tuple[int, ...]) -> tuple[int, dict[str, int]]:
+        """Delete the oldest telemetry (priority 0), then the oldest of the rest, until
+        ``need`` bytes are free. Runs inside the caller's transaction."""
         freed = 0
         given_way: dict[str, int] = {}
-        for priority in (0, 1):
+        for priority in priorities:
             while freed < need:
                 rows = self._db.execute(
                     "SELECT seq, type, size FROM events WHERE priority = ? ORDER BY seq LIMIT 256",
