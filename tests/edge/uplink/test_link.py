@@ -147,13 +147,12 @@ def drain_offline_backlog(own_broker: Mosquitto, outbox: Outbox, count: int) -> 
         began = time.monotonic()
         wait_for(lambda: outbox.depth == 0, timeout_s=120, what="the backlog to drain")
         took = time.monotonic() - began
-        seqs = wait_for(
-            lambda: (
-                (s := [json.loads(p)["seq"] for p in sub.payloads()]) and len(set(s)) == count and s
-            ),
-            timeout_s=60,
-            what="every event at the subscriber",
-        )
+
+        def all_seqs() -> list[int]:
+            seqs = [json.loads(p)["seq"] for p in sub.payloads()]
+            return seqs if len(set(seqs)) == count else []
+
+        seqs = wait_for(all_seqs, timeout_s=60, what="every event at the subscriber")
     finally:
         link.stop()
         sub.stop()
