@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
+from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from checkpoint.contract import topics
@@ -85,6 +86,7 @@ class Link:
         self._cursor = -1  # highest seq sent in this connection
         self._more = True  # the outbox may hold more than the last read returned
         self._refused: ReasonCode | None = None
+        self._window = drain.window
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -120,7 +122,9 @@ class Link:
             protocol=MQTTProtocolVersion.MQTTv5,
         )
         client.connect_timeout = self.settings.connect_timeout_s
-        client.max_inflight_messages_set(self.drain.window)
+        # Our window limits what is in flight; paho's own limit would rescan every
+        # in-flight message on each PUBACK (O(window) per ack), so it is switched off.
+        client.max_inflight_messages_set(0)
         client.max_queued_messages_set(0)
         if self.mqtt.username:
             client.username_pw_set(self.mqtt.username, self.password)
@@ -184,8 +188,8 @@ class Link:
         self.connected.clear()
         client.disconnect()  # sends DISCONNECT if still connected, closes the socket
         self._flush_acks()
-        if was:
-            log.warning("uplink %s: connection ended", self.node_id)
+        if was and not self._stop.is_set():
+            log.warning("uplink %s: connection lost", self.node_id)
         return accepted
 
     def _say_offline(self, client: mqtt.Client) -> None:
@@ -205,7 +209,7 @@ class Link:
 
     def _pump(self, client: mqtt.Client) -> bool:
         """Publish what the window and the rate allow; True if more is waiting now."""
-        room = min(self.drain.window - len(self._inflight), self._bucket.available())
+        room = min(self._window - len(self._inflight), self._bucket.available())
         if room <= 0:
             return False
         if not self._more and not self.outbox.changed.is_set():
@@ -222,7 +226,7 @@ class Link:
             self._cursor = row.seq
         self._bucket.take(len(rows))
         self.stats["published"] += len(rows)
-        return self._more and len(self._inflight) < self.drain.window
+        return self._more and len(self._inflight) < self._window
 
     def _flush_acks(self) -> None:
         if self._acked:
@@ -233,7 +237,12 @@ class Link:
     # ---------------------------------------------------------------- paho callbacks
 
     def _on_connect(
-        self, client: mqtt.Client, _ud: object, _flags: object, rc: ReasonCode, _p: object
+        self,
+        client: mqtt.Client,
+        _ud: object,
+        _flags: object,
+        rc: ReasonCode,
+        props: Properties | None,
     ) -> None:
         # Called once per client: each connection has its own client.
         if rc.is_failure:
@@ -245,6 +254,10 @@ class Link:
             return
         self.flags.difference_update(("auth_refused", "connect_refused"))
         self.stats["connects"] += 1
+        # More unacknowledged PUBLISHes than the broker's Receive Maximum is a protocol
+        # error that gets us disconnected (paho does not enforce it).
+        receive_max = getattr(props, "ReceiveMaximum", 65535)
+        self._window = max(1, min(self.drain.window, int(receive_max)))
         client.subscribe(
             [(topics.config_topic(self.node_id), 1), (topics.command_topic(self.node_id), 1)]
         )
