@@ -103,7 +103,13 @@ class Link:
     def _run(self) -> None:
         delay = self.settings.backoff_min_s
         while not self._stop.is_set():
-            was_connected = self._session()
+            try:
+                was_connected = self._session()
+            except Exception:  # a bug or a broken outbox must not end delivery for good
+                log.exception("uplink %s: session failed", self.node_id)
+                self.connected.clear()
+                self.flags.add("uplink_error")
+                was_connected = False
             if was_connected:
                 delay = self.settings.backoff_min_s
             if self._stop.is_set():
@@ -252,7 +258,7 @@ class Link:
             self.flags.add("auth_refused" if rc.value in _AUTH_CODES else "connect_refused")
             log.error("uplink %s: broker refused the connection: %s", self.node_id, rc)
             return
-        self.flags.difference_update(("auth_refused", "connect_refused"))
+        self.flags.difference_update(("auth_refused", "connect_refused", "uplink_error"))
         self.stats["connects"] += 1
         # More unacknowledged PUBLISHes than the broker's Receive Maximum is a protocol
         # error that gets us disconnected (paho does not enforce it).

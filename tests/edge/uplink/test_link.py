@@ -21,6 +21,9 @@ from edge.uplink.settings import LinkSettings, OutboxSettings
 from tests.edge.uplink.support import Subscriber, passage, reading
 from tests.helpers import wait_for
 
+# Like the node's passage, barrier and health threads, but more of them: they share fsyncs
+# (group commit), which keeps a day of traffic quick to write on a busy test machine.
+WRITERS = 16
 FAST = LinkSettings(backoff_min_s=0.1, backoff_max_s=0.4, connect_timeout_s=5)
 
 
@@ -134,10 +137,10 @@ def drain_offline_backlog(own_broker: Mosquitto, outbox: Outbox, count: int) -> 
         wait_for(lambda: not link.connected.is_set(), what="the node to notice")
 
         def traffic(kind: int) -> None:
-            for i in range(count // 4):
+            for i in range(count // WRITERS):
                 (passage if (i + kind) % 3 else reading)(outbox)
 
-        writers = [threading.Thread(target=traffic, args=(k,)) for k in range(4)]
+        writers = [threading.Thread(target=traffic, args=(k,)) for k in range(WRITERS)]
         for w in writers:
             w.start()
         for w in writers:
