@@ -7,10 +7,12 @@ untouched; the service rebuilds the node only from a config that passed.
 
 from __future__ import annotations
 
+import copy
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -43,7 +45,8 @@ def check_push(payload: bytes, current: NodeConfig) -> Accepted:
     except ContractError as exc:
         raise ConfigRefused(UNKNOWN_VERSION, f"not a config push: {exc}") from None
     # The push's version is the one the hub tracks and the node acks: it wins.
-    data = {**push.config, "version": push.version}
+    data = {**copy.deepcopy(push.config), "version": push.version}
+    _keep_outbox_path(data, current)
     try:
         config = validate_data(NodeConfig, data, f"config {push.version}")
     except ConfigError as exc:
@@ -56,6 +59,16 @@ def check_push(payload: bytes, current: NodeConfig) -> Accepted:
         # The outbox holds undelivered events; moving it is a technician's job.
         raise ConfigRefused(push.version, "uplink.outbox.path cannot change while running")
     return Accepted(push.version, config)
+
+
+def _keep_outbox_path(data: dict[str, Any], current: NodeConfig) -> None:
+    """A push that does not name the outbox file keeps the running one (the hub need not
+    know where each node keeps its state); one that names another file is refused."""
+    uplink = data.setdefault("uplink", {})
+    if isinstance(uplink, dict):
+        outbox = uplink.setdefault("outbox", {})
+        if isinstance(outbox, dict):
+            outbox.setdefault("path", str(current.uplink.outbox.path))
 
 
 def write_atomically(path: Path, config: NodeConfig) -> None:

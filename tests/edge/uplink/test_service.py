@@ -121,6 +121,20 @@ def test_a_good_config_is_applied_written_and_acked(running: Running) -> None:
     assert not list(running.path.parent.glob(".node.yaml.*")), "no temp file left behind"
 
 
+def test_a_push_that_leaves_out_the_outbox_keeps_it(running: Running) -> None:
+    current = running.service.config
+    minimal = {
+        "node_id": current.node_id,
+        "checkpoint_id": current.checkpoint_id,
+        "ward_id": current.ward_id,
+        "mqtt": current.mqtt.model_dump(mode="json"),
+    }
+    running.push("v5", minimal)
+    [ack] = wait_for(running.acks, what="the ack")
+    assert (ack.version, ack.applied) == ("v5", True)
+    assert running.service.config.uplink.outbox.path == current.uplink.outbox.path
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
