@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import tempfile
 import threading
 import time
@@ -56,7 +57,21 @@ def append_rate(outbox: Outbox, events: int, threads: int) -> float:
     return (events // threads * threads) / (time.perf_counter() - began)
 
 
-def drain_rate(outbox: Outbox, broker: Mosquitto, window: int) -> float:
+def fsync_rate(directory: Path, seconds: float = 1.0) -> float:
+    """What the disk allows: one-byte appends, each fsynced. Durable appends from one
+    thread cannot beat this; it shows how much of the gap is the machine."""
+    count = 0
+    with (directory / "fsync-probe").open("ab") as f:
+        began = time.perf_counter()
+        while time.perf_counter() - began < seconds:
+            f.write(b"x")
+            f.flush()
+            os.fsync(f.fileno())
+            count += 1
+        return count / (time.perf_counter() - began)
+
+
+def drain_rate(outbox: Outbox, broker: Mosquitto, window: int) -> tuple[float, float]:
     backlog = outbox.depth
     link = Link(
         "bench-n1",
@@ -65,13 +80,13 @@ def drain_rate(outbox: Outbox, broker: Mosquitto, window: int) -> float:
         drain=OutboxSettings(window=window, rate_per_s=1e9, burst=1000),
         link=LinkSettings(backoff_min_s=0.1, backoff_max_s=0.5),
     )
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     link.start()
     while outbox.depth:
         time.sleep(0.01)
-    took = time.perf_counter() - began
+    took, cpu = time.perf_counter() - began, time.process_time() - cpu_began
     link.stop()
-    return backlog / took
+    return backlog / took, backlog / cpu
 
 
 def rss_mb() -> float:
@@ -92,6 +107,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-outbox-") as tmp:
         work = Path(tmp)
+        fsyncs = fsync_rate(work)
+        print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        print(f"disk fsyncs:               {fsyncs:8.0f} /s (one thread's ceiling)")
         outbox = open_outbox(work / "outbox.sqlite")
         one = append_rate(outbox, min(args.events, 5000), 1)
         four = append_rate(outbox, args.events, 4)
@@ -101,10 +119,11 @@ def main() -> None:
         broker.start()
         try:
             backlog = outbox.depth
-            drain = drain_rate(outbox, broker, args.window)
+            drain, drain_cpu = drain_rate(outbox, broker, args.window)
         finally:
             broker.stop()
         print(f"drain of {backlog} events to Mosquitto: {drain:8.0f} events/s")
+        print(f"  per CPU-second of the node process: {drain_cpu:8.0f} events")
         rss = rss_mb()
         print(f"resident memory: {rss:.1f} MB (edge.node, edge.service, outbox, link loaded)")
         outbox.close()
@@ -113,6 +132,9 @@ def main() -> None:
         "append_1_thread_per_s": round(one),
         "append_4_threads_per_s": round(four),
         "drain_per_s": round(drain),
+        "drain_per_cpu_s": round(drain_cpu),
+        "fsync_per_s": round(fsyncs),
+        "load_average": round(os.getloadavg()[0], 1),
         "rss_mb": round(rss, 1),
         "ok": max(one, four) >= 5000 and drain >= 5000 and rss <= 80,
     }
