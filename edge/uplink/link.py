@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -161,7 +162,19 @@ class Link:
         self._more = True
         try:
             client.connect(self.mqtt.host, self.mqtt.port, self.mqtt.keepalive_s)
-        except (OSError, ValueError) as exc:  # refused, unreachable, TLS handshake
+        except ssl.SSLError as exc:  # before OSError: it is one
+            # A certificate the node does not trust (or the broker not ours): retrying
+            # will not help until someone fixes it, but the flag tells them.
+            self.flags.add("tls_failed")
+            log.error(
+                "uplink %s: TLS with %s:%d failed: %s",
+                self.node_id,
+                self.mqtt.host,
+                self.mqtt.port,
+                exc,
+            )
+            return False
+        except (OSError, ValueError) as exc:  # refused, unreachable, no route
             self.flags.add("uplink_unreachable")
             log.warning(
                 "uplink %s: cannot reach %s:%d: %s",
@@ -171,7 +184,7 @@ class Link:
                 exc,
             )
             return False
-        self.flags.discard("uplink_unreachable")
+        self.flags.difference_update(("uplink_unreachable", "tls_failed"))
         deadline = time.monotonic() + self.settings.connect_timeout_s
         accepted = False
         while not self._stop.is_set():
