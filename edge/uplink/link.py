@@ -26,6 +26,7 @@ from checkpoint.contract import topics
 from checkpoint.settings.mqtt import MqttSettings
 from edge.uplink.outbox import Outbox
 from edge.uplink.publisher import status_payload
+from edge.uplink.ratelimit import TokenBucket
 from edge.uplink.settings import LinkSettings, OutboxSettings
 
 log = logging.getLogger(__name__)
@@ -33,26 +34,6 @@ log = logging.getLogger(__name__)
 # CONNACK reason codes that mean "these credentials are not accepted" (MQTT 5, 3.2.2.2).
 _AUTH_CODES = frozenset({0x86, 0x87, 0x8C})  # bad user name or password, not authorized, bad auth
 _IDLE_S = 0.05  # how long the loop waits on the socket when there is nothing to send
-
-
-class TokenBucket:
-    """At most ``rate`` per second on average, ``burst`` at once."""
-
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic):
-        self.rate = rate
-        self.burst = burst
-        self.clock = clock
-        self.tokens = float(burst)
-        self.last = clock()
-
-    def available(self) -> int:
-        now = self.clock()
-        self.tokens = min(float(self.burst), self.tokens + (now - self.last) * self.rate)
-        self.last = now
-        return int(self.tokens)
-
-    def take(self, n: int) -> None:
-        self.tokens -= n
 
 
 class Link:

@@ -17,10 +17,8 @@ deleted only when the broker acknowledged it (PUBACK).
 from __future__ import annotations
 
 import logging
-import shutil
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +27,7 @@ from typing import Any, Final, TypeVar
 
 from checkpoint.contract import encode, uuid7
 from checkpoint.contract.models import EventBase, EventType
+from edge.uplink.outbox_db import open_outbox_db
 
 log = logging.getLogger(__name__)
 
@@ -37,18 +36,6 @@ E = TypeVar("E", bound=EventBase)
 # What gives way first when the outbox is full: periodic telemetry, which the next health
 # event or reading replaces, before passages, barrier alarms and acks, which are unique.
 TELEMETRY: Final = frozenset({EventType.HEALTH.value, EventType.READING.value})
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq      INTEGER PRIMARY KEY,
-    type     TEXT NOT NULL,
-    priority INTEGER NOT NULL,
-    size     INTEGER NOT NULL,
-    payload  BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_by_priority ON events (priority, seq);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,43 +79,12 @@ class Outbox:
         self._lock = threading.Lock()  # the connection, and the right to commit
         self._pending_lock = threading.Lock()  # seq counter and events awaiting commit
         self._pending: list[Stored] = []
-        self._db = self._open(path)
+        self._db, replaced = open_outbox_db(path)
+        if replaced:
+            self.flags.add("outbox_corrupt")
         if page_limit is not None:
             self._db.execute(f"PRAGMA max_page_count={int(page_limit)}")
         self._load_state()
-
-    # ---------------------------------------------------------------- opening
-
-    def _open(self, path: Path) -> sqlite3.Connection:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            return self._connect(path)
-        except sqlite3.DatabaseError as exc:
-            # Not a database any more (a torn SD card block): keep the file for forensics
-            # and start afresh rather than never starting again.
-            aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
-            log.error("outbox %s is unreadable (%s); moved to %s", path, exc, aside)
-            for suffix in ("", "-wal", "-shm"):
-                src = Path(f"{path}{suffix}")
-                if src.exists():
-                    shutil.move(src, f"{aside}{suffix}")
-            self.flags.add("outbox_corrupt")
-            return self._connect(path)
-
-    @staticmethod
-    def _connect(path: Path) -> sqlite3.Connection:
-        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            db.executescript(_SCHEMA)
-            (check,) = db.execute("PRAGMA quick_check").fetchone()
-            if check != "ok":
-                raise sqlite3.DatabaseError(f"quick_check: {check}")
-        except sqlite3.DatabaseError:
-            db.close()
-            raise
-        return db
 
     def _load_state(self) -> None:
         meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())

@@ -178,14 +178,18 @@ def test_a_kill_9_mid_write_keeps_every_committed_event(tmp_path: Path) -> None:
 
 def test_an_unreadable_file_is_kept_aside_and_the_node_starts(tmp_path: Path) -> None:
     path = tmp_path / "outbox.sqlite"
+    old = open_outbox(path)
+    last = passage(old).seq
+    old.close()
     path.write_bytes(b"this is not a database, a torn SD card block" * 100)
     outbox = open_outbox(path)
     assert "outbox_corrupt" in outbox.flags
-    assert isinstance(
-        outbox.emit(
-            Reading, object_c=36.0, ambient_c=28.0, samples=1, spread_c=0.0, emissivity=0.98
-        ),
-        Reading,
+    event = outbox.emit(
+        Reading, object_c=36.0, ambient_c=28.0, samples=1, spread_c=0.0, emissivity=0.98
     )
-    assert [p.name for p in tmp_path.glob("outbox.sqlite.corrupt-*")]
+    assert event.seq in stored_seqs(path)
+    # The old counter is gone with the old file; the new one starts far above it.
+    assert event.seq > last + 10**12
+    [aside] = tmp_path.glob("outbox.sqlite.corrupt-*")
+    assert aside.read_bytes().startswith(b"this is not a database")
     outbox.close()
