@@ -67,6 +67,7 @@ class EdgeService:
         self.inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self.stop_requested = False
         self.refused_versions: set[str] = set()
+        self.own_flags: set[str] = set()  # config_refused: the last push was not applied
         out = config.uplink.outbox
         self.outbox = Outbox(
             out.path,
@@ -144,6 +145,7 @@ class EdgeService:
             if exc.version in self.refused_versions:
                 return  # the retained push again after a reconnect: already answered
             self.refused_versions.add(exc.version)
+            self.own_flags.add("config_refused")
             log.error("node %s: refused config %s: %s", self.config.node_id, exc.version, exc)
             self.outbox.emit(ConfigAck, version=exc.version, applied=False, error=str(exc)[:2048])
             return
@@ -156,6 +158,7 @@ class EdgeService:
             log.exception("node %s: config %s failed to apply", old.node_id, accepted.version)
             self._switch(old)
             self.refused_versions.add(accepted.version)
+            self.own_flags.add("config_refused")
             self.outbox.emit(
                 ConfigAck,
                 version=accepted.version,
@@ -164,6 +167,7 @@ class EdgeService:
             )
             return
         log.info("node %s: applied config %s", old.node_id, accepted.version)
+        self.own_flags.discard("config_refused")
         self.outbox.emit(ConfigAck, version=accepted.version, applied=True, error=None)
 
     def _switch(self, config: NodeConfig) -> None:
@@ -237,7 +241,7 @@ class EdgeService:
     def flags(self) -> list[str]:
         node_flags = getattr(self.node, "health_flags", None)
         extra = set(node_flags()) if callable(node_flags) else set()
-        return sorted(self.outbox.flags | self.link.flags | extra)
+        return sorted(self.outbox.flags | self.link.flags | self.own_flags | extra)
 
     def emit_health(self) -> Health:
         try:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from paho.mqtt import publish
 from paho.mqtt.enums import MQTTProtocolVersion
 
 from checkpoint.contract import Command, ConfigAck, ConfigPush, decode_event, encode, topics
-from checkpoint.contract.models import CommandResult
+from checkpoint.contract.models import CommandResult, Health
 from checkpoint.localstack import LocalStack, Mosquitto
 from checkpoint.settings.loading import load_model
 from checkpoint.settings.mqtt import MqttSettings
@@ -74,7 +75,9 @@ class Running:
         self.send(topics.config_topic(self.service.config.node_id), b"", retain=True)
 
 
-def node_config(unique: str, tmp_path: Path, mqtt: MqttSettings) -> NodeConfig:
+def node_config(
+    unique: str, tmp_path: Path, mqtt: MqttSettings, health_interval_s: float = 3600
+) -> NodeConfig:
     return NodeConfig(
         node_id=f"{unique}-n1",
         checkpoint_id=f"{unique}-cp",
@@ -85,7 +88,7 @@ def node_config(unique: str, tmp_path: Path, mqtt: MqttSettings) -> NodeConfig:
             {
                 "outbox": {"path": str(tmp_path / "outbox.sqlite")},
                 "link": {"backoff_min_s": 0.1, "backoff_max_s": 0.4},
-                "health_interval_s": 3600,
+                "health_interval_s": health_interval_s,
             }
         ),
     )
@@ -112,6 +115,7 @@ def test_a_good_config_is_applied_written_and_acked(running: Running) -> None:
     [ack] = wait_for(running.acks, what="the config ack")
     assert (ack.version, ack.applied, ack.error) == ("v2", True, None)
     assert running.service.config.version == "v2"
+    assert "config_refused" not in running.service.flags()
     old, new = running.factory.built
     assert old.closed
     assert not new.closed
@@ -158,6 +162,7 @@ def test_a_bad_config_is_refused_and_the_old_one_keeps_running(
     [node] = running.factory.built
     assert not node.closed
     assert running.path.read_bytes() == before
+    assert "config_refused" in running.service.emit_health().flags
 
 
 def test_a_config_the_node_cannot_run_on_is_rolled_back(running: Running) -> None:
@@ -229,3 +234,22 @@ def test_a_link_settings_change_reconnects(running: Running) -> None:
     assert ack.applied
     assert running.service.link is not first_link
     wait_for(running.service.link.connected.is_set, what="the new link to connect")
+
+
+def test_health_is_reported_periodically(tmp_path: Path, stack: LocalStack, unique: str) -> None:
+    mqtt = MqttSettings(host=stack.mqtt_host, port=stack.mqtt_port)
+    config = node_config(unique, tmp_path, mqtt, health_interval_s=0.3)
+    node = Running(config, tmp_path / "node.yaml", stack.mqtt_host, stack.mqtt_port)
+    try:
+        reports = wait_for(
+            lambda: h if len(h := node.events.payloads("/health")) >= 3 else [],
+            what="three health events",
+        )
+    finally:
+        node.stop()
+    topic = topics.event_topic(config.node_id, "health")
+    health = [decode_event(topic, p) for p in reports]
+    assert all(isinstance(h, Health) for h in health)
+    assert [h.config_version for h in health if isinstance(h, Health)] == ["v1"] * len(health)
+    gaps = [(b.ts - a.ts).total_seconds() for a, b in itertools.pairwise(health)]
+    assert all(g >= 0.25 for g in gaps), gaps
