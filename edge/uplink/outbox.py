@@ -4,8 +4,8 @@ deleted only when the broker acknowledged it (PUBACK).
 - WAL mode with ``synchronous=FULL`` for appends: a committed event survives kill -9 and
   power loss. Deletes after PUBACK run with ``synchronous=NORMAL``: a delete lost in a
   power cut only means a redelivery, which the hub stores once (same id, same point).
-- Sequence numbers come from a counter kept in the same transaction as the event, so they
-  never repeat, even after the events holding the highest numbers were delivered.
+- Sequence numbers never repeat, even after the events holding the highest numbers were
+  delivered: every transaction that deletes events also records the counter.
 - Bounded by payload bytes. When full, telemetry (``health``, ``reading``) gives way first,
   oldest first; only when no telemetry is left do the oldest of the rest go. Every event
   given way is counted by type, persistently, and the count travels in the health event.
@@ -176,11 +176,8 @@ class Outbox:
                 for s in batch
             ],
         )
-        self._db.execute(
-            "INSERT INTO meta (key, value) VALUES ('next_seq', ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (batch[-1].seq + 1,),
-        )
+        if given_way:
+            self._save_next_seq(batch[-1].seq + 1)
         for t, n in given_way.items():
             self._db.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?) "
@@ -195,6 +192,15 @@ class Outbox:
             self.dropped[t] = self.dropped.get(t, 0) + n
         if given_way:
             log.warning("outbox full: gave way %s", given_way)
+
+    def _save_next_seq(self, value: int) -> None:
+        """Record the counter in the transaction that deletes events. Appends need not:
+        while the newest event is stored, the counter follows from it on opening."""
+        self._db.execute(
+            "INSERT INTO meta (key, value) VALUES ('next_seq', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)",
+            (value,),
+        )
 
     def _evict(self, need: int, priorities: tuple[int, ...]) -> tuple[int, dict[str, int]]:
         """Delete the oldest telemetry (priority 0), then the oldest of the rest, until
@@ -248,6 +254,7 @@ class Outbox:
                     if row is not None:
                         freed += row[0]
                         removed += 1
+                self._save_next_seq(self._written_through + 1)
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 # Not fatal: the events stay and go out again after the next reconnect.
