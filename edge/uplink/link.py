@@ -65,6 +65,7 @@ class Link:
         self._bucket = TokenBucket(drain.rate_per_s, drain.burst)
         self._inflight: dict[int, int] = {}  # paho mid -> outbox seq
         self._acked: list[int] = []
+        self._rejected: list[tuple[int, str]] = []
         self._cursor = -1  # highest seq sent in this connection
         self._more = True  # the outbox may hold more than the last read returned
         self._refused: ReasonCode | None = None
@@ -86,13 +87,13 @@ class Link:
         delay = self.settings.backoff_min_s
         while not self._stop.is_set():
             try:
-                was_connected = self._session()
+                healthy = self._session()
             except Exception:  # a bug or a broken outbox must not end delivery for good
                 log.exception("uplink %s: session failed", self.node_id)
                 self.connected.clear()
                 self.flags.add("uplink_error")
-                was_connected = False
-            if was_connected:
+                healthy = False
+            if healthy:
                 delay = self.settings.backoff_min_s
             if self._stop.is_set():
                 break
@@ -135,8 +136,12 @@ class Link:
         return client
 
     def _session(self) -> bool:
-        """One connection, from connect to its end; True if the broker accepted us."""
+        """One connection, from connect to its end. True if it was a healthy one: accepted,
+        and it either delivered something or lasted; a broker that accepts us and then
+        drops us at once must not be hammered without backoff."""
         client = self._new_client()
+        began = time.monotonic()
+        acked_before = self.stats["acked"]
         self._refused = None
         self._inflight.clear()
         self._cursor = -1
@@ -190,7 +195,8 @@ class Link:
         self._flush_acks()
         if was and not self._stop.is_set():
             log.warning("uplink %s: connection lost", self.node_id)
-        return accepted
+        lasted = time.monotonic() - began >= self.settings.backoff_max_s
+        return accepted and (self.stats["acked"] > acked_before or lasted)
 
     def _say_offline(self, client: mqtt.Client) -> None:
         info = client.publish(
@@ -229,6 +235,8 @@ class Link:
         return self._more and len(self._inflight) < self._window
 
     def _flush_acks(self) -> None:
+        while self._rejected:
+            self.outbox.reject(*self._rejected.pop(0))
         if self._acked:
             acked, self._acked = self._acked, []
             self.outbox.ack(acked)
@@ -274,15 +282,18 @@ class Link:
         self, _c: mqtt.Client, _ud: object, mid: int, rc: ReasonCode, _p: object
     ) -> None:
         seq = self._inflight.pop(mid, None)
-        if seq is None:
-            return  # the status message
         if rc.is_failure:
-            # The broker will not take it (an ACL): keep it, flag it, and move on; it is
-            # offered again after the next reconnect.
+            # An ACL or a size limit: sending it again will not help, and the broker may
+            # drop the connection after it (Mosquitto 2.0 does), so it would block every
+            # event behind it. The outbox sets it aside with the reason.
             self.flags.add("publish_refused")
-            log.error("uplink %s: broker refused event seq %d: %s", self.node_id, seq, rc)
+            what = "the status message" if seq is None else f"event seq {seq}"
+            log.error("uplink %s: broker refused %s: %s", self.node_id, what, rc)
+            if seq is not None:
+                self._rejected.append((seq, str(rc)))
             return
-        self._acked.append(seq)
+        if seq is not None:
+            self._acked.append(seq)
 
     def _on_message(self, _c: mqtt.Client, _ud: object, msg: mqtt.MQTTMessage) -> None:
         try:

@@ -99,6 +99,7 @@ class Outbox:
         ).fetchone()
         self._count: int = count
         self._bytes: int = size
+        (self.rejected,) = self._db.execute("SELECT count(*) FROM rejected").fetchone()
 
     # ---------------------------------------------------------------- the Emitter side
 
@@ -266,6 +267,33 @@ class Outbox:
                 self._db.execute("PRAGMA synchronous=FULL")
             self._bytes -= freed
             self._count -= removed
+
+    def reject(self, seq: int, reason: str) -> None:
+        """The broker refused this event (PUBACK with a failure code): move it out of the
+        way of the others, into ``rejected`` with the reason, where a technician finds it."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute(
+                    "INSERT OR REPLACE INTO rejected (seq, type, payload, reason) "
+                    "SELECT seq, type, payload, ? FROM events WHERE seq = ?",
+                    (reason, seq),
+                )
+                row = self._db.execute(
+                    "DELETE FROM events WHERE seq = ? RETURNING size", (seq,)
+                ).fetchone()
+                self._save_next_seq(self._written_through + 1)
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.rollback()
+                log.warning("outbox: could not set aside refused event %d: %s", seq, exc)
+                return
+            if row is not None:
+                self._bytes -= row[0]
+                self._count -= 1
+                self.rejected += 1
+                self.flags.add("publish_refused")
 
     # ---------------------------------------------------------------- health figures
 

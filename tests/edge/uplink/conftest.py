@@ -22,9 +22,7 @@ def own_broker(tmp_path: Path) -> Iterator[Mosquitto]:
     broker.stop()
 
 
-@pytest.fixture
-def locked_broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    """A Mosquitto that accepts only user ``node1`` with password ``right``."""
+def _locked(tmp_path: Path, acl: str = "") -> Mosquitto:
     workdir = tmp_path / "locked"
     workdir.mkdir()
     passwords = workdir / "passwords"
@@ -34,12 +32,32 @@ def locked_broker(tmp_path: Path) -> Iterator[Mosquitto]:
         capture_output=True,
     )
     port = free_port()
-    broker = Mosquitto(
-        workdir,
-        port=port,
-        extra_config=(
-            f"listener {port} 127.0.0.1\npassword_file {passwords}\nallow_anonymous false"
-        ),
+    extra = f"listener {port} 127.0.0.1\npassword_file {passwords}\nallow_anonymous false"
+    if acl:
+        (workdir / "acl").write_text(acl)
+        extra += f"\nacl_file {workdir / 'acl'}"
+    return Mosquitto(workdir, port=port, extra_config=extra)
+
+
+@pytest.fixture
+def locked_broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    """A Mosquitto that accepts only user ``node1`` with password ``right``."""
+    broker = _locked(tmp_path)
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def acl_broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    """Like ``locked_broker``, with an ACL that lets node1 publish its status and passage
+    events only (as a broker whose ACL lists event types would, before a new type)."""
+    broker = _locked(
+        tmp_path,
+        "user node1\n"
+        "topic write checkpoint/v1/up/node1/status\n"
+        "topic write checkpoint/v1/up/node1/events/passage\n"
+        "topic read checkpoint/v1/down/node1/#\n",
     )
     broker.start()
     yield broker

@@ -4,6 +4,7 @@ status, refused credentials, and a day offline drained in order within the rate 
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -103,6 +104,37 @@ def test_wrong_credentials_are_refused_and_flagged(
         assert "auth_refused" not in link.flags
     finally:
         link.stop()
+
+
+def test_an_event_the_broker_refuses_is_set_aside_and_blocks_nothing(
+    acl_broker: Mosquitto, tmp_path: Path
+) -> None:
+    # The ACL takes passages but not readings: PUBACK "Not authorized" for the reading
+    # (and Mosquitto 2.0 then drops the connection).
+    outbox = Outbox(
+        tmp_path / "outbox.sqlite",
+        node_id="node1",
+        checkpoint_id="cp",
+        ward_id="w1",
+        max_bytes=10**9,
+    )
+    mqtt = MqttSettings(host="127.0.0.1", port=acl_broker.port, username="node1", password="right")
+    link = make_link(outbox, mqtt)
+    refused = reading(outbox)
+    behind = [passage(outbox) for _ in range(3)]
+    link.start()
+    try:
+        wait_for(lambda: outbox.depth == 0, what="the passages behind it delivered")
+        assert outbox.rejected == 1
+        assert "publish_refused" in link.flags
+        assert link.stats["acked"] == len(behind)
+    finally:
+        link.stop()
+        outbox.close()
+    with sqlite3.connect(tmp_path / "outbox.sqlite") as db:
+        [(seq, reason, payload)] = db.execute("SELECT seq, reason, payload FROM rejected")
+    assert (seq, reason) == (refused.seq, "Not authorized")
+    assert json.loads(payload)["id"] == refused.id
 
 
 def test_a_broker_that_is_down_is_retried_with_backoff(tmp_path: Path, outbox: Outbox) -> None:
