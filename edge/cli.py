@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -17,22 +16,17 @@ def run_command(
     config: Annotated[Path, typer.Option("--config", "-c", help="Node config (YAML)")],
 ) -> None:
     """Run the node on real hardware (GPIO, I2C thermometer) until SIGTERM."""
+    import signal
+
     from checkpoint.settings.loading import load_model
     from edge.config import NodeConfig
-    from edge.node import Node
-    from edge.sim.emitter import PublishingEmitter
-    from edge.uplink.publisher import Publisher
+    from edge.service import EdgeService
 
-    cfg = load_model(NodeConfig, config)
-    publisher = Publisher(cfg.node_id, cfg.mqtt)
-    publisher.connect()
-    # Until the outbox and edge/service.py land: publish directly, not durably.
-    node = Node(cfg, PublishingEmitter(cfg, publisher.publish))
-    try:
-        threading.Event().wait()
-    finally:
-        node.close()
-        publisher.close()
+    service = EdgeService(load_model(NodeConfig, config), config_path=config)
+    # For systemd, a clean stop with exit code 0: the handler only sets a flag, and the
+    # main loop notices it within 0.2 s, says offline and closes the outbox.
+    signal.signal(signal.SIGTERM, lambda _s, _f: service.request_stop())
+    service.run()
 
 
 def sim_command(

@@ -9,6 +9,8 @@ from pydantic import Field, model_validator
 from checkpoint.contract.models import Id
 from checkpoint.settings.base import StrictModel
 from checkpoint.settings.mqtt import MqttSettings
+from edge.trust.config import TrustConfig
+from edge.uplink.settings import UplinkSettings
 
 BcmPin = Annotated[int, Field(ge=2, le=27, description="BCM GPIO number")]
 
@@ -166,3 +168,10 @@ class NodeConfig(StrictModel):
     camera: CameraConfig = Field(default_factory=CameraConfig)
     scanner: ScannerConfig = Field(default_factory=ScannerConfig)
     health: HealthConfig = Field(default_factory=HealthConfig)
+    uplink: UplinkSettings = Field(default_factory=UplinkSettings)
+    trust: TrustConfig = Field(default_factory=TrustConfig)
+    zone_id: Id | None = Field(
+        default=None,
+        description="The green zone this checkpoint guards; a level set for the zone applies "
+        "unless one is set for the checkpoint itself",
+    )

@@ -11,7 +11,7 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from checkpoint import __version__
@@ -67,10 +67,15 @@ class HealthSampler:
         self._thread: threading.Thread | None = None
 
     def sample(
-        self, *, outbox_depth: int | None = None, outbox_dropped: int | None = None
+        self,
+        *,
+        outbox_depth: int | None = None,
+        outbox_dropped: int | None = None,
+        extra_flags: Iterable[str] = (),
     ) -> Health:
-        """Build one Health event and emit it; the arguments override the callables."""
-        flags = list(self.flags())
+        """Build one Health event and emit it; the arguments override the callables, and
+        ``extra_flags`` adds what the runtime knows (outbox, uplink, trust lists)."""
+        flags = [*self.flags(), *extra_flags]
         try:
             free = shutil.disk_usage(self.disk_path).free
         except OSError as exc:

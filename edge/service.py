@@ -1,0 +1,339 @@
+"""The node runtime behind ``checkpoint edge run``: outbox, uplink, node, health, systemd.
+
+The main thread owns the node: it applies pushed configs, answers commands, emits health
+and pets the systemd watchdog. Down-messages arrive from the uplink thread through a
+queue, so the node is never rebuilt under a running MQTT callback. A stop request (SIGTERM)
+only sets a flag, which is safe from a signal handler; the loop notices it within 0.2 s.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from checkpoint import __version__
+from checkpoint.contract import Command, CommandResult, ConfigAck, Health, decode_model, topics
+from checkpoint.contract.levels import ZoneLevels, levels_topic
+from checkpoint.contract.models import CommandName
+from checkpoint.errors import CheckpointError, ContractError
+from checkpoint.passes.atomic import write_atomic
+from edge import systemd
+from edge.config import NodeConfig
+from edge.events import Emitter
+from edge.trust.store import TrustStore
+from edge.uplink.config_push import ConfigRefused, check_push, write_atomically
+from edge.uplink.link import Link
+from edge.uplink.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+_TICK_S = 0.2  # the longest the loop sleeps: how quickly a stop request is noticed
+
+
+class NodeLike(Protocol):
+    def close(self) -> None: ...
+
+
+NodeFactory = Callable[[NodeConfig, Emitter], NodeLike]
+
+
+def real_node_factory(trust: TrustStore) -> NodeFactory:
+    """The node on its real hardware, verifying passes offline against ``trust``."""
+
+    def build(config: NodeConfig, emitter: Emitter) -> NodeLike:
+        from checkpoint.passes.verifier import OfflineVerifier
+        from edge.node import Node
+
+        return Node(config, emitter, verifier=OfflineVerifier(trust, config.trust))
+
+    return build
+
+
+def level_for(config: NodeConfig, levels: ZoneLevels | None) -> str:
+    """The checkpoint's own level if set, else its zone's, else the configured one."""
+    if levels is None or levels.ward_id != config.ward_id:
+        return config.zone_level
+    for place in (config.checkpoint_id, config.zone_id):
+        if place is not None and place in levels.levels:
+            return levels.levels[place]
+    return config.zone_level
+
+
+def cpu_temp_c() -> float | None:
+    try:
+        return int(Path("/sys/class/thermal/thermal_zone0/temp").read_text()) / 1000
+    except (OSError, ValueError):
+        return None
+
+
+class EdgeService:
+    def __init__(
+        self,
+        config: NodeConfig,
+        *,
+        config_path: Path | None = None,
+        node_factory: NodeFactory | None = None,
+    ) -> None:
+        self.config = config
+        self.config_path = config_path
+        # Trust lists and levels live beside the outbox (systemd StateDirectory=).
+        self.state_dir = config.uplink.outbox.path.parent
+        self.trust = TrustStore.from_config(config.trust, self.state_dir)
+        self.levels = self._load_levels()
+        self.node_factory = node_factory or real_node_factory(self.trust)
+        self.started = time.monotonic()
+        self.inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
+        self.stop_requested = False
+        self.refused_versions: set[str] = set()
+        self.own_flags: set[str] = set()  # config_refused: the last push was not applied
+        out = config.uplink.outbox
+        self.outbox = Outbox(
+            out.path,
+            node_id=config.node_id,
+            checkpoint_id=config.checkpoint_id,
+            ward_id=config.ward_id,
+            max_bytes=out.max_bytes,
+        )
+        self.link = self._new_link(config)
+        self.node: NodeLike | None = None
+
+    def _new_link(self, config: NodeConfig) -> Link:
+        return Link(
+            config.node_id,
+            config.mqtt,
+            self.outbox,
+            drain=config.uplink.outbox,
+            link=config.uplink.link,
+            on_message=lambda topic, payload: self.inbox.put((topic, payload)),
+        )
+
+    def request_stop(self) -> None:
+        """Safe from a signal handler: only sets a flag."""
+        self.stop_requested = True
+
+    # ---------------------------------------------------------------- the loop
+
+    def run(self) -> None:
+        try:
+            self.node = self.node_factory(self._effective(self.config), self.outbox)
+            self.link.start()
+            systemd.notify("READY=1")
+            log.info("node %s running (config %s)", self.config.node_id, self.config.version)
+            watchdog = systemd.watchdog_interval_s()
+            next_health = time.monotonic()
+            next_pet = time.monotonic()
+            while not self.stop_requested:
+                now = time.monotonic()
+                if watchdog is not None and now >= next_pet:
+                    systemd.notify("WATCHDOG=1")
+                    next_pet = now + watchdog
+                if now >= next_health:
+                    self.emit_health()
+                    next_health = now + self.config.health.interval_s
+                try:
+                    topic, payload = self.inbox.get(timeout=_TICK_S)
+                except queue.Empty:
+                    continue
+                self.handle(topic, payload)
+        finally:
+            systemd.notify("STOPPING=1")
+            self.close()
+
+    def close(self) -> None:
+        if self.node is not None:
+            self.node.close()
+            self.node = None
+        self.link.stop()
+        self.outbox.close()
+
+    def handle(self, topic: str, payload: bytes) -> None:
+        if topic == topics.config_topic(self.config.node_id):
+            self.apply_config(payload)
+        elif topic == topics.command_topic(self.config.node_id):
+            self.run_command(payload)
+        elif topic == levels_topic(self.config.ward_id):
+            self.apply_levels(payload)
+        elif topic.startswith(f"{topics.TRUST}/"):
+            if not topic.startswith(f"{topics.TRUST}/levels-"):  # other wards' levels
+                self.trust.on_message(topic, payload)
+        else:
+            log.warning("node %s: message on unexpected topic %s", self.config.node_id, topic)
+
+    # ---------------------------------------------------------------- config push
+
+    def apply_config(self, payload: bytes) -> None:
+        try:
+            accepted = check_push(payload, self.config)
+        except ConfigRefused as exc:
+            if exc.version in self.refused_versions:
+                return  # the retained push again after a reconnect: already answered
+            self.refused_versions.add(exc.version)
+            self.own_flags.add("config_refused")
+            log.error("node %s: refused config %s: %s", self.config.node_id, exc.version, exc)
+            self.outbox.emit(ConfigAck, version=exc.version, applied=False, error=str(exc)[:2048])
+            return
+        if accepted.config == self.config:
+            return  # the retained push of what already runs
+        old = self.config
+        try:
+            self._switch(accepted.config)
+        except Exception as exc:
+            log.exception("node %s: config %s failed to apply", old.node_id, accepted.version)
+            self._switch(old)
+            self.refused_versions.add(accepted.version)
+            self.own_flags.add("config_refused")
+            self.outbox.emit(
+                ConfigAck,
+                version=accepted.version,
+                applied=False,
+                error=f"failed to apply: {type(exc).__name__}: {exc}"[:2048],
+            )
+            return
+        log.info("node %s: applied config %s", old.node_id, accepted.version)
+        self.own_flags.discard("config_refused")
+        self.outbox.emit(ConfigAck, version=accepted.version, applied=True, error=None)
+
+    def _switch(self, config: NodeConfig) -> None:
+        """Write ``config`` to disk, rebuild the node on it, and reconnect if needed."""
+        if self.config_path is not None:
+            write_atomically(self.config_path, config)
+        if self.node is not None:
+            self.node.close()
+            self.node = None
+        self.node = self.node_factory(self._effective(config), self.outbox)
+        previous, self.config = self.config, config
+        self.outbox.max_bytes = config.uplink.outbox.max_bytes
+        if (config.mqtt, config.uplink) != (previous.mqtt, previous.uplink):
+            self.link.stop()
+            self.link = self._new_link(config)
+            self.link.start()
+
+    # ---------------------------------------------------------------- zone levels
+
+    def _levels_path(self) -> Path:
+        return self.state_dir / "levels.json"
+
+    def _load_levels(self) -> ZoneLevels | None:
+        """The last levels document, so a node that boots offline keeps its level."""
+        try:
+            return decode_model(ZoneLevels, self._levels_path().read_bytes())
+        except (OSError, ContractError):
+            return None
+
+    def _effective(self, config: NodeConfig) -> NodeConfig:
+        level = level_for(config, self.levels)
+        return (
+            config
+            if level == config.zone_level
+            else config.model_copy(update={"zone_level": level})
+        )
+
+    def apply_levels(self, payload: bytes) -> None:
+        try:
+            levels = decode_model(ZoneLevels, payload)
+        except ContractError as exc:
+            log.error("node %s: unusable levels document: %s", self.config.node_id, exc)
+            return
+        if self.levels is not None and levels.version <= self.levels.version:
+            return  # the retained copy again, or an older one
+        write_atomic(self._levels_path(), payload)
+        before = level_for(self.config, self.levels)
+        self.levels = levels
+        after = level_for(self.config, levels)
+        if after == before or self.node is None:
+            return
+        log.info("node %s: zone level %s -> %s", self.config.node_id, before, after)
+        reconfigure = getattr(self.node, "reconfigure", None)
+        if callable(reconfigure):
+            reconfigure(self._effective(self.config))
+        else:
+            self._switch(self.config)
+
+    # ---------------------------------------------------------------- commands
+
+    def run_command(self, payload: bytes) -> None:
+        try:
+            command = decode_model(Command, payload)
+        except ContractError as exc:
+            log.error("node %s: bad command: %s", self.config.node_id, exc)
+            self.outbox.emit(
+                CommandResult, command_id="unknown", command="unknown", ok=False, detail=str(exc)
+            )
+            return
+        ok, detail = self._execute(command)
+        self.outbox.emit(
+            CommandResult,
+            command_id=command.id,
+            command=command.name.value,
+            ok=ok,
+            detail=detail[:2048],
+        )
+
+    def _execute(self, command: Command) -> tuple[bool, str]:
+        if command.name is CommandName.RELOAD_CONFIG:
+            return self._reload()
+        action = getattr(self.node, command.name.value, None)
+        if not callable(action):
+            return False, f"this node does not support {command.name.value}"
+        try:
+            result = action(**command.args)
+        except (CheckpointError, TypeError, ValueError) as exc:
+            return False, f"{type(exc).__name__}: {exc}"
+        return True, "" if result is None else str(result)
+
+    def _reload(self) -> tuple[bool, str]:
+        from checkpoint.settings.loading import load_model
+
+        if self.config_path is None:
+            return False, "no config file to reload"
+        try:
+            config = load_model(NodeConfig, self.config_path)
+        except CheckpointError as exc:
+            return False, str(exc)
+        if config.node_id != self.config.node_id:
+            return False, f"the file is for node {config.node_id!r}"
+        old = self.config
+        try:
+            self._switch(config)
+        except Exception as exc:  # noqa: BLE001 - keep running on the old config
+            self._switch(old)
+            return False, f"failed to apply: {type(exc).__name__}: {exc}"
+        return True, f"config {config.version}"
+
+    # ---------------------------------------------------------------- health
+
+    def flags(self) -> list[str]:
+        """What the runtime knows: outbox, uplink, config pushes, trust lists."""
+        trust = set(self.trust.health().flags)
+        return sorted(self.outbox.flags | self.link.flags | self.own_flags | trust)
+
+    def emit_health(self) -> Health:
+        sampler = getattr(self.node, "health_sampler", None)
+        if sampler is not None:
+            # The node adds what only it knows: camera rate, sensor errors, its own flags.
+            health: Health = sampler.sample(
+                outbox_depth=self.outbox.depth,
+                outbox_dropped=self.outbox.dropped_total,
+                extra_flags=self.flags(),
+            )
+            return health
+        try:
+            disk_free = shutil.disk_usage(self.outbox.path.parent).free
+        except OSError:
+            disk_free = 0
+        return self.outbox.emit(
+            Health,
+            uptime_s=round(time.monotonic() - self.started, 1),
+            cpu_temp_c=cpu_temp_c(),
+            disk_free_bytes=disk_free,
+            outbox_depth=self.outbox.depth,
+            outbox_dropped=self.outbox.dropped_total,
+            config_version=self.config.version,
+            software_version=__version__,
+            flags=self.flags(),
+        )
