@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from checkpoint import __version__
 from hub.api import errors
 from hub.api.context import ApiContext
-from hub.api.routes import audit, health, keys, levels, nodes, stats
+from hub.api.routes import alerts, audit, health, keys, levels, nodes, stats
 
 
 def create_app(ctx: ApiContext) -> FastAPI:
@@ -25,6 +25,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
     errors.install(app)
     for router in (
         health.router,
+        alerts.router,
         nodes.router,
         levels.router,
         stats.router,

@@ -36,6 +36,8 @@ class ApiContext:
     influx: InfluxV1 | None = None
     downlink: Downlink | None = None
     alerts: AlertStore | None = None
+    stream_poll_s: float = 1.0  # how often the alert stream looks for changes
+    stream_max_s: float = 3600.0  # a stream ends after this; EventSource reconnects by itself
     probes: Mapping[str, Probe] = field(default_factory=dict)
     metrics: Callable[[], tuple[bytes, str]] | None = None  # (body, content type)
     levels: frozenset[str] = field(

@@ -14,6 +14,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from checkpoint.localstack import LocalStack
 from checkpoint.settings.mqtt import MqttSettings
+from hub.alerts.config import AlertsConfig
+from hub.alerts.store import AlertStore
 from hub.api.app import create_app
 from hub.api.context import ApiContext
 from hub.api.downlink import MqttDownlink
@@ -23,7 +25,8 @@ from hub.state import open_store
 
 # Built at import: schemathesis's lazy fixture loader does not run under pytest 9.
 _DB = Path(tempfile.mkdtemp(prefix="api-fuzz-")) / "hub.db"
-_CTX = ApiContext(open_store(f"sqlite:///{_DB}"))
+_CTX = ApiContext(open_store(f"sqlite:///{_DB}"), stream_poll_s=0.05, stream_max_s=0.3)
+_CTX.alerts = AlertStore(_CTX.engine, AlertsConfig())
 TOKENS = {
     "none": "",
     "admin": _CTX.keys.issue(Role.ADMIN, "fuzz admin")[1],

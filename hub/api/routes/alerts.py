@@ -1,0 +1,271 @@
+"""Alerts for command staff: list and filter, acknowledge with a note, resolve, and a live
+stream of changes (server-sent events)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from checkpoint.contract.models import AlertState, Id
+from hub.alerts.errors import AlertConflictError, AlertNotFoundError
+from hub.alerts.model import Alert
+from hub.alerts.store import AlertStore
+from hub.alerts.tables import alerts as alerts_table
+from hub.api.roles import Principal
+from hub.api.schemas import StrictBody, errors
+from hub.api.security import AnyRole, Commander, ContextDep, ensure_ward
+from hub.api.timewindow import window
+
+router = APIRouter(prefix="/alerts", tags=["alerts"], responses=errors(401, 403, 503))
+AlertId = Annotated[str, Path(max_length=36, pattern=r"^[0-9a-f-]+$")]
+
+
+class AlertOut(BaseModel):
+    id: str
+    ward_id: str
+    checkpoint_id: str | None
+    node_id: str | None
+    kind: str
+    severity: Literal["info", "warning", "critical"]
+    state: AlertState
+    summary: str
+    details: dict[str, Any]
+    count: int
+    flapping: bool
+    opened_at: datetime
+    updated_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    note: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+    escalated_at: datetime | None
+
+    @classmethod
+    def of(cls, a: Alert) -> AlertOut:
+        return cls(
+            id=a.id,
+            ward_id=a.ward_id,
+            checkpoint_id=a.checkpoint_id,
+            node_id=a.node_id,
+            kind=a.kind,
+            severity=a.severity,
+            state=a.state,
+            summary=a.summary,
+            details=a.details,
+            count=a.count,
+            flapping=a.flapping,
+            opened_at=a.opened_at,
+            updated_at=a.updated_at,
+            acknowledged_at=a.acknowledged_at,
+            acknowledged_by=a.acknowledged_by,
+            note=a.note,
+            resolved_at=a.resolved_at,
+            resolved_by=a.resolved_by,
+            escalated_at=a.escalated_at,
+        )
+
+
+class AlertsPage(BaseModel):
+    items: list[AlertOut]
+    next_offset: int | None
+
+
+class NoteIn(StrictBody):
+    note: str = Field(default="", max_length=512, examples=["team 3 on the way"])
+
+
+def get_alert_store(ctx: ContextDep) -> AlertStore:
+    if ctx.alerts is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "alerting is not running")
+    return ctx.alerts
+
+
+StoreDep = Annotated[AlertStore, Depends(get_alert_store)]
+
+
+def _visible(who: Principal, ward: str | None) -> frozenset[str] | None:
+    if ward is not None:
+        ensure_ward(who, ward)
+    return who.visible_wards(ward)
+
+
+def _person(who: Principal) -> str:
+    return f"{who.label} ({who.key_id})"
+
+
+@router.get("", response_model=AlertsPage)
+def list_alerts(
+    who: AnyRole,
+    store: StoreDep,
+    ward: Annotated[Id | None, Query()] = None,
+    checkpoint: Annotated[Id | None, Query()] = None,
+    kind: Annotated[str | None, Query(max_length=48, examples=["fever"])] = None,
+    state: Annotated[AlertState | None, Query()] = None,
+    since: Annotated[
+        datetime | None, Query(description="Opened at or after; default 7 days ago")
+    ] = None,
+    until: Annotated[datetime | None, Query(description="Opened before; default now")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> AlertsPage:
+    """Alerts newest first, filtered by ward, checkpoint, kind, state and opening time."""
+    wards = _visible(who, ward)
+    start, end = window(since, until, default=timedelta(days=7), maximum=timedelta(days=366))
+    t = alerts_table
+    q = select(t).where(t.c.opened_at >= start, t.c.opened_at < end)
+    if wards is not None:
+        q = q.where(t.c.ward_id.in_(sorted(wards)))
+    if checkpoint is not None:
+        q = q.where(t.c.checkpoint_id == checkpoint)
+    if kind is not None:
+        q = q.where(t.c.kind == kind)
+    if state is not None:
+        q = q.where(t.c.state == state.value)
+    q = q.order_by(t.c.opened_at.desc(), t.c.id.desc()).limit(limit + 1).offset(offset)
+    with store.engine.connect() as conn:
+        found = [Alert.from_row(r) for r in conn.execute(q)]
+    items = [AlertOut.of(a) for a in found[:limit]]
+    return AlertsPage(items=items, next_offset=offset + limit if len(found) > limit else None)
+
+
+def _load(store: AlertStore, alert_id: str, who: Principal) -> Alert:
+    try:
+        alert = store.get(alert_id)
+    except AlertNotFoundError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    ensure_ward(who, alert.ward_id)
+    return alert
+
+
+@router.get(
+    "/stream",
+    summary="Live alert changes (server-sent events)",
+    responses={
+        200: {
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "description": "One `alert` event per change; reconnect with Last-Event-ID",
+        },
+    },
+)
+async def stream(
+    request: Request,
+    who: AnyRole,
+    ctx: ContextDep,
+    store: StoreDep,
+    ward: Annotated[Id | None, Query()] = None,
+    last_event_id: Annotated[str | None, Header(max_length=80)] = None,
+) -> StreamingResponse:
+    """Every change to an alert the key may see, as it happens. Each event's id is a cursor:
+    a client that reconnects with ``Last-Event-ID`` gets what it missed."""
+    wards = _visible(who, ward)
+    cursor = _parse_cursor(last_event_id)
+
+    async def events() -> AsyncIterator[bytes]:
+        nonlocal cursor
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ctx.stream_max_s
+        if cursor is None:  # a new stream starts after the newest change: nothing replays
+            cursor = await asyncio.to_thread(_latest, store)
+        yield b": connected\n\n"
+        while loop.time() < deadline and not await request.is_disconnected():
+            changed = await asyncio.to_thread(_changed_since, store, cursor, wards)
+            for alert in changed:
+                cursor = (alert.updated_at, alert.id)
+                body = AlertOut.of(alert).model_dump_json()
+                yield f"id: {_cursor_text(cursor)}\nevent: alert\ndata: {body}\n\n".encode()
+            await asyncio.sleep(ctx.stream_poll_s)
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+    )
+
+
+def _cursor_text(cursor: tuple[datetime, str]) -> str:
+    return json.dumps([cursor[0].isoformat(), cursor[1]], separators=(",", ":"))
+
+
+def _parse_cursor(text: str | None) -> tuple[datetime, str] | None:
+    if not text:
+        return None
+    try:
+        when, alert_id = json.loads(text)
+        return datetime.fromisoformat(when), str(alert_id)
+    except (ValueError, TypeError):
+        return None  # a cursor we did not make: start from now
+
+
+def _latest(store: AlertStore) -> tuple[datetime, str]:
+    t = alerts_table
+    with store.engine.connect() as conn:
+        row = conn.execute(
+            select(t.c.updated_at, t.c.id).order_by(t.c.updated_at.desc(), t.c.id.desc()).limit(1)
+        ).first()
+    return (row.updated_at, row.id) if row is not None else (datetime(2000, 1, 1, tzinfo=UTC), "")
+
+
+def _changed_since(
+    store: AlertStore, cursor: tuple[datetime, str], wards: frozenset[str] | None
+) -> list[Alert]:
+    t = alerts_table
+    when, last_id = cursor
+    q = select(t).where((t.c.updated_at > when) | ((t.c.updated_at == when) & (t.c.id > last_id)))
+    if wards is not None:
+        q = q.where(t.c.ward_id.in_(sorted(wards)))
+    q = q.order_by(t.c.updated_at, t.c.id).limit(500)
+    with store.engine.connect() as conn:
+        return [Alert.from_row(r) for r in conn.execute(q)]
+
+
+@router.get("/{alert_id}", response_model=AlertOut, responses=errors(404))
+def get_alert(alert_id: AlertId, who: AnyRole, store: StoreDep) -> AlertOut:
+    """One alert with who acknowledged or resolved it, when, and their note."""
+    return AlertOut.of(_load(store, alert_id, who))
+
+
+@router.post("/{alert_id}/ack", response_model=AlertOut, responses=errors(404, 409))
+def acknowledge(
+    alert_id: AlertId, body: NoteIn, who: Commander, ctx: ContextDep, store: StoreDep
+) -> AlertOut:
+    """Acknowledge an alert (stops its escalation). 409 if it is already resolved."""
+    alert = _load(store, alert_id, who)
+    try:
+        acked = store.acknowledge(alert_id, _person(who), body.note)
+    except AlertConflictError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    ctx.audit.record(
+        who,
+        "alert.ack",
+        alert_id,
+        ward_id=alert.ward_id,
+        detail={"kind": alert.kind, "note": body.note},
+    )
+    return AlertOut.of(acked)
+
+
+@router.post("/{alert_id}/resolve", response_model=AlertOut, responses=errors(404, 409))
+def resolve(
+    alert_id: AlertId, body: NoteIn, who: Commander, ctx: ContextDep, store: StoreDep
+) -> AlertOut:
+    """Resolve an alert by hand. 409 if it is already resolved."""
+    alert = _load(store, alert_id, who)
+    try:
+        done = store.resolve(alert_id, _person(who), body.note)
+    except AlertConflictError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    ctx.audit.record(
+        who,
+        "alert.resolve",
+        alert_id,
+        ward_id=alert.ward_id,
+        detail={"kind": alert.kind, "note": body.note},
+    )
+    return AlertOut.of(done)
