@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from hub.api.keys import KeyStore
 
 hub_app = typer.Typer(help="Run the hub service.", no_args_is_help=True)
 
@@ -31,3 +34,107 @@ def run_command(
         pass
     finally:
         service.stop()
+
+
+@hub_app.command("api")
+def api_command(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Hub config (YAML)")],
+) -> None:
+    """Serve only the API (another process runs ingest against the same state store)."""
+    from checkpoint.settings.loading import load_model
+    from hub.alerts.store import AlertStore
+    from hub.api.app import create_app
+    from hub.api.context import ApiContext
+    from hub.api.downlink import MqttDownlink
+    from hub.api.server import ApiServer
+    from hub.config import HubConfig
+    from hub.influx.v1 import InfluxV1
+    from hub.state import open_store
+
+    cfg = load_model(HubConfig, config)
+    engine = open_store(cfg.resolved_state_url())
+    influx = InfluxV1(cfg.influx.url, cfg.influx.database, username=cfg.influx.username)
+    downlink = MqttDownlink(cfg.mqtt, f"{cfg.client_id}-api")
+    downlink.start()
+    ctx = ApiContext(
+        engine,
+        influx=influx,
+        downlink=downlink,
+        alerts=AlertStore(engine, cfg.alerts),
+        probes={"broker": downlink.connected, "influxdb": influx.ping},
+    )
+    server = ApiServer(create_app(ctx), cfg.api)
+    try:
+        server.start()
+        typer.echo(f"API on http://{cfg.api.host}:{server.port}", err=True)
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass  # SIGTERM or Ctrl-C: a normal stop
+    finally:
+        server.stop()
+        downlink.stop()
+        influx.close()
+
+
+keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
+hub_app.add_typer(keys_app, name="keys")
+
+
+def _key_store(config: Path) -> KeyStore:
+    from checkpoint.settings.loading import load_model
+    from hub.api.keys import KeyStore
+    from hub.config import HubConfig
+    from hub.state import open_store
+
+    cfg = load_model(HubConfig, config)
+    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    return KeyStore(open_store(cfg.resolved_state_url()))
+
+
+@keys_app.command("create")
+def keys_create(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Hub config (YAML)")],
+    role: Annotated[str, typer.Option(help="technician, commander or admin")],
+    label: Annotated[str, typer.Option(help="Who holds the key")] = "",
+    ward: Annotated[
+        list[str] | None, typer.Option(help="Limit the key to this ward (repeatable)")
+    ] = None,
+) -> None:
+    """Create an API key and print its token (shown once)."""
+    from checkpoint.errors import ConfigError
+    from hub.api.roles import Role
+
+    try:
+        chosen = Role(role)
+    except ValueError:
+        raise ConfigError(f"--role must be one of: {', '.join(r.value for r in Role)}") from None
+    store = _key_store(config)
+    principal, token = store.issue(chosen, label or chosen.value, wards=ward or None)
+    typer.echo(token)
+    typer.echo(f"key {principal.key_id}: role {chosen.value}, wards {ward or 'all'}", err=True)
+
+
+@keys_app.command("list")
+def keys_list(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Hub config (YAML)")],
+) -> None:
+    """List API keys (never their tokens)."""
+    store = _key_store(config)
+    for principal, created, revoked in store.list():
+        wards = ",".join(sorted(principal.wards)) if principal.wards is not None else "all"
+        state = f"revoked {revoked:%Y-%m-%d %H:%M}" if revoked else "active"
+        typer.echo(
+            f"{principal.key_id}  {principal.role.value:<10}  {wards:<20}  "
+            f"{created:%Y-%m-%d %H:%M}  {state}  {principal.label}"
+        )
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Hub config (YAML)")],
+    key_id: Annotated[str, typer.Argument(help="The key id (from `keys list`)")],
+) -> None:
+    """Revoke an API key; it stops working at once."""
+    store = _key_store(config)
+    store.revoke(key_id)
+    typer.echo(f"revoked {key_id}", err=True)

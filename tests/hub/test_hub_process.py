@@ -34,6 +34,7 @@ class HubProcess:
         self.url = f"http://127.0.0.1:{metrics_port}/metrics"
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
+        self.api_url = ""
 
     def start(self) -> None:
         with self.log.open("ab") as out:
@@ -71,7 +72,7 @@ class HubProcess:
 def hub_process(
     tmp_path: Path, mqtt_settings: MqttSettings, influx: InfluxV1, unique: str
 ) -> Iterator[HubProcess]:
-    port = free_port()
+    port, api_port = free_port(), free_port()
     config = {
         "client_id": f"hub-{unique}",
         "data_dir": str(tmp_path / "data"),
@@ -80,11 +81,12 @@ def hub_process(
         # Batches by time, not size, so that a kill lands while a batch is pending.
         "batch": {"max_points": 5000, "receive_maximum": 5000, "max_interval_s": 1.0},
         "metrics": {"port": port},
-        "api": {"port": 0},
+        "api": {"port": api_port},
     }
     path = tmp_path / "hub.yaml"
     path.write_text(yaml.safe_dump(config))
     hub = HubProcess(path, port, tmp_path / "hub.log")
+    hub.api_url = f"http://127.0.0.1:{api_port}"
     yield hub
     hub.close()
 
@@ -146,3 +148,38 @@ def test_sigterm_stops_the_hub_cleanly_with_everything_stored(
     )
     assert hub_process.signal(signal.SIGTERM) == 0
     assert sorted(stored_ids(influx)) == sorted(e.id for e in events)
+
+
+def test_hub_run_serves_the_api_with_keys_from_the_command_line(
+    hub_process: HubProcess, tmp_path: Path
+) -> None:
+    created = subprocess.run(
+        [
+            BIN,
+            "hub",
+            "keys",
+            "create",
+            "--config",
+            str(hub_process.config),
+            "--role",
+            "admin",
+            "--label",
+            "night shift",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    token = created.stdout.strip()
+    hub_process.start()
+    ready = wait_for(
+        lambda: httpx.get(f"{hub_process.api_url}/readyz", timeout=2).json(), what="the API"
+    )
+    assert ready == {
+        "ready": True,
+        "checks": {"broker": True, "influxdb": True, "state_store": True},
+    }
+    keys = httpx.get(f"{hub_process.api_url}/keys", headers={"Authorization": f"Bearer {token}"})
+    assert [k["label"] for k in keys.json()] == ["night shift"]
+    assert httpx.get(f"{hub_process.api_url}/keys").status_code == 401
+    assert hub_process.signal(signal.SIGTERM) == 0
