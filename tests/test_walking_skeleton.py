@@ -11,8 +11,7 @@ from checkpoint.contract import Event, Reading
 from checkpoint.contract.models import Decision, EventBase
 from checkpoint.settings.mqtt import MqttSettings
 from edge.events import MemoryEmitter
-from edge.sim.emitter import PublishingEmitter
-from edge.sim.ward import SimNode, node_config
+from edge.sim.ward import SimNode, SimWard, node_config
 from edge.uplink.publisher import Publisher
 from hub.config import HubConfig, InfluxSettings
 from hub.influx.v1 import InfluxV1
@@ -36,33 +35,37 @@ def hub(mqtt_settings: MqttSettings, influx: InfluxV1, unique: str) -> Iterator[
 def test_reading_reaches_influxdb(
     hub: Ingest, influx: InfluxV1, mqtt_settings: MqttSettings, unique: str
 ) -> None:
-    cfg = node_config(unique, 1, mqtt_settings)
-    publisher = Publisher(cfg.node_id, mqtt_settings)
-    published: list[EventBase] = []
-    publisher.connect()
-    node = SimNode(cfg, PublishingEmitter(cfg, publisher.publish, on_event=published.append))
+    made: list[EventBase] = []
+    # The node's real path: events into its durable outbox, out through its MQTT link.
+    ward = SimWard(unique, 1, mqtt_settings, on_event=made.append, health_interval_s=None)
+    ward.connect()
+    node = ward.nodes[0]
     try:
         passage = node.person_arrives(36.8, node.resident_pass())
     finally:
-        node.close()
-        publisher.close()
+        ward.close()
 
     assert passage is not None
     assert passage.decision == Decision.ADMIT
-    [event] = [e for e in published if isinstance(e, Reading)]
+    [event] = [e for e in made if isinstance(e, Reading)]
     rows = wait_for(
         lambda: influx.query(
             'SELECT "object_c", "event_id", "checkpoint" FROM "reading" WHERE "node" = $node',
-            {"node": cfg.node_id},
+            {"node": node.config.node_id},
         ),
         what="the reading in InfluxDB",
     )
     assert len(rows) == 1
     assert rows[0]["event_id"] == event.id
     assert rows[0]["object_c"] == pytest.approx(36.8, abs=0.2)
-    assert rows[0]["checkpoint"] == cfg.checkpoint_id
-    # The hub counts after it acknowledged, which can be a moment after the write.
-    wait_for(lambda: hub.stats["stored"] == 1, what="the hub to count the stored event")
+    assert rows[0]["checkpoint"] == node.config.checkpoint_id
+    stored = wait_for(
+        lambda: influx.query(
+            'SELECT "event_id" FROM "passage" WHERE "node" = $node', {"node": node.config.node_id}
+        ),
+        what="the passage in InfluxDB",
+    )
+    assert [r["event_id"] for r in stored] == [passage.id]
 
 
 def test_a_redelivered_event_is_the_same_point(

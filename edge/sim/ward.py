@@ -1,34 +1,56 @@
 """A simulated ward: N virtual nodes driven by realistic foot traffic.
 
-Each node runs the real node code (edge/sim/node.py) and publishes through the real MQTT
-publisher. Traffic: residents going in and out with their passes (camera or wedge), now
-and then a fever, a stranger without a pass or with a pass from elsewhere, a cracked
-phone screen (unreadable QR), and a barrier lifted by hand.
+Each node runs the real node code (edge/sim/node.py) and the real uplink: events go into
+its own durable outbox (SQLite, in a scratch directory) and out through its own MQTT link.
+Traffic: residents going in and out with their passes (camera or wedge), now and then a
+fever, a stranger without a pass or with a pass from elsewhere, a cracked phone screen
+(unreadable QR), a barrier lifted by hand, and a node that loses its uplink for a while and
+delivers its backlog when it is back.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import shutil
+import tempfile
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 from checkpoint.contract.models import BarrierAlarm, EventBase, Health, Passage
 from checkpoint.settings.mqtt import MqttSettings
+from edge.config import NodeConfig
+from edge.events import E, Emitter
 from edge.passcheck_allowlist import pass_text
-from edge.sim.emitter import PublishingEmitter
 from edge.sim.node import SimNode, node_config
-from edge.uplink.publisher import Publisher
+from edge.uplink.link import Link
+from edge.uplink.outbox import Outbox
+from edge.uplink.settings import LinkSettings, OutboxSettings
 
 __all__ = ["SimNode", "SimWard", "node_config", "run_for"]
 
 log = logging.getLogger(__name__)
 
 
+class CountingEmitter:
+    """Passes events to the outbox and tells the ward what happened."""
+
+    def __init__(self, inner: Emitter, on_event: Callable[[EventBase], None]) -> None:
+        self.inner = inner
+        self.on_event = on_event
+
+    def emit(self, kind: type[E], /, **fields: Any) -> E:
+        event = self.inner.emit(kind, **fields)
+        self.on_event(event)
+        return event
+
+
 class SimWard:
-    """Nodes of one ward publishing to a real broker."""
+    """Nodes of one ward, each with its own outbox and MQTT link to a real broker."""
 
     def __init__(
         self,
@@ -39,12 +61,20 @@ class SimWard:
         *,
         on_event: Callable[[EventBase], None] | None = None,
         health_interval_s: float | None = 10.0,
+        state_dir: Path | None = None,
     ) -> None:
         self.ward_id = ward_id
+        self.mqtt = mqtt
         self.health_interval_s = health_interval_s
         self.rng = random.Random(seed)
-        self.publishers: list[Publisher] = []
-        self.emitters: list[PublishingEmitter] = []
+        self._own_dir = state_dir is None
+        self.state_dir = state_dir or Path(tempfile.mkdtemp(prefix="checkpoint-sim-"))
+        # A fast drain and quick reconnects: a simulated outage should end within seconds.
+        self.drain = OutboxSettings(path=self.state_dir / "unused", rate_per_s=2000, burst=500)
+        self.link_settings = LinkSettings(backoff_min_s=0.2, backoff_max_s=2.0)
+        self.outboxes: list[Outbox] = []
+        self.links: list[Link] = []
+        self.down: set[int] = set()  # nodes whose uplink is cut right now
         self.nodes: list[SimNode] = []
         self.happenings: Counter[str] = Counter()
         self.outcomes: Counter[str] = Counter()  # passage decision/reason, alarm kinds
@@ -52,11 +82,20 @@ class SimWard:
         self._timers: list[threading.Timer] = []
         for i in range(1, nodes + 1):
             cfg = node_config(ward_id, i, mqtt)
-            pub = Publisher(cfg.node_id, mqtt)
-            emitter = PublishingEmitter(cfg, pub.publish, on_event=self._count)
-            self.publishers.append(pub)
-            self.emitters.append(emitter)
+            outbox = Outbox(
+                self.state_dir / f"{cfg.node_id}.sqlite",
+                node_id=cfg.node_id,
+                checkpoint_id=cfg.checkpoint_id,
+                ward_id=cfg.ward_id,
+                max_bytes=self.drain.max_bytes,
+            )
+            self.outboxes.append(outbox)
+            self.links.append(self._link(cfg, outbox))
+            emitter = CountingEmitter(outbox, self._count)
             self.nodes.append(SimNode(cfg, emitter, seed=seed * 1000 + i))
+
+    def _link(self, config: NodeConfig, outbox: Outbox) -> Link:
+        return Link(config.node_id, self.mqtt, outbox, drain=self.drain, link=self.link_settings)
 
     def _count(self, event: EventBase) -> None:
         if isinstance(event, Passage):
@@ -73,13 +112,18 @@ class SimWard:
         return {
             **{f"happened {k}": v for k, v in sorted(self.happenings.items())},
             **dict(sorted(self.outcomes.items())),
-            "events sent": sum(e.sent for e in self.emitters),
-            "events not delivered": sum(e.failed for e in self.emitters),
+            "events delivered": sum(link.stats["acked"] for link in self.links),
+            "events waiting in outboxes": sum(outbox.depth for outbox in self.outboxes),
         }
 
-    def connect(self) -> None:
-        for pub in self.publishers:
-            pub.connect()
+    def connect(self, timeout_s: float = 10.0) -> None:
+        """Start every link; wait (bounded) until they are connected."""
+        for link in self.links:
+            link.start()
+        deadline = time.monotonic() + timeout_s
+        for link in self.links:
+            if not link.connected.wait(max(0.0, deadline - time.monotonic())):
+                log.warning("%s: not connected yet; its events wait in its outbox", link.node_id)
         if self.health_interval_s:
             for node in self.nodes:
                 node.node.health_sampler.start(self.health_interval_s)
@@ -101,7 +145,10 @@ class SimWard:
         roll = self.rng.random()
         direction: Literal["in", "out"] = "in" if self.rng.random() < 0.5 else "out"
         body = self.body_temperature()
-        if roll < 0.005:
+        if roll < 0.002:
+            self.lose_uplink(node, self.rng.uniform(5.0, 20.0))
+            return node
+        if roll < 0.007:
             self.forced_barrier(node)
             return node
         if roll < 0.04:
@@ -124,17 +171,60 @@ class SimWard:
         timer.start()
         self._timers.append(timer)
 
+    def lose_uplink(self, node: SimNode, seconds: float) -> None:
+        """Cut the node's uplink (4G gone); it keeps deciding and its events wait in the
+        outbox, then drain when the uplink is back."""
+        index = self.nodes.index(node)
+        if index in self.down:
+            return
+        self.happenings["uplink_lost"] += 1
+        self.down.add(index)
+        self.links[index].stop()
+        timer = threading.Timer(seconds, self.restore_uplink, args=(index,))
+        timer.daemon = True
+        timer.start()
+        self._timers.append(timer)
+
+    def restore_uplink(self, index: int) -> None:
+        if index not in self.down:
+            return
+        self.down.discard(index)
+        link = self._link(self.nodes[index].config, self.outboxes[index])
+        old = self.links[index]
+        link.stats["acked"] += old.stats["acked"]  # keep the ward's delivered count whole
+        self.links[index] = link
+        link.start()
+
+    def drained(self, timeout_s: float) -> bool:
+        """Wait until every outbox is empty (links up); False if time ran out."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if not self.down and all(o.depth == 0 for o in self.outboxes):
+                return True
+            time.sleep(0.05)
+        return False
+
     def run(self, stop: threading.Event, people_per_s: float) -> None:
         while not stop.wait(self.rng.expovariate(people_per_s)):
             self.step()
 
-    def close(self) -> None:
+    def close(self, drain_s: float = 10.0) -> None:
+        """Stop the traffic, bring cut uplinks back, let the outboxes drain (bounded), and
+        stop. What did not drain stays in the outbox files until they are deleted."""
         for timer in self._timers:
             timer.cancel()
         for node in self.nodes:
             node.close()
-        for pub in self.publishers:
-            pub.close()
+        for index in list(self.down):
+            self.restore_uplink(index)
+        if not self.drained(drain_s):
+            log.warning("outboxes not drained within %.0fs", drain_s)
+        for link in self.links:
+            link.stop()
+        for outbox in self.outboxes:
+            outbox.close()
+        if self._own_dir:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
 
 
 def run_for(ward: SimWard, duration_s: float, people_per_s: float) -> None:
