@@ -90,6 +90,10 @@ def test_demo_prints_readings_and_leaves_nothing_behind(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("stored reading") >= 3
     assert "Stored in InfluxDB" in result.stdout
+    assert "hub API http://127.0.0.1:" in result.stdout
+    # The command centre hears the nodes going offline when the ward stops.
+    assert "ALERT new" in result.stdout
+    assert "node_offline" in result.stdout
     assert live_processes_mentioning(str(tmp_path)) == []
 
 

@@ -7,11 +7,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from checkpoint.settings.mqtt import MqttSettings
+
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import paho.mqtt.client as mqtt
     from rich.console import Console
 
     from checkpoint.contract import Event
+    from checkpoint.localstack import LocalStack
     from hub.influx.v1 import InfluxV1
+    from hub.service import HubService
 
 
 def describe(e: Event) -> str | None:
@@ -70,6 +77,61 @@ def print_summary(console: Console, influx: InfluxV1) -> None:
     console.print(passages)
 
 
+def alert_line(payload: bytes) -> str | None:
+    from checkpoint.contract import AlertMessage, decode_model
+    from checkpoint.errors import ContractError
+
+    try:
+        alert = decode_model(AlertMessage, payload)
+    except ContractError:
+        return None
+    colour = {"critical": "bold red", "warning": "yellow", "info": "cyan"}[alert.severity]
+    where = alert.node_id or alert.checkpoint_id or alert.ward_id
+    return (
+        f"{alert.updated_at:%H:%M:%S} [{colour}]ALERT {alert.change.value:<9}[/] "
+        f"{alert.kind:<20} {where:<18} {alert.summary}"
+    )
+
+
+def command_centre(host: str, port: int, say: Callable[[str | None], None]) -> mqtt.Client:
+    """What the ward command centre receives: alerts on the ward's topic, printed."""
+    import paho.mqtt.client as mqtt_client
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from checkpoint.contract import topics
+
+    centre = mqtt_client.Client(CallbackAPIVersion.VERSION2, client_id="demo-command-centre")
+    centre.on_connect = lambda c, *_a: c.subscribe(topics.alert_topic("phucla"), qos=1)
+    centre.on_message = lambda _c, _u, msg: say(alert_line(bytes(msg.payload)))
+    centre.connect(host, port)
+    centre.loop_start()
+    return centre
+
+
+def start_hub(stack: LocalStack, show: Callable[[list[Event]], None]) -> tuple[HubService, str]:
+    """The real hub (ingest, rules, alerts, API, metrics) on the stack, with an admin key."""
+    from hub.api.keys import KeyStore
+    from hub.api.roles import Role
+    from hub.api.settings import ApiSettings
+    from hub.config import HubConfig, InfluxSettings, MetricsSettings
+    from hub.service import HubService
+
+    cfg = HubConfig(
+        data_dir=stack.workdir / "hub",
+        mqtt=MqttSettings(host=stack.mqtt_host, port=stack.mqtt_port),
+        influx=InfluxSettings(url=stack.influx_url, database="demo"),
+        metrics=MetricsSettings(port=0),
+        api=ApiSettings(port=0),
+    )
+    hub = HubService(cfg)
+    hub.start()
+    assert hub.ingest is not None
+    assert hub.engine is not None
+    hub.ingest.on_stored = show
+    _, token = KeyStore(hub.engine).issue(Role.ADMIN, "demo")
+    return hub, token
+
+
 def demo_command(
     nodes: Annotated[int, typer.Option(min=1, max=200, help="Checkpoints in the ward")] = 5,
     duration: Annotated[
@@ -77,25 +139,31 @@ def demo_command(
     ] = None,
     rate: Annotated[float, typer.Option(min=0.1, help="People per second, whole ward")] = 3.0,
 ) -> None:
-    """Start Mosquitto and InfluxDB, the hub and a simulated ward; print what arrives."""
+    """Start Mosquitto and InfluxDB, the hub (ingest, rules, alerts, API) and a simulated
+    ward; print what is stored and every alert the command centre receives."""
+    import logging
+
     from rich.console import Console
 
     from checkpoint.localstack import LocalStack
-    from checkpoint.settings.mqtt import MqttSettings
     from edge.sim.ward import SimWard, run_for
-    from hub.config import HubConfig, InfluxSettings
     from hub.influx.v1 import InfluxV1
-    from hub.ingest.consumer import Ingest
 
     console = Console(highlight=False)
     print_lock = threading.Lock()
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        # Connection chatter of a dozen clients would drown what the demo is about.
+        for name in ("edge", "hub", "checkpoint"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+    def say(line: str | None) -> None:
+        if line:
+            with print_lock:
+                console.print(line, soft_wrap=True)
 
     def show(events: list[Event]) -> None:
-        with print_lock:
-            for e in events:
-                line = describe(e)
-                if line:
-                    console.print(line, soft_wrap=True)
+        for e in events:
+            say(describe(e))
 
     stack = LocalStack()
     with console.status("starting Mosquitto and InfluxDB ..."):
@@ -106,10 +174,15 @@ def demo_command(
             f"[green]InfluxDB[/] {stack.influx_url}"
         )
         mqtt = MqttSettings(host=stack.mqtt_host, port=stack.mqtt_port)
-        cfg = HubConfig(mqtt=mqtt, influx=InfluxSettings(url=stack.influx_url, database="demo"))
-        influx = InfluxV1(cfg.influx.url, cfg.influx.database)
-        ingest = Ingest(cfg, influx, on_stored=show)
-        ingest.start()
+        hub, token = start_hub(stack, show)
+        assert hub.api is not None
+        assert hub.ingest is not None
+        console.print(
+            f"[green]hub API[/] http://127.0.0.1:{hub.api.port}/docs   "
+            f"[green]key[/] {token}   [green]metrics[/] "
+            f"http://127.0.0.1:{hub.metrics_port}/metrics"
+        )
+        centre = command_centre(stack.mqtt_host, stack.mqtt_port, say)
         ward = SimWard("phucla", nodes, mqtt)
         try:
             ward.connect()
@@ -122,9 +195,16 @@ def demo_command(
             console.print("stopping ...")
         finally:
             ward.close()
-            ingest.stop()
-        print_summary(console, influx)
+            stats = dict(hub.ingest.stats)
+            open_alerts = hub.alerting.open_alerts() if hub.alerting is not None else 0
+            hub.stop()
+            centre.disconnect()
+            centre.loop_stop()
+        print_summary(console, InfluxV1(stack.influx_url, "demo"))
+        for what, count in ward.summary().items():
+            console.print(f"{count:6d}  {what}")
         console.print(
-            f"hub: {ingest.stats['received']} received, {ingest.stats['stored']} stored, "
-            f"{ingest.stats['rejected']} rejected"
+            f"hub: {stats['received']} received, {stats['stored']} stored, "
+            f"{stats['rejected']} rejected, {stats['duplicates']} duplicates; "
+            f"{open_alerts} alerts open"
         )
