@@ -25,6 +25,7 @@ from hub.alerts.store import AlertStore
 from hub.alerts.tables import derived_events, rule_state
 from hub.rules.config import RulesConfig
 from hub.rules.engine import RuleSet
+from hub.rules.passes import RevokedAt
 
 log = logging.getLogger(__name__)
 _CHUNK = 500  # ids per IN (...) query: under every engine's bound-parameter limit
@@ -40,12 +41,13 @@ class AlertDerivation:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_change: Callable[[], None] | None = None,
+        revoked_at: RevokedAt | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.alerts_config = alerts
         self.store = AlertStore(engine, alerts, on_enqueued=on_change)
-        self.rules = RuleSet(rules)
+        self.rules = RuleSet(rules, revoked_at=revoked_at)
         self.on_change = on_change
         # derive (writer thread) and tick (runtime's timer) share the rules' memory.
         self._lock = threading.Lock()

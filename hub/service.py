@@ -30,6 +30,8 @@ from hub.ingest.consumer import Ingest
 from hub.ingest.deadletters import DeadLetterStore
 from hub.levels import republish_levels
 from hub.metrics import HubMetrics
+from hub.passes.desk import PassDesk
+from hub.passes.publisher import TrustPublisher
 from hub.state import open_store
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,7 @@ class HubService:
         self.api: ApiServer | None = None
         self.downlink: MqttDownlink | None = None
         self.queries: InfluxV1 | None = None
+        self.passes: PassDesk | None = None
         self.metrics = HubMetrics()
         self.engine: Engine | None = None
         self.influx: InfluxWriter | None = None
@@ -74,6 +77,10 @@ class HubService:
         try:
             cfg.data_dir.mkdir(parents=True, exist_ok=True)
             self.engine = open_store(cfg.resolved_state_url())
+            if cfg.passes.enabled:
+                self.passes = PassDesk(
+                    self.engine, cfg.passes, directory=cfg.data_dir / cfg.passes.directory
+                )
             self.dead_letters = DeadLetterStore(self.engine)
             self.influx = open_writer(cfg.influx)
             self.ingest = Ingest(
@@ -103,7 +110,12 @@ class HubService:
     def _build_derivation(self, engine: Engine, client: mqtt.Client) -> Derivation | None:
         d = self._derivation
         if d == ALERTS:
-            self.alerting = Alerting(self.config, self._query_client(), engine=engine)
+            self.alerting = Alerting(
+                self.config,
+                self._query_client(),
+                engine=engine,
+                revoked_at=self.passes.revoked_at if self.passes is not None else None,
+            )
             self.metrics.set_open_alerts_source(self.alerting.open_alerts)
             return self.alerting.derivation
         if d is None or isinstance(d, str) or hasattr(d, "derive"):
@@ -131,6 +143,7 @@ class HubService:
             influx=queries,
             downlink=downlink,
             alerts=self.alerting.store if self.alerting is not None else None,
+            passes=self.passes,
             probes={
                 "broker": lambda: ingest is not None and ingest.connected,
                 "influxdb": queries.ping,
@@ -140,13 +153,21 @@ class HubService:
         self.api = ApiServer(create_app(ctx), cfg.api)
         self.api.start()
         log.info("API on http://%s:%d", cfg.api.host, self.api.port)
+        if not downlink.wait_connected(10.0):
+            log.warning("broker not reachable yet: levels and trust documents follow later")
         republish_levels(engine, downlink)
+        if self.passes is not None:
+            keys = self.passes.keys
+            signer = keys.anchor_signer() if keys.index.anchor is not None else None
+            self.passes.start(TrustPublisher(downlink.client, signer=signer))
 
     def stop(self) -> None:
         """Write what can be written, acknowledge it, then disconnect; idempotent."""
         if self.api is not None:
             self.api.stop()
             self.api = None
+        if self.passes is not None:
+            self.passes.stop()
         if self.downlink is not None:
             self.downlink.stop()
             self.downlink = None

@@ -55,6 +55,21 @@ def _submodel(annotation: Any) -> type[BaseModel] | None:
 
 
 def _type_name(annotation: Any) -> str:
+    """A short, stable name: ``Annotated[...]`` shows its base type only (its metadata
+    may hold functions, whose repr carries a memory address)."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _type_name(args[0])
+    if origin is typing.Literal:
+        return " | ".join(json.dumps(a) for a in args)
+    if origin in (typing.Union, types.UnionType):
+        names = [_type_name(a) for a in args if a is not type(None)]
+        optional = len(names) < len(args)
+        return " | ".join(names) + (" | None" if optional else "")
+    if origin is not None and args:
+        name = getattr(origin, "__name__", str(origin))
+        return f"{name}[{', '.join(_type_name(a) for a in args)}]"
     if isinstance(annotation, type):
         return annotation.__name__
     # "list[checkpoint.provision.ward.CheckpointSpec]" -> "list[CheckpointSpec]"

@@ -28,6 +28,9 @@ class AlertsConfig(StrictModel):
     flap_hold_s: float = Field(
         default=600, gt=0, description="A flapping alert resolves after staying clear this long"
     )
+    history_days: float = Field(
+        default=90, gt=0, description="Keep each alert change this long (stream, history)"
+    )
     mqtt: bool = Field(default=True, description="Publish changes on the ward's alert topic")
     influx: bool = Field(default=True, description="Write the 'alert' measurement")
     webhooks: list[WebhookSettings] = Field(default_factory=list)

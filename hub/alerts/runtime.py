@@ -28,6 +28,7 @@ from hub.alerts.store import AlertStore
 from hub.config import HubConfig
 from hub.derive import AlertDerivation
 from hub.influx.v1 import InfluxV1
+from hub.rules.passes import RevokedAt
 from hub.state import open_store
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class Alerting:
         *,
         engine: Engine | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        revoked_at: RevokedAt | None = None,
     ) -> None:
         # The hub's one state store (``state_url``), shared with dead letters and the API.
         self.engine = engine if engine is not None else open_store(config.resolved_state_url())
@@ -59,7 +61,12 @@ class Alerting:
             clock=clock,
         )
         self.derivation = AlertDerivation(
-            self.engine, config.rules, config.alerts, clock=clock, on_change=self.delivery.wake
+            self.engine,
+            config.rules,
+            config.alerts,
+            clock=clock,
+            on_change=self.delivery.wake,
+            revoked_at=revoked_at,
         )
         self.tick_s = config.alerts.tick_s
         self._stop = threading.Event()

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from checkpoint.contract.ids import uuid7
 from checkpoint.contract.models import AlertChange, AlertMessage, AlertState
@@ -23,7 +23,7 @@ from hub.alerts.config import AlertsConfig
 from hub.alerts.errors import AlertConflictError, AlertInputError, AlertNotFoundError
 from hub.alerts.model import SEVERITY_RANK, Alert
 from hub.alerts.signals import Clear, Raise, Signal
-from hub.alerts.tables import alert_outbox, alerts
+from hub.alerts.tables import alert_changes, alert_outbox, alerts
 
 RESOLVED = AlertState.RESOLVED.value
 
@@ -183,6 +183,8 @@ class AlertStore:
         """Escalate the unacknowledged, resolve held flappers and quiet incidents."""
         now = now.astimezone(UTC)
         out: list[AlertMessage] = []
+        horizon = now - timedelta(days=self.config.history_days)
+        conn.execute(delete(alert_changes).where(alert_changes.c.at < horizon))
         due = now - timedelta(seconds=self.config.escalate_after_s)
         rows = conn.execute(
             select(alerts).where(
@@ -297,6 +299,15 @@ class AlertStore:
     ) -> AlertMessage:
         message = alert.message(change)
         payload = message.model_dump_json()
+        conn.execute(
+            insert(alert_changes).values(
+                alert_id=alert.id,
+                ward_id=alert.ward_id,
+                change=change.value,
+                at=now,
+                payload=payload,
+            )
+        )
         for target in self.targets(alert.ward_id):
             conn.execute(
                 insert(alert_outbox).values(

@@ -72,6 +72,20 @@ alert_outbox = Table(
 )
 Index("alert_outbox_by_target", alert_outbox.c.target, alert_outbox.c.id)
 
+# Every change of every alert, in the order made: the API's live stream and an alert's
+# history read it. Written in the transaction that makes the change; pruned after
+# AlertsConfig.history_days.
+alert_changes = Table(
+    "alert_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", String(36), nullable=False, index=True),
+    Column("ward_id", String(64), nullable=False),
+    Column("change", String(16), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("payload", Text, nullable=False),  # the contract AlertMessage, as on MQTT
+)
+
 # Event ids already derived from, so that a redelivered batch raises nothing twice.
 derived_events = Table(
     "derived_events",

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from checkpoint import __version__
 from hub.api import errors
 from hub.api.context import ApiContext
-from hub.api.routes import alerts, audit, health, keys, levels, nodes, stats
+from hub.api.routes import alerts, audit, health, keys, levels, nodes, passes, stats
 
 
 def create_app(ctx: ApiContext) -> FastAPI:
@@ -26,6 +26,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
     for router in (
         health.router,
         alerts.router,
+        passes.router,
         nodes.router,
         levels.router,
         stats.router,

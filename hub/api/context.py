@@ -14,6 +14,7 @@ from hub.api.downlink import Downlink
 from hub.api.keys import KeyStore
 from hub.api.sent import SentLog
 from hub.influx.v1 import InfluxV1
+from hub.passes.desk import PassDesk
 
 Probe = Callable[[], bool]
 
@@ -36,6 +37,7 @@ class ApiContext:
     influx: InfluxV1 | None = None
     downlink: Downlink | None = None
     alerts: AlertStore | None = None
+    passes: PassDesk | None = None
     stream_poll_s: float = 1.0  # how often the alert stream looks for changes
     stream_max_s: float = 3600.0  # a stream ends after this; EventSource reconnects by itself
     probes: Mapping[str, Probe] = field(default_factory=dict)

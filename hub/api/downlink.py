@@ -59,6 +59,9 @@ class MqttDownlink:
     def connected(self) -> bool:
         return self._connected.is_set()
 
+    def wait_connected(self, timeout_s: float) -> bool:
+        return self._connected.wait(timeout_s)
+
     def publish(self, topic: str, payload: bytes, *, retain: bool, timeout_s: float = 5.0) -> None:
         if not self._connected.wait(timeout_s):
             raise DownlinkError("the broker is not reachable; nothing was sent")

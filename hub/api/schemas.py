@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 
 class ErrorOut(BaseModel):
@@ -25,3 +26,13 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 class StrictBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _iso_only(value: object) -> object:
+    # pydantic would read a number as Unix seconds; the schema promises an ISO 8601 string.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("give a date-time as an ISO 8601 string, e.g. 2026-11-22T08:00:00+07:00")
+    return value
+
+
+IsoDatetime = Annotated[datetime, BeforeValidator(_iso_only)]

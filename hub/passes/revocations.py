@@ -42,6 +42,8 @@ class RevocationLedger:
             )
         except (OSError, ValidationError) as exc:
             raise KeyStoreError(f"cannot read revocations {path}: {exc}") from None
+        # The hub's rules look a pass up for every admitted passage: no list scan.
+        self._index = {e.revocation.pass_id: e.revocation.revoked_at for e in self._data.entries}
 
     @property
     def version(self) -> int:
@@ -55,10 +57,7 @@ class RevocationLedger:
 
     def revoked_at(self, pass_id: str) -> datetime | None:
         """When ``pass_id`` was revoked (for the hub's "admitted after revocation" rule)."""
-        for entry in self._data.entries:
-            if entry.revocation.pass_id == pass_id:
-                return entry.revocation.revoked_at
-        return None
+        return self._index.get(pass_id)
 
     def revoke(
         self, pass_id: str, *, pass_valid_until: datetime | None = None, now: datetime | None = None
@@ -78,6 +77,7 @@ class RevocationLedger:
         self._data.version += 1
         self._data.entries.append(_Entry(revocation=revocation, added_version=self._data.version))
         self._save()
+        self._index[pass_id] = revocation.revoked_at
         return revocation
 
     def snapshot(self, now: datetime | None = None) -> RevocationSnapshot:
@@ -91,6 +91,7 @@ class RevocationLedger:
         if len(kept) != len(self._data.entries):
             self._data.version += 1  # the list changed shape: nodes must take the snapshot
             self._data.entries = kept
+            self._index = {e.revocation.pass_id: e.revocation.revoked_at for e in kept}
         self._data.base_version = self._data.version
         self._save()
         return RevocationSnapshot(

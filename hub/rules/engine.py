@@ -15,7 +15,12 @@ from hub.rules.config import RulesConfig
 from hub.rules.fever import FeverRule
 from hub.rules.health import NodeHealthRule
 from hub.rules.nodes import NodeOfflineRule
-from hub.rules.passes import ClonedPassRule, RefusedBurstRule
+from hub.rules.passes import (
+    ClonedPassRule,
+    RefusedBurstRule,
+    RevokedAt,
+    RevokedPassAdmittedRule,
+)
 from hub.rules.thermometer import ThermometerRule
 from hub.rules.traffic import TrafficRule
 
@@ -34,9 +39,12 @@ RULES: tuple[type[Rule], ...] = (
 
 
 class RuleSet:
-    def __init__(self, config: RulesConfig) -> None:
+    def __init__(self, config: RulesConfig, *, revoked_at: RevokedAt | None = None) -> None:
         self.config = config
-        self.rules = [cls(config) for cls in RULES] if config.enabled else []
+        self.rules: list[Rule] = [cls(config) for cls in RULES] if config.enabled else []
+        if config.enabled and revoked_at is not None:
+            # Needs the hub's revocation list, which only a hub that issues passes has.
+            self.rules.append(RevokedPassAdmittedRule(config, revoked_at))
         self.errors: dict[str, int] = {}  # rule class name -> failures, for metrics
 
     def on_events(self, events: Iterable[Event], now: datetime) -> list[Signal]:

@@ -7,6 +7,7 @@ Both use the node's event time (a burst replayed from an outbox is still a burst
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -114,3 +115,43 @@ class ClonedPassRule(Rule):
         for pass_id in [p for p, u in self._last.items() if u.ts < horizon]:
             del self._last[pass_id]
         return []
+
+
+RevokedAt = Callable[[str], datetime | None]
+
+
+class RevokedPassAdmittedRule(Rule):
+    """A node admitted a pass that had been revoked before the decision (it decided offline,
+    or its revocation list lagged): the command centre must know who got in."""
+
+    def __init__(self, config: RulesConfig, revoked_at: RevokedAt) -> None:
+        super().__init__(config)
+        self.revoked_at = revoked_at
+
+    def on_event(self, event: Event, now: datetime) -> list[Signal]:
+        if not isinstance(event, Passage) or event.decision != Decision.ADMIT:
+            return []
+        check = event.pass_check
+        if check is None or check.pass_id is None:
+            return []
+        revoked = self.revoked_at(check.pass_id)
+        if revoked is None or revoked > event.ts:
+            return []
+        th = self.th(event.ward_id)
+        late = (event.ts - revoked).total_seconds()
+        return [
+            Raise(
+                "revoked_pass_admitted",
+                "critical",
+                checkpoint_subject(event),
+                f"pass {check.pass_id} admitted {late:.0f}s after it was revoked",
+                {
+                    "pass_id": check.pass_id,
+                    "revoked_at": revoked.isoformat(),
+                    "revocation_version": check.revocation_version,
+                    "trust_age_s": check.trust_age_s,
+                    "event_id": event.id,
+                },
+                resolve_after_s=th.incident_resolve_after_s,
+            )
+        ]

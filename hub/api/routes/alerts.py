@@ -4,7 +4,6 @@ stream of changes (server-sent events)."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -12,12 +11,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from checkpoint.contract.models import AlertState, Id
+from checkpoint.contract.models import AlertMessage, AlertState, Id
 from hub.alerts.errors import AlertConflictError, AlertNotFoundError
 from hub.alerts.model import Alert
 from hub.alerts.store import AlertStore
+from hub.alerts.tables import alert_changes
 from hub.alerts.tables import alerts as alerts_table
 from hub.api.roles import Principal
 from hub.api.schemas import StrictBody, errors
@@ -152,8 +152,9 @@ def _load(store: AlertStore, alert_id: str, who: Principal) -> Alert:
     responses={
         200: {
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
-            "description": "One `alert` event per change; reconnect with Last-Event-ID",
-        },
+            "description": "One `alert` event per change, its data the contract AlertMessage "
+            "(as on the ward's MQTT topic); reconnect with Last-Event-ID to resume",
+        }
     },
 )
 async def stream(
@@ -162,26 +163,21 @@ async def stream(
     ctx: ContextDep,
     store: StoreDep,
     ward: Annotated[Id | None, Query()] = None,
-    last_event_id: Annotated[str | None, Header(max_length=80)] = None,
+    last_event_id: Annotated[str | None, Header(max_length=20, pattern=r"^[0-9]*$")] = None,
 ) -> StreamingResponse:
-    """Every change to an alert the key may see, as it happens. Each event's id is a cursor:
-    a client that reconnects with ``Last-Event-ID`` gets what it missed."""
+    """Every change to an alert the key may see, in order, as it happens. Each event's id
+    is a cursor: a client that reconnects with ``Last-Event-ID`` gets what it missed."""
     wards = _visible(who, ward)
-    cursor = _parse_cursor(last_event_id)
 
     async def events() -> AsyncIterator[bytes]:
-        nonlocal cursor
         loop = asyncio.get_running_loop()
         deadline = loop.time() + ctx.stream_max_s
-        if cursor is None:  # a new stream starts after the newest change: nothing replays
-            cursor = await asyncio.to_thread(_latest, store)
+        cursor = int(last_event_id) if last_event_id else await asyncio.to_thread(_latest, store)
         yield b": connected\n\n"
         while loop.time() < deadline and not await request.is_disconnected():
-            changed = await asyncio.to_thread(_changed_since, store, cursor, wards)
-            for alert in changed:
-                cursor = (alert.updated_at, alert.id)
-                body = AlertOut.of(alert).model_dump_json()
-                yield f"id: {_cursor_text(cursor)}\nevent: alert\ndata: {body}\n\n".encode()
+            for change_id, payload in await asyncio.to_thread(_changes, store, cursor, wards):
+                cursor = change_id
+                yield f"id: {change_id}\nevent: alert\ndata: {payload}\n\n".encode()
             await asyncio.sleep(ctx.stream_poll_s)
 
     return StreamingResponse(
@@ -189,40 +185,45 @@ async def stream(
     )
 
 
-def _cursor_text(cursor: tuple[datetime, str]) -> str:
-    return json.dumps([cursor[0].isoformat(), cursor[1]], separators=(",", ":"))
-
-
-def _parse_cursor(text: str | None) -> tuple[datetime, str] | None:
-    if not text:
-        return None
-    try:
-        when, alert_id = json.loads(text)
-        return datetime.fromisoformat(when), str(alert_id)
-    except (ValueError, TypeError):
-        return None  # a cursor we did not make: start from now
-
-
-def _latest(store: AlertStore) -> tuple[datetime, str]:
-    t = alerts_table
+def _latest(store: AlertStore) -> int:
     with store.engine.connect() as conn:
-        row = conn.execute(
-            select(t.c.updated_at, t.c.id).order_by(t.c.updated_at.desc(), t.c.id.desc()).limit(1)
-        ).first()
-    return (row.updated_at, row.id) if row is not None else (datetime(2000, 1, 1, tzinfo=UTC), "")
+        return int(conn.execute(select(func.max(alert_changes.c.id))).scalar() or 0)
 
 
-def _changed_since(
-    store: AlertStore, cursor: tuple[datetime, str], wards: frozenset[str] | None
-) -> list[Alert]:
-    t = alerts_table
-    when, last_id = cursor
-    q = select(t).where((t.c.updated_at > when) | ((t.c.updated_at == when) & (t.c.id > last_id)))
+def _changes(store: AlertStore, cursor: int, wards: frozenset[str] | None) -> list[tuple[int, str]]:
+    t = alert_changes
+    q = select(t.c.id, t.c.payload).where(t.c.id > cursor)
     if wards is not None:
         q = q.where(t.c.ward_id.in_(sorted(wards)))
-    q = q.order_by(t.c.updated_at, t.c.id).limit(500)
     with store.engine.connect() as conn:
-        return [Alert.from_row(r) for r in conn.execute(q)]
+        return [(r.id, r.payload) for r in conn.execute(q.order_by(t.c.id).limit(500))]
+
+
+class ChangeOut(BaseModel):
+    id: int
+    change: str
+    at: datetime
+    message: AlertMessage
+
+
+@router.get("/{alert_id}/history", response_model=list[ChangeOut], responses=errors(404))
+def history(alert_id: AlertId, who: AnyRole, store: StoreDep) -> list[ChangeOut]:
+    """Every change of an alert, oldest first: opened, updated, escalated, acknowledged
+    (by whom, with their note), resolved."""
+    _load(store, alert_id, who)
+    t = alert_changes
+    q = select(t).where(t.c.alert_id == alert_id).order_by(t.c.id)
+    with store.engine.connect() as conn:
+        rows = conn.execute(q).all()
+    return [
+        ChangeOut(
+            id=r.id,
+            change=r.change,
+            at=r.at if r.at.tzinfo is not None else r.at.replace(tzinfo=UTC),
+            message=AlertMessage.model_validate_json(r.payload),
+        )
+        for r in rows
+    ]
 
 
 @router.get("/{alert_id}", response_model=AlertOut, responses=errors(404))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -102,28 +102,65 @@ def test_acknowledge_resolve_and_who_did_it(
 
 
 def read_events(
-    client: TestClient, token: str, out: list[dict[str, object]], ready: threading.Event
+    client: TestClient,
+    token: str,
+    out: list[tuple[str, dict[str, object]]],
+    ready: threading.Event,
+    last_event_id: str | None = None,
 ) -> None:
-    with client.stream("GET", "/alerts/stream", headers=auth(token)) as resp:
+    headers = auth(token) | ({"Last-Event-ID": last_event_id} if last_event_id else {})
+    with client.stream("GET", "/alerts/stream", headers=headers) as resp:
         assert resp.status_code == 200
+        event_id = ""
         for line in resp.iter_lines():
             if line.startswith(": connected"):
                 ready.set()
+            if line.startswith("id: "):
+                event_id = line[4:]
             if line.startswith("data: "):
-                out.append(json.loads(line[6:]))
+                out.append((event_id, json.loads(line[6:])))
 
 
-def test_the_stream_carries_changes_for_the_keys_wards(
+def stream_while(
+    client: TestClient, token: str, act: Callable[[], None], last_event_id: str | None = None
+) -> list[tuple[str, dict[str, object]]]:
+    events: list[tuple[str, dict[str, object]]] = []
+    ready = threading.Event()
+    reader = threading.Thread(
+        target=read_events, args=(client, token, events, ready, last_event_id)
+    )
+    reader.start()
+    assert ready.wait(5)
+    act()
+    reader.join(10)  # the stream ends after stream_max_s
+    return events
+
+
+def test_the_stream_carries_every_change_for_the_keys_wards(
     alerting: TestClient, keys: Keys, store: AlertStore
 ) -> None:
     raise_alert(store, "phucla", "phucla-cp04", "fever", datetime.now(UTC))  # before: not replayed
-    events: list[dict[str, object]] = []
-    ready = threading.Event()
-    reader = threading.Thread(target=read_events, args=(alerting, keys.commander, events, ready))
-    reader.start()
-    assert ready.wait(5)
-    new = raise_alert(store, "phucla", "phucla-cp05", "barrier_forced_open", datetime.now(UTC))
-    raise_alert(store, "hoangmai", "hm-cp05", "fever", datetime.now(UTC))  # not this key's
-    alerting.post(f"/alerts/{new}/ack", json={"note": "seen"}, headers=auth(keys.commander))
-    reader.join(10)  # the stream ends after stream_max_s
-    assert [(e["id"], e["state"]) for e in events] == [(new, "open"), (new, "acknowledged")]
+    made: list[str] = []
+
+    def act() -> None:
+        made.append(
+            raise_alert(store, "phucla", "phucla-cp05", "barrier_forced_open", datetime.now(UTC))
+        )
+        raise_alert(store, "hoangmai", "hm-cp05", "fever", datetime.now(UTC))  # not this key's
+        # Acknowledged at once: both changes still arrive, in order, none folded.
+        alerting.post(f"/alerts/{made[0]}/ack", json={"note": "seen"}, headers=auth(keys.commander))
+
+    events = stream_while(alerting, keys.commander, act)
+    new = made[0]
+    assert [(e["alert_id"], e["change"]) for _, e in events] == [
+        (new, "new"),
+        (new, "acknowledged"),
+    ]
+
+    # A client that lost the connection after the first event resumes from its id.
+    resumed = stream_while(alerting, keys.commander, lambda: None, last_event_id=events[0][0])
+    assert [(e["alert_id"], e["change"]) for _, e in resumed] == [(new, "acknowledged")]
+
+    history = alerting.get(f"/alerts/{new}/history", headers=auth(keys.commander)).json()
+    assert [h["change"] for h in history] == ["new", "acknowledged"]
+    assert history[1]["message"]["details"]["note"] == "seen"
