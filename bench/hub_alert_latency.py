@@ -21,6 +21,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from checkpoint.contract import AlertMessage, Passage, Reading, decode_model, encode, topics, uuid7
 from checkpoint.contract.models import Decision, Reason, TemperatureCheck
 from checkpoint.settings.mqtt import MqttSettings
+from hub.api.settings import ApiSettings
 from hub.config import BatchSettings, HubConfig, InfluxSettings, MetricsSettings
 from hub.service import DerivationFactory, HubService
 
@@ -116,6 +117,7 @@ def measure_alert_latency(
         influx=InfluxSettings(url=influx_url, database="alerts"),
         batch=BatchSettings(max_points=5000, receive_maximum=10000, max_interval_s=0.05),
         metrics=MetricsSettings(enabled=False),
+        api=ApiSettings(enabled=False),
     )
     hub = HubService(cfg, derivation=derivation)
     hub.start()

@@ -37,6 +37,7 @@ from bench.hub_alert_latency import measure_alert_latency
 from checkpoint.contract import Reading, decode_event, encode, topics, uuid7
 from checkpoint.localstack import LocalStack
 from checkpoint.settings.mqtt import MqttSettings
+from hub.api.settings import ApiSettings
 from hub.config import BatchSettings, HubConfig, InfluxSettings, MetricsSettings
 from hub.influx.schema import event_point
 from hub.influx.v1 import InfluxV1
@@ -149,6 +150,7 @@ def run_hub(
         influx=InfluxSettings(url=influx_url, database=db),
         batch=BatchSettings(max_points=5000, receive_maximum=10000, max_interval_s=0.2),
         metrics=MetricsSettings(enabled=False),
+        api=ApiSettings(enabled=False),
     )
     hub = HubService(cfg, derivation=derivation)
     started = time.monotonic()
