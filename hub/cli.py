@@ -19,6 +19,7 @@ def run_command(
     config: Annotated[Path, typer.Option("--config", "-c", help="Hub config (YAML)")],
 ) -> None:
     """Ingest node events into InfluxDB and serve /metrics until SIGTERM or Ctrl-C."""
+    from checkpoint import systemd
     from checkpoint.settings.loading import load_model
     from hub.config import HubConfig
     from hub.service import HubService
@@ -27,11 +28,18 @@ def run_command(
     service = HubService(cfg)
     try:
         service.start()
-        threading.Event().wait()
+        # systemd (Type=notify, WatchdogSec=): ready once ingest is connected; then pet the
+        # watchdog while the ingest writer lives, so a wedged hub gets restarted.
+        systemd.notify("READY=1")
+        interval = systemd.watchdog_interval_s() or 3600.0
+        stop = threading.Event()
+        while not stop.wait(interval):
+            if service.healthy():
+                systemd.notify("WATCHDOG=1")
     except KeyboardInterrupt:
         # checkpoint.cli turns SIGTERM into KeyboardInterrupt: for the hub that is the
         # normal way to stop (systemd), so it ends with exit code 0 after a clean stop.
-        pass
+        systemd.notify("STOPPING=1")
     finally:
         service.stop()
 

@@ -161,6 +161,11 @@ class HubService:
             signer = keys.anchor_signer() if keys.index.anchor is not None else None
             self.passes.start(TrustPublisher(downlink.client, signer=signer))
 
+    def healthy(self) -> bool:
+        """For the systemd watchdog: the ingest writer thread is alive (a wedged or dead
+        writer means nothing is stored any more; a restart is the cure)."""
+        return self.ingest is not None and self.ingest.writer_alive
+
     def stop(self) -> None:
         """Write what can be written, acknowledge it, then disconnect; idempotent."""
         if self.api is not None:

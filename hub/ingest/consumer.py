@@ -273,6 +273,10 @@ class Ingest:
     # ---------------------------------------------------------------- lifecycle
 
     @property
+    def writer_alive(self) -> bool:
+        return self._writer.is_alive()
+
+    @property
     def connected(self) -> bool:
         """Connected to the broker right now (readiness)."""
         return self._connected.is_set()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from edge import systemd
+from checkpoint import systemd
 
 
 @pytest.fixture
