@@ -7,7 +7,17 @@ from fastapi import FastAPI
 from checkpoint import __version__
 from hub.api import errors
 from hub.api.context import ApiContext
-from hub.api.routes import alerts, audit, health, keys, levels, nodes, passes, stats
+from hub.api.routes import (
+    alerts,
+    audit,
+    health,
+    keys,
+    levels,
+    nodes,
+    passes,
+    stats,
+    wards,
+)
 
 
 def create_app(ctx: ApiContext) -> FastAPI:
@@ -27,6 +37,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
         health.router,
         alerts.router,
         passes.router,
+        wards.router,
         nodes.router,
         levels.router,
         stats.router,

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Column, Engine, Integer, String, Table, Text, insert, select, update
 
 from checkpoint.passes import codec
-from checkpoint.passes.documents import ZonePolicy
+from checkpoint.passes.documents import RevocationSnapshot, ZonePolicy
 from checkpoint.passes.errors import BadPassRequest, KeyStoreError
 from checkpoint.passes.model import Category, HourWindow, Pass
 from checkpoint.passes.policy import default_policy
@@ -221,6 +221,17 @@ class PassDesk:
             log.warning("trust documents not published: %s", exc)
             return False
         return True
+
+    def publish_snapshot(self) -> RevocationSnapshot | None:
+        """The full revocation list, on demand; None if it could not be sent."""
+        if self.publisher is None:
+            return None
+        try:
+            with self._lock:
+                return self.publisher.publish_snapshot(self.ledger)
+        except PublishError as exc:
+            log.warning("revocation snapshot not published: %s", exc)
+            return None
 
     def publish_delta(self) -> None:
         if self.publisher is None:

@@ -126,6 +126,24 @@ def issue_pass(body: PassIn, who: AnyRole, ctx: ContextDep, desk: DeskDep) -> Pa
     return PassOut.of(record)
 
 
+class SnapshotOut(BaseModel):
+    version: int
+    revoked: int
+
+
+@router.post("/revocations/snapshot", response_model=SnapshotOut)
+def publish_snapshot(who: AnyRole, ctx: ContextDep, desk: DeskDep) -> SnapshotOut:
+    """Send the nodes the full revocation list now (for a node whose health says
+    ``revocations_gap``: it missed a delta and waits for a snapshot)."""
+    snapshot = desk.publish_snapshot()
+    if snapshot is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the broker is not reachable")
+    ctx.audit.record(
+        who, "revocations.snapshot", "revocations", detail={"version": snapshot.version}
+    )
+    return SnapshotOut(version=snapshot.version, revoked=len(snapshot.revoked))
+
+
 @router.get("", response_model=list[PassOut])
 def list_passes(
     who: AnyRole,

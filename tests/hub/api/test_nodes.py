@@ -341,3 +341,23 @@ def test_commander_sets_a_level_and_nodes_get_the_ward_document(
     )
     log = live.get("/audit?action=level.set", headers=auth(keys.admin)).json()["items"]
     assert log[0]["detail"]["level"] == "red"
+
+
+def test_wards_and_checkpoints_with_node_counts(
+    live: TestClient, keys: Keys, influx: InfluxV1
+) -> None:
+    old = datetime.now(UTC) - timedelta(hours=2)
+    store(
+        influx,
+        health(node("phucla", 1)),
+        health(node("phucla", 1, 2)),
+        health(node("phucla", 2, clock=lambda: old)),  # silent for two hours: offline
+        health(node("hoangmai", 1)),
+    )
+    mine = live.get("/wards", headers=auth(keys.technician)).json()
+    assert [w["ward_id"] for w in mine] == ["phucla"]
+    [ward] = mine
+    assert (ward["nodes"], ward["online"]) == (3, 2)
+    cps = {c["checkpoint_id"]: (c["nodes"], c["online"]) for c in ward["checkpoints"]}
+    assert cps == {"phucla-cp01": (2, 2), "phucla-cp02": (1, 0)}
+    assert len(live.get("/wards", headers=auth(keys.admin)).json()) == 2

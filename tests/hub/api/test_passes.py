@@ -167,6 +167,15 @@ def test_a_revocation_through_the_api_reaches_a_running_node(
             assert refused.reason is Reason.PASS_REVOKED
             again = client.post(f"/passes/{issued['pass_id']}/revoke", headers=auth(keys.commander))
             assert again.status_code == 409
+            # A node that missed a delta asks (through a technician) for the full list.
+            snap = client.post("/passes/revocations/snapshot", headers=auth(keys.technician))
+            assert snap.status_code == 200
+            assert snap.json()["revoked"] == 1
+            wait_for(
+                lambda: node_store.health().revocation_version == snap.json()["version"],
+                what="the snapshot at the node",
+            )
+            assert verifier.check(text, context(now, direction="in")).reason is Reason.PASS_REVOKED
             desk.stop()
     finally:
         broker.stop()
