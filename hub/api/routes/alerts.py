@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from checkpoint.contract.models import AlertMessage, AlertState, Id
@@ -80,6 +80,11 @@ class AlertsPage(BaseModel):
 
 
 class NoteIn(StrictBody):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"note": "team 3 on the way; re-measured 37.1"}]},
+    )
+
     note: str = Field(default="", max_length=512, examples=["team 3 on the way"])
 
 

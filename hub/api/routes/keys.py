@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from checkpoint.contract.models import Id
 from hub.api.keys import UnknownKeyError
@@ -18,6 +18,13 @@ router = APIRouter(prefix="/keys", tags=["keys"], responses=errors(401, 403))
 
 
 class KeyCreate(StrictBody):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"role": "commander", "label": "Phuc La night shift", "wards": ["phucla"]}]
+        },
+    )
+
     role: Role
     label: str = Field(min_length=1, max_length=128, examples=["Phuc La night shift"])
     wards: list[Id] | None = Field(

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from checkpoint.contract.models import Id
 from hub.api.downlink import DownlinkError
@@ -22,6 +22,8 @@ TargetId = Annotated[
 
 
 class LevelIn(StrictBody):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"level": "red"}]})
+
     level: Id = Field(examples=["red", "level4"])
 
 

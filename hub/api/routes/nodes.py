@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from checkpoint.contract import Command, ConfigPush, encode, topics, uuid7
 from checkpoint.contract.models import CommandName, Id
@@ -47,6 +47,23 @@ class EventsPage(BaseModel):
 
 
 class ConfigIn(StrictBody):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "version": "2026-11-22.2",
+                    "config": {
+                        "node_id": "phucla-cp07-n1",
+                        "checkpoint_id": "phucla-cp07",
+                        "ward_id": "phucla",
+                        "zone_level": "yellow",
+                    },
+                }
+            ]
+        },
+    )
+
     version: str = Field(min_length=1, max_length=64, examples=["2026-11-22.2"])
     config: NodeConfig = Field(description="A complete node config (see firmware_config/)")
 
@@ -61,6 +78,10 @@ class ConfigState(BaseModel):
 
 
 class CommandIn(StrictBody):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"name": "barrier_test", "args": {}}]}
+    )
+
     name: CommandName
     args: dict[str, Any] = Field(default_factory=dict, max_length=20)
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from checkpoint.contract.models import Id
 from checkpoint.passes import qr
@@ -31,6 +31,21 @@ DeskDep = Annotated[PassDesk, Depends(get_desk)]
 
 
 class PassIn(StrictBody):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "category": "resident",
+                    "ward_id": "phucla",
+                    "valid_days": 14,
+                    "zone_id": "phucla-to7",
+                    "label": "To 7, so 12",
+                }
+            ]
+        },
+    )
+
     category: Category
     ward_id: Id
     valid_days: int = Field(default=14, ge=1, le=90, description="Validity from valid_from")
