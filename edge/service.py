@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Protocol
 
 from checkpoint import __version__, systemd
+from checkpoint.atomic import write_atomic
 from checkpoint.contract import Command, CommandResult, ConfigAck, Health, decode_model, topics
 from checkpoint.contract.levels import ZoneLevels, levels_topic
 from checkpoint.contract.models import CommandName
 from checkpoint.errors import CheckpointError, ContractError
-from checkpoint.passes.atomic import write_atomic
 from edge.config import NodeConfig
 from edge.events import Emitter
 from edge.trust.store import TrustStore

@@ -12,11 +12,11 @@ from checkpoint.contract.models import Decision, EventBase
 from checkpoint.settings.mqtt import MqttSettings
 from edge.events import MemoryEmitter
 from edge.sim.ward import SimNode, SimWard, node_config
-from edge.uplink.publisher import Publisher
 from hub.config import HubConfig, InfluxSettings
 from hub.influx.v1 import InfluxV1
 from hub.ingest.consumer import Ingest
 from tests.helpers import wait_for
+from tests.node_publisher import Publisher
 
 
 @pytest.fixture

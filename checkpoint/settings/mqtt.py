@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from pydantic import Field, model_validator
 
 from checkpoint.settings.base import StrictModel
@@ -47,3 +49,21 @@ class MqttSettings(StrictModel):
         if self.password_credential is not None:
             return read_secret(self.password_credential)
         return self.password
+
+    def new_client(self, client_id: str, *, manual_ack: bool = False) -> mqtt.Client:
+        """A paho MQTT 5 client with our credentials and TLS, the same for every client."""
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=MQTTProtocolVersion.MQTTv5,
+            manual_ack=manual_ack,
+        )
+        if self.username:
+            client.username_pw_set(self.username, self.resolved_password())
+        if self.tls is not None:
+            client.tls_set(
+                ca_certs=str(self.tls.ca_file),
+                certfile=str(self.tls.cert_file) if self.tls.cert_file else None,
+                keyfile=str(self.tls.key_file) if self.tls.key_file else None,
+            )
+        return client

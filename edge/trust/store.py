@@ -21,10 +21,10 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from checkpoint.atomic import write_atomic
 from checkpoint.contract import decode_model, topics
 from checkpoint.errors import ContractError
 from checkpoint.passes import documents as docs
-from checkpoint.passes.atomic import write_atomic
 from checkpoint.passes.envelope import unwrap
 from checkpoint.passes.state import TrustState
 from checkpoint.passes.verifier import VerifierSettings

@@ -8,14 +8,13 @@ untouched; the service rebuilds the node only from a config that passed.
 from __future__ import annotations
 
 import copy
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from checkpoint.atomic import write_atomic
 from checkpoint.contract import ConfigPush, decode_model
 from checkpoint.errors import CheckpointError, ConfigError, ContractError
 from checkpoint.settings.loading import validate_data
@@ -74,18 +73,5 @@ def _keep_outbox_path(data: dict[str, Any], current: NodeConfig) -> None:
 def write_atomically(path: Path, config: NodeConfig) -> None:
     """Replace ``path`` so that a power cut leaves the old file or the new, never half."""
     text = yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)  # the rename itself must reach the disk
-    finally:
-        os.close(dir_fd)
+    # 0600: a node config may carry the MQTT password.
+    write_atomic(path, text.encode(), mode=0o600)

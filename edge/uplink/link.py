@@ -18,16 +18,16 @@ import time
 from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
+from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from checkpoint.contract import topics
 from checkpoint.settings.mqtt import MqttSettings
 from edge.uplink.outbox import Outbox
-from edge.uplink.publisher import status_payload
 from edge.uplink.ratelimit import TokenBucket
 from edge.uplink.settings import LinkSettings, OutboxSettings
+from edge.uplink.status import status_payload
 
 log = logging.getLogger(__name__)
 
@@ -105,25 +105,12 @@ class Link:
             delay = min(delay * 2, self.settings.backoff_max_s)
 
     def _new_client(self) -> mqtt.Client:
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=self.node_id,
-            protocol=MQTTProtocolVersion.MQTTv5,
-        )
+        client = self.mqtt.new_client(self.node_id)
         client.connect_timeout = self.settings.connect_timeout_s
         # Our window limits what is in flight; paho's own limit would rescan every
         # in-flight message on each PUBACK (O(window) per ack), so it is switched off.
         client.max_inflight_messages_set(0)
         client.max_queued_messages_set(0)
-        if self.mqtt.username:
-            client.username_pw_set(self.mqtt.username, self.password)
-        if self.mqtt.tls is not None:
-            tls = self.mqtt.tls
-            client.tls_set(
-                ca_certs=str(tls.ca_file),
-                certfile=str(tls.cert_file) if tls.cert_file else None,
-                keyfile=str(tls.key_file) if tls.key_file else None,
-            )
         client.will_set(
             topics.status_topic(self.node_id),
             status_payload(self.node_id, "offline"),

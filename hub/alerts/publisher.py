@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
 from checkpoint.settings.mqtt import MqttSettings
@@ -18,18 +17,7 @@ class AlertPublisher:
         self.settings = settings
         self.timeout_s = timeout_s
         self._connected = threading.Event()
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5
-        )
-        if settings.username:
-            self.client.username_pw_set(settings.username, settings.resolved_password())
-        if settings.tls is not None:
-            tls = settings.tls
-            self.client.tls_set(
-                ca_certs=str(tls.ca_file),
-                certfile=str(tls.cert_file) if tls.cert_file else None,
-                keyfile=str(tls.key_file) if tls.key_file else None,
-            )
+        self.client = settings.new_client(client_id)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
 

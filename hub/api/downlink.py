@@ -6,7 +6,6 @@ import threading
 from typing import Protocol
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
 from checkpoint.errors import CheckpointError
@@ -27,17 +26,7 @@ class MqttDownlink:
     def __init__(self, settings: MqttSettings, client_id: str) -> None:
         self.settings = settings
         self._connected = threading.Event()
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5
-        )
-        if settings.username:
-            self.client.username_pw_set(settings.username, settings.resolved_password())
-        if settings.tls is not None:
-            self.client.tls_set(
-                ca_certs=str(settings.tls.ca_file),
-                certfile=str(settings.tls.cert_file) if settings.tls.cert_file else None,
-                keyfile=str(settings.tls.key_file) if settings.tls.key_file else None,
-            )
+        self.client = settings.new_client(client_id)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
 

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
@@ -87,21 +86,7 @@ class Ingest:
         )
         self.metrics.set_pending_source(lambda: self._unacked)
         self._writer = threading.Thread(target=self._write_loop, name="hub-writer", daemon=True)
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=config.client_id,
-            protocol=MQTTProtocolVersion.MQTTv5,
-            manual_ack=True,
-        )
-        mqtt_cfg = config.mqtt
-        if mqtt_cfg.username:
-            self.client.username_pw_set(mqtt_cfg.username, mqtt_cfg.resolved_password())
-        if mqtt_cfg.tls is not None:
-            self.client.tls_set(
-                ca_certs=str(mqtt_cfg.tls.ca_file),
-                certfile=str(mqtt_cfg.tls.cert_file) if mqtt_cfg.tls.cert_file else None,
-                keyfile=str(mqtt_cfg.tls.key_file) if mqtt_cfg.tls.key_file else None,
-            )
+        self.client = config.mqtt.new_client(config.client_id, manual_ack=True)
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message

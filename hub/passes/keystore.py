@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from checkpoint.passes.atomic import write_atomic
+from checkpoint.atomic import write_atomic
 from checkpoint.passes.documents import TrustedKey, TrustList
 from checkpoint.passes.errors import KeyStoreError
 from checkpoint.passes.keys import public_key_text

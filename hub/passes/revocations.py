@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from checkpoint.passes.atomic import write_atomic
+from checkpoint.atomic import write_atomic
 from checkpoint.passes.documents import Revocation, RevocationDelta, RevocationSnapshot
 from checkpoint.passes.errors import BadPassRequest, KeyStoreError
 

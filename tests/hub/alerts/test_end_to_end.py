@@ -28,7 +28,6 @@ from checkpoint.contract.models import (
 )
 from checkpoint.settings.mqtt import MqttSettings
 from edge.events import MemoryEmitter
-from edge.uplink.publisher import Publisher
 from hub.alerts.config import AlertsConfig, WebhookSettings
 from hub.alerts.runtime import Alerting
 from hub.config import BatchSettings, HubConfig, InfluxSettings
@@ -37,6 +36,7 @@ from hub.ingest.consumer import Ingest
 from hub.rules.config import RulesConfig, Thresholds
 from tests.helpers import wait_for
 from tests.hub.traffic import health
+from tests.node_publisher import Publisher
 
 
 class WardWatcher:

@@ -1,24 +1,19 @@
-"""Publish node events over MQTT 5 with a retained last will.
-
-Walking-skeleton version: each event is published at QoS 1 and the call returns once the
-broker's PUBACK arrived. The durable outbox (events on disk first) replaces the direct
-call in the edge issue.
-"""
+"""A node's MQTT session without the outbox, for tests that publish chosen events
+directly (redeliveries, a last will): each publish returns once the broker's PUBACK came.
+Nodes themselves publish through edge/uplink (outbox and link)."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-from checkpoint import __version__
-from checkpoint.contract import Event, NodeStatus, encode, topics
+from checkpoint.contract import Event, encode, topics
 from checkpoint.errors import CheckpointError
 from checkpoint.settings.mqtt import MqttSettings
+from edge.uplink.status import status_payload
 
 log = logging.getLogger(__name__)
 
@@ -27,36 +22,13 @@ class UplinkError(CheckpointError, ConnectionError):
     pass
 
 
-def status_payload(node_id: str, state: str) -> bytes:
-    status = NodeStatus(
-        node_id=node_id,
-        state="online" if state == "online" else "offline",
-        ts=datetime.now(UTC),
-        software_version=__version__,
-    )
-    return encode(status)
-
-
 class Publisher:
     def __init__(self, node_id: str, settings: MqttSettings) -> None:
         self.node_id = node_id
         self.settings = settings
         self._connected = threading.Event()
         self._refused: str | None = None
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=node_id,
-            protocol=MQTTProtocolVersion.MQTTv5,
-        )
-        if settings.username:
-            self.client.username_pw_set(settings.username, settings.resolved_password())
-        if settings.tls is not None:
-            tls = settings.tls
-            self.client.tls_set(
-                ca_certs=str(tls.ca_file),
-                certfile=str(tls.cert_file) if tls.cert_file else None,
-                keyfile=str(tls.key_file) if tls.key_file else None,
-            )
+        self.client = settings.new_client(node_id)
         self.client.will_set(
             topics.status_topic(node_id), status_payload(node_id, "offline"), qos=1, retain=True
         )
