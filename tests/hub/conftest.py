@@ -10,13 +10,16 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from sqlalchemy import Engine
 
 from checkpoint.contract import Reading, encode, topics, uuid7
+from checkpoint.localstack.postgres import Postgres
 from checkpoint.settings.mqtt import MqttSettings
 from hub.api.settings import ApiSettings
 from hub.config import BatchSettings, HubConfig, InfluxSettings, MetricsSettings
 from hub.influx.v1 import InfluxV1
 from hub.service import HubService
+from hub.state import open_store
 
 
 def reading(
@@ -113,3 +116,23 @@ def hub(hub_config: HubConfig) -> Iterator[HubService]:
     service.start()
     yield service
     service.stop()
+
+
+# The state store on both engines it supports: a SQLite file and a real PostgreSQL (started
+# once per session, only when a test asks for it).
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
+    with Postgres(tmp_path_factory.mktemp("postgres")) as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path, unique: str) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'hub.db'}"
+    else:
+        server: Postgres = request.getfixturevalue("postgres")
+        url = server.create_database(f"alerts_{unique}")
+    store = open_store(url)
+    yield store
+    store.dispose()
