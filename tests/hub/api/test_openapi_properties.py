@@ -15,7 +15,7 @@ from schemathesis.specs.openapi.checks import (
     positive_data_acceptance,
 )
 
-from checkpoint.localstack import LocalStack
+from checkpoint.localstack import LocalStack, Mosquitto
 from checkpoint.settings.mqtt import MqttSettings
 from hub.alerts.config import AlertsConfig
 from hub.alerts.store import AlertStore
@@ -25,6 +25,7 @@ from hub.api.downlink import MqttDownlink
 from hub.api.roles import Role
 from hub.influx.v1 import InfluxV1
 from hub.passes.desk import PassDesk
+from hub.passes.publisher import TrustPublisher
 from hub.passes.settings import PassesSettings
 from hub.state import open_store
 
@@ -45,15 +46,23 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(_CTX))
 
 @pytest.fixture(autouse=True, scope="module")
 def _real_backends(stack: LocalStack) -> Iterator[None]:
-    """The generated requests reach the real InfluxDB and broker, not only the 503 paths."""
+    """The generated requests reach the real InfluxDB and a real broker, not only the 503
+    paths (schemathesis counts every 5xx as a failure)."""
     influx = InfluxV1(stack.influx_url, "api_fuzz")
     influx.create_database()
-    mqtt = MqttSettings(host=stack.mqtt_host, port=stack.mqtt_port)
-    downlink = MqttDownlink(mqtt, "api-fuzz")
+    # A broker of its own: the fuzzed levels and trust documents are retained and global.
+    broker = Mosquitto(_DB.parent / "broker")
+    broker.start()
+    downlink = MqttDownlink(MqttSettings(host=broker.host, port=broker.port), "api-fuzz")
     downlink.start()
+    assert downlink.wait_connected(10)
     _CTX.influx, _CTX.downlink = influx, downlink
+    assert _CTX.passes is not None
+    _CTX.passes.start(TrustPublisher(downlink.client))
     yield
+    _CTX.passes.stop()
     downlink.stop()
+    broker.stop()
     influx.close()
 
 
