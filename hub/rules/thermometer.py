@@ -11,9 +11,11 @@
 
 from __future__ import annotations
 
+import bisect
 import statistics
 from collections import deque
 from datetime import datetime
+from itertools import islice
 
 from checkpoint.contract import Event, Reading
 from hub.alerts.signals import Clear, Raise, Signal, Subject
@@ -26,8 +28,11 @@ class ThermometerRule(Rule):
         super().__init__(config)
         self._history: dict[str, deque[Reading]] = {}
         self._in_range: dict[str, int] = {}
-        # ward -> node -> median of its last drift_window readings, for the peer comparison
+        # ward -> node -> median of its last drift_window readings, for the peer comparison,
+        # and the same medians kept sorted per ward: every reading of every node compares
+        # against the ward's others, so that comparison must not sort them each time.
         self._medians: dict[str, dict[str, float]] = {}
+        self._sorted: dict[str, list[float]] = {}
         self._latch = Latch()
 
     def on_event(self, event: Event, now: datetime) -> list[Signal]:
@@ -66,9 +71,9 @@ class ThermometerRule(Rule):
 
     def _stuck(self, event: Reading, subject: Subject, history: deque[Reading]) -> list[Signal]:
         th = self.th(event.ward_id)
-        recent = list(history)[-th.stuck_readings :]
-        if len(recent) < th.stuck_readings:
+        if len(history) < th.stuck_readings:
             return []
+        recent = list(islice(history, len(history) - th.stuck_readings, None))
         values = [r.object_c for r in recent]
         if max(values) - min(values) <= th.stuck_tolerance_c:
             return [
@@ -84,10 +89,10 @@ class ThermometerRule(Rule):
 
     def _ambient(self, event: Reading, subject: Subject, history: deque[Reading]) -> list[Signal]:
         th = self.th(event.ward_id)
-        recent = list(history)[-th.drift_window :]
-        if len(recent) < th.drift_window:
+        n = th.drift_window
+        if len(history) < n:
             return []
-        delta = statistics.fmean(r.object_c - r.ambient_c for r in recent)
+        delta = sum(r.object_c - r.ambient_c for r in islice(history, len(history) - n, None)) / n
         if delta < th.ambient_min_delta_c:
             return [
                 Raise(
@@ -109,15 +114,21 @@ class ThermometerRule(Rule):
         th = self.th(event.ward_id)
         history = self._history[event.node_id]
         medians = self._medians.setdefault(event.ward_id, {})
-        if len(history) < th.drift_window:
-            medians.pop(event.node_id, None)
+        ordered = self._sorted.setdefault(event.ward_id, [])
+        old = medians.pop(event.node_id, None)
+        if old is not None:
+            del ordered[bisect.bisect_left(ordered, old)]
+        n = th.drift_window
+        if len(history) < n:
             return []
-        median = statistics.median(r.object_c for r in list(history)[-th.drift_window :])
+        median = statistics.median(r.object_c for r in islice(history, len(history) - n, None))
+        if len(ordered) < th.peer_min_nodes:  # the ward's others, before this node joins
+            medians[event.node_id] = median
+            bisect.insort(ordered, median)
+            return []
+        ward_median = _median_of_sorted(ordered)
         medians[event.node_id] = median
-        others = [m for n, m in medians.items() if n != event.node_id]
-        if len(others) < th.peer_min_nodes:
-            return []
-        ward_median = statistics.median(others)
+        bisect.insort(ordered, median)
         off = median - ward_median
         subject = node_subject(event)
         if abs(off) > th.peer_drift_c:
@@ -131,3 +142,8 @@ class ThermometerRule(Rule):
                 )
             ]
         return [Clear("thermometer_drift", subject, "agrees with the ward again")]
+
+
+def _median_of_sorted(values: list[float]) -> float:
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
