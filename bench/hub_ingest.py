@@ -238,7 +238,10 @@ def main() -> None:
                 derivation=derivation,
                 samples=args.alert_samples,
             )
-            print(f"alert latency: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+            if p50 is None or p99 is None:
+                print("alert latency: no alert arrived in time (figures null)")
+            else:
+                print(f"alert latency: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
 
         print(
             f"hub/ceiling {hub_rate / ceiling:.0%} (target >= 40%), "
