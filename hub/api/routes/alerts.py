@@ -4,7 +4,7 @@ stream of changes (server-sent events)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -19,6 +19,7 @@ from hub.alerts.model import Alert
 from hub.alerts.store import AlertStore
 from hub.alerts.tables import alert_changes
 from hub.alerts.tables import alerts as alerts_table
+from hub.api.context import ApiContext
 from hub.api.roles import Principal
 from hub.api.schemas import StrictBody, errors
 from hub.api.security import AnyRole, Commander, ContextDep, ensure_ward
@@ -237,24 +238,32 @@ def get_alert(alert_id: AlertId, who: AnyRole, store: StoreDep) -> AlertOut:
     return AlertOut.of(_load(store, alert_id, who))
 
 
+def _change(
+    action: str,
+    act: Callable[[str, str, str], Alert],
+    alert_id: str,
+    note: str,
+    who: Principal,
+    ctx: ApiContext,
+    store: AlertStore,
+) -> AlertOut:
+    """A person's change to an alert: checked against their ward, made, audited."""
+    alert = _load(store, alert_id, who)
+    try:
+        changed = act(alert_id, _person(who), note)
+    except AlertConflictError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    detail = {"kind": alert.kind, "note": note}
+    ctx.audit.record(who, action, alert_id, ward_id=alert.ward_id, detail=detail)
+    return AlertOut.of(changed)
+
+
 @router.post("/{alert_id}/ack", response_model=AlertOut, responses=errors(404, 409))
 def acknowledge(
     alert_id: AlertId, body: NoteIn, who: Commander, ctx: ContextDep, store: StoreDep
 ) -> AlertOut:
     """Acknowledge an alert (stops its escalation). 409 if it is already resolved."""
-    alert = _load(store, alert_id, who)
-    try:
-        acked = store.acknowledge(alert_id, _person(who), body.note)
-    except AlertConflictError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    ctx.audit.record(
-        who,
-        "alert.ack",
-        alert_id,
-        ward_id=alert.ward_id,
-        detail={"kind": alert.kind, "note": body.note},
-    )
-    return AlertOut.of(acked)
+    return _change("alert.ack", store.acknowledge, alert_id, body.note, who, ctx, store)
 
 
 @router.post("/{alert_id}/resolve", response_model=AlertOut, responses=errors(404, 409))
@@ -262,16 +271,4 @@ def resolve(
     alert_id: AlertId, body: NoteIn, who: Commander, ctx: ContextDep, store: StoreDep
 ) -> AlertOut:
     """Resolve an alert by hand. 409 if it is already resolved."""
-    alert = _load(store, alert_id, who)
-    try:
-        done = store.resolve(alert_id, _person(who), body.note)
-    except AlertConflictError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    ctx.audit.record(
-        who,
-        "alert.resolve",
-        alert_id,
-        ward_id=alert.ward_id,
-        detail={"kind": alert.kind, "note": body.note},
-    )
-    return AlertOut.of(done)
+    return _change("alert.resolve", store.resolve, alert_id, body.note, who, ctx, store)
