@@ -129,8 +129,11 @@ def measure_alert_latency(
         now = time.monotonic()
         alert = decode_model(AlertMessage, bytes(msg.payload))
         with lock:
-            if alert.node_id in sent and alert.node_id not in latencies:
-                latencies[alert.node_id] = (now - sent[alert.node_id]) * 1000
+            # A fever is a checkpoint's alert (whoever came, at whichever lane): match the
+            # checkpoint, which is the fever passage's own in each sample.
+            where = alert.checkpoint_id
+            if where in sent and where not in latencies:
+                latencies[where] = (now - sent[where]) * 1000
 
     listener = _client("bench-alerts", mqtt_cfg)
     listener.on_message = on_alert
@@ -148,7 +151,7 @@ def measure_alert_latency(
         for i in range(samples):
             node = f"{WARD}-cp{i:03d}-n1"
             with lock:
-                sent[node] = time.monotonic()
+                sent[node[:-3]] = time.monotonic()
             publisher.publish(
                 topics.event_topic(node, "passage"), encode(fever_passage(node, 1)), 1
             )

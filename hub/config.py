@@ -33,6 +33,13 @@ class InfluxSettings(StrictModel):
 class BatchSettings(StrictModel):
     max_points: int = Field(default=5000, ge=1, description="Write when this many are pending")
     max_interval_s: float = Field(default=0.2, gt=0, le=10, description="... or this old")
+    priority_interval_s: float = Field(
+        default=0.02,
+        gt=0,
+        le=10,
+        description="The priority lane's batch age: passages, barrier alarms and statuses "
+        "are few, and a fever alert waits for its batch",
+    )
     receive_maximum: int = Field(
         default=2000,
         ge=1,
@@ -62,6 +69,11 @@ class IngestSettings(StrictModel):
     )
     dead_letter_max_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="Raw payload kept per dead letter, at most"
+    )
+    priority_lane: bool = Field(
+        default=True,
+        description="Passages, barrier alarms and statuses on a session of their own "
+        "(client id <client_id>-priority), so a backlog of readings never delays them",
     )
     reject_log_per_min: int = Field(
         default=20, ge=1, description="Reject log lines per reason and minute; the rest counted"

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,6 +31,7 @@ from hub.rules.passes import RevokedAt
 log = logging.getLogger(__name__)
 _CHUNK = 500  # ids per IN (...) query: under every engine's bound-parameter limit
 _RULED_MAX = 200_000  # event ids the rules saw, kept against a retried batch
+_TURN_EVENTS = 500  # events per transaction, and per turn when another caller waits
 
 
 class AlertDerivation:
@@ -49,8 +51,12 @@ class AlertDerivation:
         self.store = AlertStore(engine, alerts, on_enqueued=on_change)
         self.rules = RuleSet(rules, revoked_at=revoked_at)
         self.on_change = on_change
-        # derive (writer thread) and tick (runtime's timer) share the rules' memory.
-        self._lock = threading.Lock()
+        # derive (both ingest lanes' writer threads) and tick (the runtime's timer) share the
+        # rules' memory: one caller at a time (see _turn).
+        self._cond = threading.Condition()
+        self._busy = False
+        self._waiting = 0
+        self._turns = 0
         self._carry: list[Signal] = []  # computed, not yet committed (see _commit)
         self._unsaved: dict[str, Any] = {}
         self._ruled: OrderedDict[str, None] = OrderedDict()
@@ -63,14 +69,50 @@ class AlertDerivation:
         return self.store.open_alerts()
 
     def derive(self, events: Sequence[Event], statuses: Sequence[NodeStatus]) -> None:
+        """Derive in chunks of ``_TURN_EVENTS``, each its own transaction, and let a waiting
+        caller go between them: a fever passage from the priority lane then waits for one
+        chunk of the bulk lane's readings, not for all of them. A failed chunk fails the
+        call and the batch comes again; the chunks already committed are then skipped
+        (``_unseen``), so chunking keeps each event derived from once."""
         now = self.clock().astimezone(UTC)
-        with self._lock:
-            self._commit(now, events, statuses, tick=False)
+        for start in range(0, max(len(events), 1), _TURN_EVENTS):
+            with self._turn():
+                self._commit(
+                    now,
+                    events[start : start + _TURN_EVENTS],
+                    statuses if start == 0 else (),
+                    tick=False,
+                )
+            self._let_others_go()
 
     def tick(self, now: datetime | None = None) -> None:
         now = (now or self.clock()).astimezone(UTC)
-        with self._lock:
+        with self._turn():
             self._commit(now, (), (), tick=True)
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        with self._cond:
+            self._waiting += 1
+            self._cond.wait_for(lambda: not self._busy)
+            self._waiting -= 1
+            self._busy = True
+            self._turns += 1
+            self._cond.notify_all()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+
+    def _let_others_go(self) -> None:
+        """Between two chunks: if another caller waits, wait until it has had its turn
+        (a plain lock would let this thread take it straight back)."""
+        with self._cond:
+            if self._waiting:
+                turns = self._turns
+                self._cond.wait_for(lambda: self._turns > turns, timeout=1.0)
 
     def _commit(
         self, now: datetime, events: Sequence[Event], statuses: Sequence[NodeStatus], *, tick: bool

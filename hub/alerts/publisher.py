@@ -4,6 +4,7 @@ so that publishing never waits behind a batch of acknowledgements)."""
 from __future__ import annotations
 
 import threading
+import time
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
@@ -18,6 +19,7 @@ class AlertPublisher:
         self.timeout_s = timeout_s
         self._connected = threading.Event()
         self.client = settings.new_client(client_id)
+        self.client.max_inflight_messages_set(500)  # publish_many: a whole round in flight
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
 
@@ -49,6 +51,27 @@ class AlertPublisher:
             raise DeliveryError(f"publish failed: {exc}") from None
         if not info.is_published():
             raise DeliveryError(f"no PUBACK within {self.timeout_s}s")
+
+    def publish_many(self, messages: list[tuple[str, bytes]]) -> int:
+        """Publish all at once, then wait for their PUBACKs: one round trip for a storm of
+        alerts rather than one each. Return how many, from the first, were acknowledged
+        before a failure; raise DeliveryError only if none was."""
+        if not self._connected.is_set():
+            raise DeliveryError("not connected to the broker")
+        infos = [self.client.publish(topic, payload, qos=1) for topic, payload in messages]
+        deadline = time.monotonic() + self.timeout_s
+        for done, info in enumerate(infos):
+            try:
+                if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                    raise DeliveryError(f"publish refused: {mqtt.error_string(info.rc)}")
+                info.wait_for_publish(max(0.0, deadline - time.monotonic()))
+                if not info.is_published():
+                    raise DeliveryError(f"no PUBACK within {self.timeout_s}s")
+            except (RuntimeError, ValueError, DeliveryError) as exc:
+                if done == 0:
+                    raise DeliveryError(str(exc)) from None
+                return done
+        return len(infos)
 
     def stop(self) -> None:
         self.client.disconnect()

@@ -6,6 +6,11 @@ redelivers it to our persistent session (fixed client id, clean start off, sessi
 expiry) after a crash. The MQTT 5 receive maximum caps how many unacknowledged messages
 the broker sends us, so memory stays bounded while InfluxDB is down: the backlog stays at
 the broker.
+
+Two lanes, each its own session and batches: passages, barrier alarms and node statuses
+(what the command centre must hear about at once) come through the priority lane, and
+everything else (readings above all) through the bulk lane. A backlog of readings at the
+broker, after an outage or under a flood, then never holds back a fever.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -32,41 +38,70 @@ from hub.ingest.ratelog import RateLimitedLog
 from hub.ingest.recent import RecentIds
 from hub.metrics import HubMetrics
 
-__all__ = ["Derivation", "Ingest", "Pending"]
+__all__ = ["Derivation", "Ingest", "Lane", "Pending", "is_priority_topic"]
 
 log = logging.getLogger(__name__)
 
 # Everything nodes publish, so that a message on a topic the hub does not know is
 # dead-lettered as ``unknown_topic`` rather than never seen.
 SUBSCRIPTION = f"{topics.UP}/#"
+PRIORITY_SUBSCRIPTIONS = (
+    f"{topics.UP}/+/events/passage",
+    f"{topics.UP}/+/events/barrier",
+    f"{topics.UP}/+/status",
+)
 
 
-class Ingest:
+def is_priority_topic(topic: str) -> bool:
+    """What the priority lane subscribes to (the bulk lane leaves these to it)."""
+    parts = topic.split("/")
+    return (len(parts) == 6 and parts[4] == "events" and parts[5] in ("passage", "barrier")) or (
+        len(parts) == 5 and parts[4] == "status"
+    )
+
+
+def _new_stats() -> dict[str, int]:
+    return {
+        "received": 0,
+        "stored": 0,
+        "rejected": 0,
+        "duplicates": 0,
+        "write_errors": 0,
+        "max_pending": 0,
+        "statuses": 0,
+    }
+
+
+class Lane:
+    """One session: an MQTT client, its pending messages and the thread that writes them."""
+
     def __init__(
         self,
+        name: str,
         config: HubConfig,
         influx: InfluxWriter,
         *,
-        derivation: Derivation | None = None,
+        client_id: str,
+        subscriptions: tuple[str, ...],
+        interval_s: float,
+        derivation: Callable[[], Derivation | None],
+        on_connection: Callable[[], None],
+        skip: Callable[[str], bool] | None = None,
         on_stored: Callable[[list[Event]], None] | None = None,
-        metrics: HubMetrics | None = None,
+        metrics: HubMetrics,
         dead_letters: DeadLetterStore | None = None,
     ) -> None:
+        self.name = name
         self.config = config
         self.influx = influx
-        self.derivation = derivation  # may be set after construction, before start()
+        self.subscriptions = subscriptions
+        self.interval_s = interval_s
+        self.skip = skip
         self.on_stored = on_stored
-        self.metrics = metrics or HubMetrics()
+        self.metrics = metrics
         self.dead_letters = dead_letters
-        self.stats = {
-            "received": 0,
-            "stored": 0,
-            "rejected": 0,
-            "duplicates": 0,
-            "write_errors": 0,
-            "max_pending": 0,
-            "statuses": 0,
-        }
+        self._on_connection = on_connection
+        self.stats = _new_stats()
         self.recent = RecentIds(config.ingest.recent_ids)
         self._reject_log = RateLimitedLog(log, config.ingest.reject_log_per_min)
         self._pending: list[Pending] = []
@@ -81,12 +116,13 @@ class Ingest:
             self.metrics,
             self._stop,
             dead_letters=dead_letters,
-            derivation=lambda: self.derivation,
+            derivation=derivation,
             stats=self.stats,
         )
-        self.metrics.set_pending_source(lambda: self._unacked)
-        self._writer = threading.Thread(target=self._write_loop, name="hub-writer", daemon=True)
-        self.client = config.mqtt.new_client(config.client_id, manual_ack=True)
+        self._writer = threading.Thread(
+            target=self._write_loop, name=f"hub-writer-{name}", daemon=True
+        )
+        self.client = config.mqtt.new_client(client_id, manual_ack=True)
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
@@ -110,10 +146,8 @@ class Ingest:
             # Unacknowledged messages of the old connection will be redelivered with new
             # packet ids; acknowledging an old id on this connection would ack the wrong one.
             self._generation += 1
-        sub = SUBSCRIPTION
-        if self.config.share_group:
-            sub = topics.shared(self.config.share_group, sub)
-        client.subscribe(sub, qos=1)
+        group = self.config.share_group
+        client.subscribe([(topics.shared(group, f) if group else f, 1) for f in self.subscriptions])
         if flags.session_present:
             # The session kept our subscription: ready now. The SUBACK may come only after
             # a backlog of queued messages, which we are already receiving.
@@ -121,7 +155,7 @@ class Ingest:
 
     def _ready(self) -> None:
         self._connected.set()
-        self.metrics.connected.set(1)
+        self._on_connection()
 
     def _on_subscribe(
         self, _c: mqtt.Client, _ud: object, _mid: int, codes: list[ReasonCode], _p: object
@@ -135,18 +169,25 @@ class Ingest:
     def _on_disconnect(
         self, _c: mqtt.Client, _ud: object, _flags: object, rc: ReasonCode, _p: object
     ) -> None:
-        self.metrics.connected.set(0)
+        self._connected.clear()
+        self._on_connection()
         if rc.is_failure:
             # paho reconnects by itself; the broker keeps our session and the backlog.
             log.warning("hub lost the broker (%s); reconnecting", rc)
 
     def _on_message(self, _c: mqtt.Client, _ud: object, msg: mqtt.MQTTMessage) -> None:
+        item = Pending(msg.mid, msg.qos, self._generation, msg.topic, b"")
+        if self.skip is None or not self.skip(msg.topic):
+            # Otherwise the priority lane has its own copy: acknowledged with the batch, unread.
+            self._read(item, bytes(msg.payload))
+        self._queue(item)
+
+    def _read(self, item: Pending, payload: bytes) -> None:
         self.stats["received"] += 1
         self.metrics.received.inc()
-        payload = bytes(msg.payload)
+        item.payload = payload
         now = datetime.now(UTC)
-        item = Pending(msg.mid, msg.qos, self._generation, msg.topic, payload)
-        result = classify(msg.topic, payload, now, self.config.ingest)
+        result = classify(item.topic, payload, now, self.config.ingest)
         if isinstance(result, NodeStatus):
             item.status = result
             self.stats["statuses"] += 1
@@ -168,6 +209,8 @@ class Ingest:
                     self.stats["duplicates"] += 1
                     self.metrics.duplicates.inc()
                 item.line, item.event, item.time_ns = point.to_line(), result, point.time_ns
+
+    def _queue(self, item: Pending) -> None:
         with self._lock:
             self._pending.append(item)
             self._unacked += 1
@@ -216,7 +259,7 @@ class Ingest:
     # ---------------------------------------------------------------- writer side
 
     def _write_loop(self) -> None:
-        interval = self.config.batch.max_interval_s
+        interval = self.interval_s
         while True:
             with self._lock:
                 if not self._pending and not self._stop.is_set():
@@ -229,6 +272,10 @@ class Ingest:
                 return  # stopping while InfluxDB is down: the broker keeps the unacked
             if self._stop.is_set() and not self._pending:
                 return
+
+    @property
+    def unacked(self) -> int:
+        return self._unacked
 
     def _process(self, batch: list[Pending]) -> bool:
         outcome = self._batch.write(batch)
@@ -266,7 +313,7 @@ class Ingest:
         """Connected to the broker right now (readiness)."""
         return self._connected.is_set()
 
-    def start(self, timeout_s: float = 10.0) -> None:
+    def start(self) -> None:
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = self.config.session_expiry_s
         props.ReceiveMaximum = self.config.batch.receive_maximum
@@ -279,11 +326,9 @@ class Ingest:
             properties=props,
         )
         self.client.loop_start()
-        if not self._connected.wait(timeout_s):
-            self.stop()
-            raise ConnectionError(
-                f"hub could not connect to {self.config.mqtt.host}:{self.config.mqtt.port}"
-            )
+
+    def wait_connected(self, timeout_s: float) -> bool:
+        return self._connected.wait(timeout_s)
 
     def stop(self) -> None:
         self._stop.set()
@@ -293,3 +338,106 @@ class Ingest:
             self._writer.join(timeout=15)
         self.client.disconnect()
         self.client.loop_stop()
+
+
+class Ingest:
+    """The hub's ingest: a bulk lane and (``ingest.priority_lane``) a priority lane."""
+
+    def __init__(
+        self,
+        config: HubConfig,
+        influx: InfluxWriter,
+        *,
+        derivation: Derivation | None = None,
+        on_stored: Callable[[list[Event]], None] | None = None,
+        metrics: HubMetrics | None = None,
+        dead_letters: DeadLetterStore | None = None,
+    ) -> None:
+        self.config = config
+        self.derivation = derivation  # may be set after construction, before start()
+        self.metrics = metrics or HubMetrics()
+        priority = config.ingest.priority_lane
+
+        def lane(name: str, **kwargs: Any) -> Lane:
+            return Lane(
+                name,
+                config,
+                influx,
+                derivation=lambda: self.derivation,
+                on_connection=self._connection_changed,
+                on_stored=on_stored,
+                metrics=self.metrics,
+                dead_letters=dead_letters,
+                **kwargs,
+            )
+
+        self.lanes = [
+            lane(
+                "bulk",
+                client_id=config.client_id,
+                subscriptions=(SUBSCRIPTION,),
+                interval_s=config.batch.max_interval_s,
+                skip=is_priority_topic if priority else None,
+            )
+        ]
+        if priority:
+            self.lanes.append(
+                lane(
+                    "priority",
+                    client_id=f"{config.client_id}-priority",
+                    subscriptions=PRIORITY_SUBSCRIPTIONS,
+                    interval_s=min(config.batch.max_interval_s, config.batch.priority_interval_s),
+                )
+            )
+        self.metrics.set_pending_source(lambda: sum(lane.unacked for lane in self.lanes))
+
+    @property
+    def on_stored(self) -> Callable[[list[Event]], None] | None:
+        return self.lanes[0].on_stored
+
+    @on_stored.setter
+    def on_stored(self, callback: Callable[[list[Event]], None] | None) -> None:
+        """Told of each stored batch, from either lane's writer thread."""
+        for lane in self.lanes:
+            lane.on_stored = callback
+
+    @property
+    def client(self) -> mqtt.Client:
+        """The bulk lane's MQTT client."""
+        return self.lanes[0].client
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """The lanes' counters added up (``max_pending`` is the largest lane's)."""
+        total = _new_stats()
+        for lane in self.lanes:
+            for key, value in lane.stats.items():
+                total[key] = max(total[key], value) if key == "max_pending" else total[key] + value
+        return total
+
+    def _connection_changed(self) -> None:
+        self.metrics.connected.set(1 if self.connected else 0)
+
+    @property
+    def writer_alive(self) -> bool:
+        return all(lane.writer_alive for lane in self.lanes)
+
+    @property
+    def connected(self) -> bool:
+        """Every lane connected to the broker right now (readiness)."""
+        return all(lane.connected for lane in self.lanes)
+
+    def start(self, timeout_s: float = 10.0) -> None:
+        for lane in self.lanes:
+            lane.start()
+        deadline = time.monotonic() + timeout_s
+        for lane in self.lanes:
+            if not lane.wait_connected(max(0.0, deadline - time.monotonic())):
+                self.stop()
+                raise ConnectionError(
+                    f"hub could not connect to {self.config.mqtt.host}:{self.config.mqtt.port}"
+                )
+
+    def stop(self) -> None:
+        for lane in self.lanes:
+            lane.stop()

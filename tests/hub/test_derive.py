@@ -70,3 +70,45 @@ def test_a_batch_redelivered_after_commit_raises_nothing_new(tmp_path: Path) -> 
     [alert] = restarted.store.find(active=True)
     assert alert.count == 2
     engine.dispose()
+
+
+def test_a_fever_waits_for_one_chunk_of_readings_not_for_all_of_them(tmp_path: Path) -> None:
+    """Both ingest lanes derive through one AlertDerivation. While the bulk lane derives
+    a large batch of readings, the priority lane's fever gets its turn between chunks."""
+    import threading
+
+    from hub.derive import _TURN_EVENTS
+    from tests.hub.traffic import reading
+
+    engine = open_store(f"sqlite:///{tmp_path / 'hub.db'}")
+    clock = Clock()
+    derivation = AlertDerivation(engine, RulesConfig(), AlertsConfig(), clock=clock)
+    nodes = [MemoryEmitter(f"phucla-cp{i:02d}-a", f"phucla-cp{i:02d}", "phucla") for i in range(40)]
+    readings = [reading(nodes[i % 40], 36.0 + (i % 13) / 10) for i in range(_TURN_EVENTS * 12)]
+    fever = passage(MemoryEmitter("phucla-cp99-a", "phucla-cp99", "phucla"), temp=(38.2, 38.4))
+    finished: list[str] = []
+    first_chunk = threading.Event()
+    commit = derivation._commit
+
+    def noting_commit(*args: object, **kwargs: object) -> None:
+        commit(*args, **kwargs)  # type: ignore[arg-type]
+        first_chunk.set()
+
+    derivation._commit = noting_commit  # type: ignore[method-assign]
+
+    def bulk() -> None:
+        derivation.derive(readings, [])
+        finished.append("readings")
+
+    worker = threading.Thread(target=bulk)
+    worker.start()
+    try:
+        assert first_chunk.wait(30)
+        derivation.derive([fever], [])
+        finished.append("fever")
+    finally:
+        worker.join(120)
+        engine.dispose()
+    assert finished == ["fever", "readings"]
+    kinds = {a.kind for a in derivation.store.find(active=True)}
+    assert "fever" in kinds

@@ -154,3 +154,59 @@ def test_mqtt_ward_topic_gets_every_change(
     assert got[2].details["acknowledged_by"] == "chihuy-an"
     assert got[3].state == "resolved"
     assert got[0].ward_id == unique
+
+
+def test_a_storm_of_alerts_goes_out_in_one_round_in_order(
+    tmp_path: Path, mqtt_settings: MqttSettings, unique: str
+) -> None:
+    """A ward's thermometers all failing at once must not queue a fever behind them for
+    seconds: the round publishes them all in flight and forgets them in one commit."""
+    engine = open_store(f"sqlite:///{tmp_path / 'hub.db'}")
+    config = AlertsConfig(influx=False)
+    store = AlertStore(engine, config)
+    got: list[AlertMessage] = []
+    sub = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=MQTTProtocolVersion.MQTTv5)
+    subscribed = threading.Event()
+    sub.on_message = lambda _c, _u, msg: got.append(AlertMessage.model_validate_json(msg.payload))
+    sub.on_subscribe = lambda *_a: subscribed.set()
+    sub.connect(mqtt_settings.host, mqtt_settings.port)
+    sub.loop_start()
+    sub.subscribe(topics.alert_topic(unique), qos=1)
+    assert subscribed.wait(5)
+    publisher = AlertPublisher(mqtt_settings, f"hub-alerts-{unique}")
+    publisher.start()
+    delivery = AlertDelivery(engine, config, publisher=publisher)
+    try:
+        with engine.begin() as conn:
+            for i in range(150):
+                subject = Subject(unique, f"{unique}-cp{i:03d}", f"{unique}-cp{i:03d}-a")
+                store.apply(conn, Raise("thermometer_stuck", "warning", subject, "stuck"), T0)
+            fever = Subject(unique, f"{unique}-cp999")
+            store.apply(conn, Raise("fever", "critical", fever, "fever 38.6 °C"), T0)
+        assert delivery.deliver_due(T0) == 151
+        assert delivery.pending() == 0
+        wait_for(lambda: len(got) == 151, what="every alert on the ward topic")
+    finally:
+        publisher.stop()
+        sub.loop_stop()
+        sub.disconnect()
+        engine.dispose()
+    assert [m.checkpoint_id for m in got[:150]] == [f"{unique}-cp{i:03d}" for i in range(150)]
+    assert got[150].kind == "fever"
+
+
+def test_a_round_that_cannot_publish_keeps_every_row(
+    tmp_path: Path, mqtt_settings: MqttSettings, unique: str
+) -> None:
+    engine = open_store(f"sqlite:///{tmp_path / 'hub.db'}")
+    config = AlertsConfig(influx=False)
+    store = AlertStore(engine, config)
+    publisher = AlertPublisher(mqtt_settings, f"hub-alerts-{unique}")  # never started
+    delivery = AlertDelivery(engine, config, publisher=publisher)
+    try:
+        raise_and_update(store, unique)
+        assert delivery.deliver_due(T1) == 0
+        assert delivery.pending() == 2  # kept, to be retried with backoff
+        assert delivery.stats["failed_attempts"] == 1
+    finally:
+        engine.dispose()

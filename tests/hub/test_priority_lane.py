@@ -1,0 +1,59 @@
+"""The priority lane: a fever is stored and alerted while a backlog of readings still
+waits at the broker, because passages come through a session of their own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from checkpoint.contract import encode, topics
+from checkpoint.settings.mqtt import MqttSettings
+from edge.events import MemoryEmitter
+from hub.influx.v1 import InfluxV1
+from hub.service import HubService
+from tests.helpers import wait_for
+from tests.hub.conftest import RawPublisher, event_message, fast_config, reading
+from tests.hub.traffic import passage
+
+BACKLOG = 20_000
+
+
+def test_a_fever_overtakes_a_backlog_of_readings(
+    mqtt_settings: MqttSettings,
+    influx: InfluxV1,
+    raw_publisher: RawPublisher,
+    unique: str,
+    tmp_path: Path,
+) -> None:
+    config = fast_config(mqtt_settings, influx.url, influx.database, f"hub-{unique}", tmp_path)
+    first = HubService(config)
+    first.start()  # both lanes' persistent sessions now exist at the broker
+    first.stop()
+
+    # While the hub is away, a node's uplink delivers a long backlog; then a fever.
+    readings = [reading(f"{unique}-cp01-n{i % 8}", i, ward=unique) for i in range(BACKLOG)]
+    raw_publisher.publish([event_message(r) for r in readings], timeout_s=120)
+    em = MemoryEmitter(f"{unique}-cp02-n1", f"{unique}-cp02", unique)
+    fever = passage(em, temp=(38.3, 38.6))
+    raw_publisher.publish([(topics.event_topic(em.node_id, "passage"), encode(fever))])
+
+    hub = HubService(config)
+    hub.start()
+    try:
+        assert hub.alerting is not None
+        assert hub.ingest is not None
+        store = hub.alerting.store
+        wait_for(
+            lambda: [a for a in store.find(active=True) if a.kind == "fever"],
+            timeout_s=60,
+            what="the fever alert",
+        )
+        bulk, priority = hub.ingest.lanes
+        assert bulk.stats["stored"] < BACKLOG  # the readings were still coming in
+        assert priority.stats["stored"] == 1
+        wait_for(lambda: bulk.stats["stored"] >= BACKLOG, timeout_s=180, what="the backlog")
+    finally:
+        hub.stop()
+    rows = influx.query('SELECT "event_id" FROM "passage" WHERE "node" = $n', {"n": em.node_id})
+    assert [r["event_id"] for r in rows] == [fever.id]  # stored once, by the priority lane
+    [count] = influx.query('SELECT count("seq") AS n FROM "reading"')
+    assert count["n"] == BACKLOG
