@@ -18,14 +18,19 @@ from hub.service import HubService
 
 @dataclass
 class Traffic:
-    """A ward's good nodes, what they emitted, and their ids for the account."""
+    """A ward's good nodes, what they emitted, and their ids for the account.
+
+    ``quiet`` nodes (a ward of their own) get no random traffic, only what a scenario does
+    with them: a fever there cannot be overwritten by a random passer-by's reading."""
 
     ward: SimWard
+    quiet: SimWard | None = None
     emitted: list[EventBase] = field(default_factory=list)
 
     @property
     def node_ids(self) -> list[str]:
-        return [n.config.node_id for n in self.ward.nodes]
+        wards = [self.ward] if self.quiet is None else [self.ward, self.quiet]
+        return [n.config.node_id for w in wards for n in w.nodes]
 
     @property
     def ids(self) -> list[str]:
@@ -49,6 +54,7 @@ def ward_traffic(
     people_per_s: float,
     calm: bool = False,
     fever_at: int | None = None,
+    quiet_nodes: int = 0,
     drain_s: float = 60.0,
 ) -> Iterator[Traffic]:
     """Good nodes publishing through their outboxes while the body of the ``with`` runs;
@@ -63,8 +69,15 @@ def ward_traffic(
 
     kind = CalmWard if calm else SimWard
     ward = kind(ward_id, nodes, mqtt, on_event=keep, health_interval_s=1.0)
-    traffic = Traffic(ward, emitted)
+    quiet = (
+        SimWard(f"{ward_id}q", quiet_nodes, mqtt, on_event=keep, health_interval_s=1.0)
+        if quiet_nodes
+        else None
+    )
+    traffic = Traffic(ward, quiet, emitted)
     ward.connect(timeout_s=30)
+    if quiet is not None:
+        quiet.connect(timeout_s=30)
     if fever_at is not None:
         feverish = ward.nodes[fever_at]
         assert feverish.person_arrives(38.9, feverish.resident_pass()) is not None
@@ -77,6 +90,8 @@ def ward_traffic(
         stop.set()
         runner.join(timeout=30)
         ward.close(drain_s=drain_s)
+        if quiet is not None:
+            quiet.close(drain_s=drain_s)
 
 
 def assert_hub_healthy(hub: HubService) -> None:
