@@ -29,7 +29,10 @@ from tests.reliability.ledger import account, fired_alert_kinds, stored_event_id
 # Small enough that a few seconds of flood run well past it; the good nodes send far less.
 RATE_PER_S = 20.0
 BURST = 500
-FEVER_BOUND_S = 20.0  # generous: the machine is shared with other test runs
+# Generous: the machine is shared with other test runs. On two loaded cores the hub drains
+# a flood of ~2,500/s only just slower than it comes, so the broker's queue, and with it the
+# alert latency, grows with the flood's length (90 s measured: 3, 6, 10, 17 s); docs/reliability.md.
+FEVER_BOUND_S = 30.0
 
 
 @pytest.fixture(scope="module")
