@@ -78,6 +78,18 @@ class IngestSettings(StrictModel):
     reject_log_per_min: int = Field(
         default=20, ge=1, description="Reject log lines per reason and minute; the rest counted"
     )
+    node_rate_per_s: float = Field(
+        default=50.0,
+        ge=0,
+        description="Events per second admitted from one node; over it they are dead-lettered "
+        "as rate_limited, so a flooding node cannot starve the others (0: no limit)",
+    )
+    node_burst: int = Field(
+        default=30_000,
+        ge=1,
+        description="Events one node may send at once before node_rate_per_s applies: a day "
+        "of outbox backlog draining after an outage fits",
+    )
 
 
 class MetricsSettings(StrictModel):

@@ -16,6 +16,9 @@ from checkpoint.localstack import LocalStack
 from checkpoint.settings.mqtt import MqttSettings
 from hub.influx.v1 import InfluxV1
 
+# The provisioned ward and its TLS broker (bundle, secure_broker), for any test directory.
+pytest_plugins = ["tests.provisioned"]
+
 _counter = itertools.count(1)
 
 

@@ -51,7 +51,9 @@ def _load_json(payload: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ContractError("bad_schema", f"payload is a JSON {type(data).__name__}, not an object")
     version = data.get("v")
-    if version != SCHEMA_VERSION:
+    # JSON true equals 1 in Python, but the published schema says an integer: a payload
+    # with "v": true is not version 1 and must not pass as one.
+    if isinstance(version, bool) or version != SCHEMA_VERSION:
         raise ContractError(
             "unsupported_version", f"schema version {version!r}; this hub reads {SCHEMA_VERSION}"
         )

@@ -19,7 +19,8 @@ BAD_TIMESTAMP = "bad_timestamp"  # the event's time is far ahead of or behind th
 ID_REUSED = "id_reused"  # an id already stored for a different point: a node bug, keep both
 INFLUX_REFUSED = "influx_refused"  # InfluxDB refused the point itself (not an outage)
 DECODE_ERROR = "decode_error"  # the decoder failed unexpectedly: a hub bug, keep the input
-HUB_REASONS = (BAD_TIMESTAMP, ID_REUSED, INFLUX_REFUSED, DECODE_ERROR)
+RATE_LIMITED = "rate_limited"  # a valid event over its node's budget (hub/ingest/admission.py)
+HUB_REASONS = (BAD_TIMESTAMP, ID_REUSED, INFLUX_REFUSED, DECODE_ERROR, RATE_LIMITED)
 ALL_REASONS = (*REASONS, *HUB_REASONS)
 
 

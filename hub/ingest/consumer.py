@@ -31,8 +31,9 @@ from checkpoint.contract import Event, NodeStatus, topics
 from hub.config import HubConfig
 from hub.influx.schema import event_point
 from hub.influx.writer import InfluxWriter
+from hub.ingest.admission import NodeAdmission
 from hub.ingest.batch import BatchWriter, Derivation, Pending
-from hub.ingest.classify import ID_REUSED, Rejected, classify
+from hub.ingest.classify import ID_REUSED, RATE_LIMITED, Rejected, classify
 from hub.ingest.deadletters import DeadLetter, DeadLetterStore
 from hub.ingest.ratelog import RateLimitedLog
 from hub.ingest.recent import RecentIds
@@ -104,6 +105,7 @@ class Lane:
         self.stats = _new_stats()
         self.recent = RecentIds(config.ingest.recent_ids)
         self._reject_log = RateLimitedLog(log, config.ingest.reject_log_per_min)
+        self.admission = NodeAdmission(config.ingest.node_rate_per_s, config.ingest.node_burst)
         self._pending: list[Pending] = []
         self._unacked = 0  # received, not yet acknowledged: queued plus being written
         self._generation = 0
@@ -193,6 +195,14 @@ class Lane:
             self.stats["statuses"] += 1
         elif isinstance(result, Rejected):
             self._reject(item, result, now)
+        elif not self.admission.admit(result.node_id):
+            # Valid, but its node is over budget: kept as a dead letter (one row, no rules
+            # pass) so that the broker's queue, which every node shares, keeps moving.
+            detail = (
+                f"node {result.node_id} over {self.config.ingest.node_rate_per_s:g} events/s "
+                f"(burst {self.config.ingest.node_burst}); event {result.id}"
+            )
+            self._reject(item, Rejected(RATE_LIMITED, detail), now)
         else:
             point = event_point(result)
             seen = self.recent.get(result.id)

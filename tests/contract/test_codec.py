@@ -64,6 +64,7 @@ TOPIC = "checkpoint/v1/up/cp01-n1/events/reading"
         (TOPIC, b"\xff\xfe{}", "not_utf8"),
         (TOPIC, b"[1, 2]", "bad_schema"),
         (TOPIC, b'{"v": 2}', "unsupported_version"),
+        (TOPIC, encode(reading()).replace(b'"v":1', b'"v":true'), "unsupported_version"),
         (TOPIC, b'{"v": 1, "type": "reading"}', "bad_schema"),
         (TOPIC, b"[" * 100_000 + b"]" * 100_000, "oversized"),
         (TOPIC, b"[" * 30_000 + b"]" * 30_000, "not_json"),

@@ -1,0 +1,72 @@
+"""Per-node admission: a token bucket per node id on the ingest path.
+
+Mosquitto 2.0 has no per-client rate limit, and the broker hands the hub one FIFO queue:
+a node flooding valid-looking events (compromised, or a bug in a loop) would push every
+other node's events, fevers included, behind its own in that queue and through the rules.
+Events over a node's budget are dead-lettered with reason ``rate_limited`` (raw bytes kept,
+counted in metrics), which costs the hub one row instead of a point and a rules pass, so
+the queue moves on. Nothing is dropped without trace.
+
+The budget is far above what an honest node sends (a passage or two a minute, health
+every few seconds), and the burst holds a day of outbox backlog draining after an outage.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+
+class NodeAdmission:
+    """``rate_per_s`` events per second per node, bursts of ``burst``; 0 turns it off."""
+
+    def __init__(
+        self,
+        rate_per_s: float,
+        burst: int,
+        *,
+        max_nodes: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.rate_per_s = rate_per_s
+        self.burst = float(burst)
+        self.max_nodes = max_nodes
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}  # node: (tokens, at)
+
+    @property
+    def enabled(self) -> bool:
+        return self.rate_per_s > 0
+
+    def admit(self, node_id: str) -> bool:
+        """Take one token from ``node_id``'s bucket; False if it has none left."""
+        if not self.enabled:
+            return True
+        now = self.clock()
+        with self._lock:
+            tokens, at = self._buckets.get(node_id, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - at) * self.rate_per_s)
+            admitted = tokens >= 1.0
+            if admitted:
+                tokens -= 1.0
+            self._buckets[node_id] = (tokens, now)
+            if len(self._buckets) > self.max_nodes:
+                self._forget_full(now)
+        return admitted
+
+    def _forget_full(self, now: float) -> None:
+        # A full bucket is what a node without an entry gets: forgetting it changes nothing,
+        # and a client inventing node ids (no ACL in front) cannot grow this without end.
+        full = [
+            node
+            for node, (tokens, at) in self._buckets.items()
+            if tokens + (now - at) * self.rate_per_s >= self.burst
+        ]
+        for node in full:
+            del self._buckets[node]
+        if len(self._buckets) > self.max_nodes:
+            # Still too many partly used buckets: forget them all (each starts full again)
+            # rather than hold unbounded memory.
+            self._buckets.clear()
