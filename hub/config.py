@@ -81,14 +81,15 @@ class IngestSettings(StrictModel):
     node_rate_per_s: float = Field(
         default=50.0,
         ge=0,
-        description="Events per second admitted from one node; over it they are dead-lettered "
-        "as rate_limited, so a flooding node cannot starve the others (0: no limit)",
+        description="Events per second of a node's own clock (their ts) admitted from it; "
+        "over it they are dead-lettered as rate_limited, so a flooding node cannot starve "
+        "the others. A backlog drained after an outage was made over hours and passes "
+        "(0: no limit)",
     )
     node_burst: int = Field(
-        default=30_000,
+        default=2_000,
         ge=1,
-        description="Events one node may send at once before node_rate_per_s applies: a day "
-        "of outbox backlog draining after an outage fits",
+        description="Events one node may make at once before node_rate_per_s applies",
     )
 
 

@@ -88,6 +88,7 @@ class Lane:
         derivation: Callable[[], Derivation | None],
         on_connection: Callable[[], None],
         skip: Callable[[str], bool] | None = None,
+        admission: NodeAdmission,
         on_stored: Callable[[list[Event]], None] | None = None,
         metrics: HubMetrics,
         dead_letters: DeadLetterStore | None = None,
@@ -105,7 +106,7 @@ class Lane:
         self.stats = _new_stats()
         self.recent = RecentIds(config.ingest.recent_ids)
         self._reject_log = RateLimitedLog(log, config.ingest.reject_log_per_min)
-        self.admission = NodeAdmission(config.ingest.node_rate_per_s, config.ingest.node_burst)
+        self.admission = admission
         self._pending: list[Pending] = []
         self._unacked = 0  # received, not yet acknowledged: queued plus being written
         self._generation = 0
@@ -195,11 +196,12 @@ class Lane:
             self.stats["statuses"] += 1
         elif isinstance(result, Rejected):
             self._reject(item, result, now)
-        elif not self.admission.admit(result.node_id):
+        elif not self.admission.admit(result.node_id, result.ts.timestamp()):
             # Valid, but its node is over budget: kept as a dead letter (one row, no rules
             # pass) so that the broker's queue, which every node shares, keeps moving.
             detail = (
                 f"node {result.node_id} over {self.config.ingest.node_rate_per_s:g} events/s "
+                "of its own clock "
                 f"(burst {self.config.ingest.node_burst}); event {result.id}"
             )
             self._reject(item, Rejected(RATE_LIMITED, detail), now)
@@ -367,6 +369,8 @@ class Ingest:
         self.derivation = derivation  # may be set after construction, before start()
         self.metrics = metrics or HubMetrics()
         priority = config.ingest.priority_lane
+        # One budget per node across both lanes.
+        self.admission = NodeAdmission(config.ingest.node_rate_per_s, config.ingest.node_burst)
 
         def lane(name: str, **kwargs: Any) -> Lane:
             return Lane(
@@ -375,6 +379,7 @@ class Ingest:
                 influx,
                 derivation=lambda: self.derivation,
                 on_connection=self._connection_changed,
+                admission=self.admission,
                 on_stored=on_stored,
                 metrics=self.metrics,
                 dead_letters=dead_letters,

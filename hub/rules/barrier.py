@@ -26,6 +26,8 @@ _ALARMS: dict[BarrierAlarmKind, tuple[str, Severity, bool]] = {
 
 
 class BarrierRule(Rule):
+    consumes = (Passage, BarrierAlarm)
+
     def on_event(self, event: Event, now: datetime) -> list[Signal]:
         if isinstance(event, Passage):
             return self._passage(event)

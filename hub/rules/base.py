@@ -25,6 +25,9 @@ class Rule:
 
     #: Prefix of this rule's keys in the ``rule_state`` table.
     state_prefix = ""
+    #: The event types ``on_event`` looks at (None: every event). The engine calls a rule
+    #: only for these: most events are readings, which most rules ignore.
+    consumes: tuple[type[Event], ...] | None = None
 
     def __init__(self, config: RulesConfig) -> None:
         self.config = config
@@ -73,6 +76,15 @@ class Latch:
             return []
         self._on[key] = False
         return [signal]
+
+    def flips(self, subject_key: str, kind: str, on: bool) -> bool:
+        """Record that the condition holds (``on``) or not; True if that is news, so the
+        caller builds its Raise or Clear only then (most evaluations change nothing)."""
+        key = (subject_key, kind)
+        if self._on.get(key) is on:
+            return False
+        self._on[key] = on
+        return True
 
     def is_on(self, subject: Subject, kind: str) -> bool:
         return self._on.get((subject.key, kind)) is True

@@ -46,11 +46,21 @@ class RuleSet:
             # Needs the hub's revocation list, which only a hub that issues passes has.
             self.rules.append(RevokedPassAdmittedRule(config, revoked_at))
         self.errors: dict[str, int] = {}  # rule class name -> failures, for metrics
+        self._for_type: dict[type, list[Rule]] = {}
+
+    def _rules_for(self, kind: type) -> list[Rule]:
+        """The rules that look at events of ``kind``, in the rules' order."""
+        found = self._for_type.get(kind)
+        if found is None:
+            found = self._for_type[kind] = [
+                r for r in self.rules if r.consumes is None or issubclass(kind, r.consumes)
+            ]
+        return found
 
     def on_events(self, events: Iterable[Event], now: datetime) -> list[Signal]:
         out: list[Signal] = []
         for event in events:
-            for rule in self.rules:
+            for rule in self._rules_for(type(event)):
                 out += self._guard(rule, rule.on_event, event, now)
         return out
 

@@ -14,6 +14,8 @@ from hub.rules.base import Rule, checkpoint_subject
 
 
 class FeverRule(Rule):
+    consumes = (Passage,)
+
     def on_event(self, event: Event, now: datetime) -> list[Signal]:
         if not isinstance(event, Passage) or event.temperature is None:
             return []

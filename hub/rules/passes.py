@@ -19,6 +19,8 @@ from hub.rules.config import RulesConfig
 
 
 class RefusedBurstRule(Rule):
+    consumes = (Passage,)
+
     def __init__(self, config: RulesConfig) -> None:
         super().__init__(config)
         self._refusals: dict[str, deque[datetime]] = {}
@@ -72,6 +74,8 @@ class _Use:
 
 
 class ClonedPassRule(Rule):
+    consumes = (Passage,)
+
     def __init__(self, config: RulesConfig) -> None:
         super().__init__(config)
         self._last: dict[str, _Use] = {}
@@ -123,6 +127,8 @@ RevokedAt = Callable[[str], datetime | None]
 class RevokedPassAdmittedRule(Rule):
     """A node admitted a pass that had been revoked before the decision (it decided offline,
     or its revocation list lagged): the command centre must know who got in."""
+
+    consumes = (Passage,)
 
     def __init__(self, config: RulesConfig, revoked_at: RevokedAt) -> None:
         super().__init__(config)

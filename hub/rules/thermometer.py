@@ -18,12 +18,14 @@ from datetime import datetime
 from itertools import islice
 
 from checkpoint.contract import Event, Reading
-from hub.alerts.signals import Clear, Raise, Signal, Subject
+from hub.alerts.signals import Clear, Raise, Signal
 from hub.rules.base import Latch, Rule, node_subject
-from hub.rules.config import RulesConfig
+from hub.rules.config import RulesConfig, Thresholds
 
 
 class ThermometerRule(Rule):
+    consumes = (Reading,)
+
     def __init__(self, config: RulesConfig) -> None:
         super().__init__(config)
         self._history: dict[str, deque[Reading]] = {}
@@ -38,81 +40,117 @@ class ThermometerRule(Rule):
     def on_event(self, event: Event, now: datetime) -> list[Signal]:
         if not isinstance(event, Reading):
             return []
+        # Every reading of every node comes through here (most of the hub's rules cost):
+        # each check computes only whether its condition holds, and a signal is built only
+        # when the latch says that changed.
         th = self.th(event.ward_id)
-        subject = node_subject(event)
-        window = max(th.drift_window, th.stuck_readings)
-        history = self._history.setdefault(event.node_id, deque(maxlen=window))
+        node = event.node_id
+        key = f"node:{node}"  # Subject.key of node_subject(event)
+        history = self._history.get(node)
+        if history is None:
+            window = max(th.drift_window, th.stuck_readings)
+            history = self._history[node] = deque(maxlen=window)
         history.append(event)
         out: list[Signal] = []
-        out += self._range(event, subject)
-        out += self._stuck(event, subject, history)
-        out += self._ambient(event, subject, history)
-        out += self._peers(event)
-        return self._latch.apply(out)
+        self._range(event, th, key, out)
+        self._stuck(event, th, key, history, out)
+        self._ambient(event, th, key, history, out)
+        self._peers(event, th, key, history, out)
+        return out
 
-    def _range(self, event: Reading, subject: Subject) -> list[Signal]:
-        th = self.th(event.ward_id)
+    def _range(self, event: Reading, th: Thresholds, key: str, out: list[Signal]) -> None:
         if not th.physiological_min_c <= event.object_c <= th.physiological_max_c:
             self._in_range[event.node_id] = 0
-            return [
-                Raise(
-                    "thermometer_out_of_range",
-                    "warning",
-                    subject,
-                    f"thermometer at {event.node_id} reads {event.object_c} °C",
-                    {"object_c": event.object_c, "ambient_c": event.ambient_c},
+            if self._latch.flips(key, "thermometer_out_of_range", True):
+                out.append(
+                    Raise(
+                        "thermometer_out_of_range",
+                        "warning",
+                        node_subject(event),
+                        f"thermometer at {event.node_id} reads {event.object_c} °C",
+                        {"object_c": event.object_c, "ambient_c": event.ambient_c},
+                    )
                 )
-            ]
+            return
         run = self._in_range.get(event.node_id, 0) + 1
         self._in_range[event.node_id] = run
-        if run >= th.range_clear_readings:
-            return [Clear("thermometer_out_of_range", subject, "readings back in range")]
-        return []
+        if run >= th.range_clear_readings and self._latch.flips(
+            key, "thermometer_out_of_range", False
+        ):
+            out.append(
+                Clear("thermometer_out_of_range", node_subject(event), "readings back in range")
+            )
 
-    def _stuck(self, event: Reading, subject: Subject, history: deque[Reading]) -> list[Signal]:
-        th = self.th(event.ward_id)
-        if len(history) < th.stuck_readings:
-            return []
-        recent = list(islice(history, len(history) - th.stuck_readings, None))
-        values = [r.object_c for r in recent]
-        if max(values) - min(values) <= th.stuck_tolerance_c:
-            return [
+    def _stuck(
+        self,
+        event: Reading,
+        th: Thresholds,
+        key: str,
+        history: deque[Reading],
+        out: list[Signal],
+    ) -> None:
+        n = th.stuck_readings
+        if len(history) < n:
+            return
+        values = [r.object_c for r in islice(history, len(history) - n, None)]
+        stuck = max(values) - min(values) <= th.stuck_tolerance_c
+        if not self._latch.flips(key, "thermometer_stuck", stuck):
+            return
+        if stuck:
+            out.append(
                 Raise(
                     "thermometer_stuck",
                     "warning",
-                    subject,
+                    node_subject(event),
                     f"thermometer at {event.node_id} stuck at {event.object_c} °C",
-                    {"value_c": event.object_c, "readings": len(recent)},
+                    {"value_c": event.object_c, "readings": n},
                 )
-            ]
-        return [Clear("thermometer_stuck", subject, "value changes again")]
+            )
+        else:
+            out.append(Clear("thermometer_stuck", node_subject(event), "value changes again"))
 
-    def _ambient(self, event: Reading, subject: Subject, history: deque[Reading]) -> list[Signal]:
-        th = self.th(event.ward_id)
+    def _ambient(
+        self,
+        event: Reading,
+        th: Thresholds,
+        key: str,
+        history: deque[Reading],
+        out: list[Signal],
+    ) -> None:
         n = th.drift_window
         if len(history) < n:
-            return []
+            return
         delta = sum(r.object_c - r.ambient_c for r in islice(history, len(history) - n, None)) / n
-        if delta < th.ambient_min_delta_c:
-            return [
+        drifting = delta < th.ambient_min_delta_c
+        if not self._latch.flips(key, "thermometer_ambient_drift", drifting):
+            return
+        if drifting:
+            out.append(
                 Raise(
                     "thermometer_ambient_drift",
                     "warning",
-                    subject,
+                    node_subject(event),
                     f"thermometer at {event.node_id} reads ambient ({delta:+.1f} °C above air)",
                     {"mean_delta_c": round(delta, 2)},
                 )
-            ]
-        return [Clear("thermometer_ambient_drift", subject, "object above ambient again")]
+            )
+        else:
+            back = "object above ambient again"
+            out.append(Clear("thermometer_ambient_drift", node_subject(event), back))
 
-    def _peers(self, event: Reading) -> list[Signal]:
+    def _peers(
+        self,
+        event: Reading,
+        th: Thresholds,
+        key: str,
+        history: deque[Reading],
+        out: list[Signal],
+    ) -> None:
         """Compare the reporting node's median with the median of the ward's others.
 
         Medians are cached per node and recomputed only for the node that reported, so a
         reading costs one sort of its own window plus one over the ward's nodes.
         """
-        th = self.th(event.ward_id)
-        history = self._history[event.node_id]
         medians = self._medians.setdefault(event.ward_id, {})
         ordered = self._sorted.setdefault(event.ward_id, [])
         old = medians.pop(event.node_id, None)
@@ -120,28 +158,32 @@ class ThermometerRule(Rule):
             del ordered[bisect.bisect_left(ordered, old)]
         n = th.drift_window
         if len(history) < n:
-            return []
+            return
         median = statistics.median(r.object_c for r in islice(history, len(history) - n, None))
         if len(ordered) < th.peer_min_nodes:  # the ward's others, before this node joins
             medians[event.node_id] = median
             bisect.insort(ordered, median)
-            return []
+            return
         ward_median = _median_of_sorted(ordered)
         medians[event.node_id] = median
         bisect.insort(ordered, median)
         off = median - ward_median
-        subject = node_subject(event)
-        if abs(off) > th.peer_drift_c:
-            return [
+        drifting = abs(off) > th.peer_drift_c
+        if not self._latch.flips(key, "thermometer_drift", drifting):
+            return
+        if drifting:
+            out.append(
                 Raise(
                     "thermometer_drift",
                     "warning",
-                    subject,
+                    node_subject(event),
                     f"thermometer at {event.node_id} reads {off:+.1f} °C off the ward's others",
                     {"node_median_c": round(median, 2), "ward_median_c": round(ward_median, 2)},
                 )
-            ]
-        return [Clear("thermometer_drift", subject, "agrees with the ward again")]
+            )
+        else:
+            back = "agrees with the ward again"
+            out.append(Clear("thermometer_drift", node_subject(event), back))
 
 
 def _median_of_sorted(values: list[float]) -> float:

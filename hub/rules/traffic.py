@@ -32,6 +32,8 @@ class _Checkpoint:
 
 
 class TrafficRule(Rule):
+    consumes = (Passage,)
+
     state_prefix = "traffic:"
 
     def __init__(self, config: RulesConfig) -> None:

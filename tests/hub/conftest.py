@@ -40,6 +40,13 @@ def reading(
     )
 
 
+def made_at(seq: int) -> datetime:
+    """When a node made its ``seq``-th event of a long synthetic stream: half a second
+    apart, from three hours ago. Dated like that, a stream of thousands from one node is a
+    backlog, not a flood (the hub's per-node budget runs on the events' own time)."""
+    return datetime.now(UTC) - timedelta(hours=3) + timedelta(seconds=seq / 2)
+
+
 def event_message(event: Reading) -> tuple[str, bytes]:
     return topics.event_topic(event.node_id, event.type.value), encode(event)
 

@@ -18,7 +18,7 @@ from checkpoint.localstack.process import free_port
 from checkpoint.settings.mqtt import MqttSettings
 from hub.influx.v1 import InfluxV1
 from tests.helpers import wait_for
-from tests.hub.conftest import RawPublisher, event_message, reading
+from tests.hub.conftest import RawPublisher, event_message, made_at, reading
 
 BIN = str(Path(sys.executable).with_name("checkpoint"))
 
@@ -111,7 +111,7 @@ def test_hub_killed_mid_batch_and_restarted_loses_nothing(
 ) -> None:
     count, kills = scenario
     hub_process.start()
-    events = [reading(f"{unique}-cp{i % 4:02d}-n1", i) for i in range(count)]
+    events = [reading(f"{unique}-cp{i % 4:02d}-n1", i, ts=made_at(i)) for i in range(count)]
     raw_publisher.publish([event_message(e) for e in events])
 
     def mid_batch() -> bool:

@@ -3,6 +3,7 @@ waits at the broker, because passages come through a session of their own."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from checkpoint.contract import encode, topics
@@ -29,8 +30,13 @@ def test_a_fever_overtakes_a_backlog_of_readings(
     first.start()  # both lanes' persistent sessions now exist at the broker
     first.stop()
 
-    # While the hub is away, a node's uplink delivers a long backlog; then a fever.
-    readings = [reading(f"{unique}-cp01-n{i % 8}", i, ward=unique) for i in range(BACKLOG)]
+    # While the hub is away, the ward's nodes deliver a long backlog (an hour of readings,
+    # dated as they were made); then a fever.
+    start = datetime.now(UTC) - timedelta(hours=1)
+    readings = [
+        reading(f"{unique}-cp01-n{i % 8}", i, ward=unique, ts=start + timedelta(seconds=i / 6))
+        for i in range(BACKLOG)
+    ]
     raw_publisher.publish([event_message(r) for r in readings], timeout_s=120)
     em = MemoryEmitter(f"{unique}-cp02-n1", f"{unique}-cp02", unique)
     fever = passage(em, temp=(38.3, 38.6))
