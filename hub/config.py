@@ -78,18 +78,13 @@ class IngestSettings(StrictModel):
     reject_log_per_min: int = Field(
         default=20, ge=1, description="Reject log lines per reason and minute; the rest counted"
     )
-    node_rate_per_s: float = Field(
-        default=50.0,
+    node_max_per_minute: int = Field(
+        default=3000,
         ge=0,
-        description="Events per second of a node's own clock (their ts) admitted from it; "
-        "over it they are dead-lettered as rate_limited, so a flooding node cannot starve "
-        "the others. A backlog drained after an outage was made over hours and passes "
-        "(0: no limit)",
-    )
-    node_burst: int = Field(
-        default=2_000,
-        ge=1,
-        description="Events one node may make at once before node_rate_per_s applies",
+        description="Events one node may make per minute of its own clock (their ts); past "
+        "it they are dead-lettered as rate_limited, so a flooding node cannot starve the "
+        "others. A backlog drained after an outage was made over hours and passes (0: no "
+        "limit)",
     )
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from checkpoint.contract.topics import ID_PATTERN
 
@@ -47,8 +47,18 @@ class EventType(StrEnum):
     COMMAND_RESULT = "command_result"
 
 
+def _not_a_bool(value: Any) -> Any:
+    # JSON true equals 1 in Python, and a Literal[1] takes it: "v": true is no version.
+    if isinstance(value, bool):
+        raise ValueError("the schema version is an integer, not a boolean")
+    return value
+
+
+SchemaVersion = Annotated[Literal[1], BeforeValidator(_not_a_bool)]
+
+
 class EventBase(WireModel):
-    v: Literal[1] = SCHEMA_VERSION
+    v: SchemaVersion = SCHEMA_VERSION
     id: EventId = Field(description="Globally unique event id (UUIDv7); the hub stores it once")
     seq: int = Field(ge=0, description="Per-node sequence number from the node's outbox")
     node_id: Id

@@ -1,76 +1,58 @@
-"""Per-node admission: a token bucket per node id on the ingest path.
+"""Per-node admission: how many events one node may make per minute of its own clock.
 
 Mosquitto 2.0 has no per-client rate limit, and the broker hands the hub one FIFO queue:
 a node flooding valid-looking events (compromised, or a bug in a loop) would push every
-other node's events, fevers included, behind its own in that queue and through the rules.
-Events over a node's budget are dead-lettered with reason ``rate_limited`` (raw bytes kept,
-counted in metrics), which costs the hub one row instead of a point and a rules pass, so
-the queue moves on. Nothing is dropped without trace.
+other node's events behind its own in that queue and through the rules. Events over a
+node's budget are dead-lettered with reason ``rate_limited`` (raw bytes kept, counted in
+metrics), which costs the hub one row instead of a point and a rules pass, so the queue
+moves on. Nothing is dropped without trace.
 
-The bucket runs on the node's own clock (each event's ``ts``), not on when the hub reads
-the event: a backlog that waited at the broker (the hub restarting, InfluxDB down) or in
-the node's outbox (an uplink cut) arrives all at once, but its events were made over
-hours, and it is no flood. A flood is many events made in little node time. The budget is
-far above what an honest node makes (a passage or two a minute, health every few seconds).
+Each event counts in the minute of its own ``ts``, not in the minute the hub reads it, and
+the order events arrive in does not matter: a backlog that waited in a node's outbox
+(uplink cut) or at the broker (hub restarting, InfluxDB down) arrives all at once, and
+out of order between the hub's two lanes, but it was made over hours and passes whole. A
+flood is many events made in little node time. The budget is far above what an honest
+node makes (a passage or two a minute, health every few seconds).
 """
 
 from __future__ import annotations
 
 import threading
 
+KEEP_MINUTES = 120  # per node: a straggler for an older minute starts a fresh count
+
 
 class NodeAdmission:
-    """``rate_per_s`` events per second per node, bursts of ``burst``; 0 turns it off."""
+    """``per_minute`` events per node and minute of the node's clock; 0 turns it off."""
 
-    def __init__(
-        self,
-        rate_per_s: float,
-        burst: int,
-        *,
-        max_nodes: int = 100_000,
-    ) -> None:
-        self.rate_per_s = rate_per_s
-        self.burst = float(burst)
+    def __init__(self, per_minute: int, *, max_nodes: int = 100_000) -> None:
+        self.per_minute = per_minute
         self.max_nodes = max_nodes
         self._lock = threading.Lock()
-        self._buckets: dict[str, tuple[float, float]] = {}  # node: (tokens, at)
+        self._counts: dict[str, dict[int, int]] = {}  # node: {minute: events admitted}
 
     @property
     def enabled(self) -> bool:
-        return self.rate_per_s > 0
+        return self.per_minute > 0
 
     def admit(self, node_id: str, made_at: float) -> bool:
-        """Take one token from ``node_id``'s bucket for an event the node made at
-        ``made_at`` (its ``ts``, epoch seconds); False if it has none left.
-
-        Tokens come back as the node's clock advances; an event dated before the latest one
-        seen (a clock stepped back) takes a token and gives none back."""
+        """Count an event ``node_id`` made at ``made_at`` (its ``ts``, epoch seconds);
+        False if that minute of the node's is already full. A refused event uses nothing."""
         if not self.enabled:
             return True
+        minute = int(made_at // 60)
         with self._lock:
-            tokens, at = self._buckets.get(node_id, (self.burst, made_at))
-            now = max(at, made_at)
-            tokens = min(self.burst, tokens + (now - at) * self.rate_per_s)
-            admitted = tokens >= 1.0
-            if admitted:
-                tokens -= 1.0
-            self._buckets[node_id] = (tokens, now)
-            if len(self._buckets) > self.max_nodes:
-                self._forget_full(now)
-        return admitted
-
-    def _forget_full(self, now: float) -> None:
-        # A full bucket is what a node without an entry gets: forgetting it changes nothing,
-        # and a client inventing node ids (no ACL in front) cannot grow this without end.
-        # ``now`` is the latest node clock seen: others' clocks are near it.
-        full = [
-            node
-            for node, (tokens, at) in self._buckets.items()
-            if tokens + max(0.0, now - at) * self.rate_per_s >= self.burst
-        ]
-        for node in full:
-            del self._buckets[node]
-        if len(self._buckets) > self.max_nodes:
-            # Still too many partly used buckets: forget them all (each starts full again)
-            # rather than hold unbounded memory.
-            self._buckets.clear()
+            counts = self._counts.get(node_id)
+            if counts is None:
+                if len(self._counts) >= self.max_nodes:
+                    # A client inventing node ids (no ACL in front) must not grow this
+                    # without end: forgetting means each starts afresh, never less allowed.
+                    self._counts.clear()
+                counts = self._counts[node_id] = {}
+            admitted = counts.get(minute, 0)
+            if admitted >= self.per_minute:
+                return False
+            counts[minute] = admitted + 1
+            if len(counts) > KEEP_MINUTES:
+                del counts[min(counts)]
+            return True

@@ -200,9 +200,8 @@ class Lane:
             # Valid, but its node is over budget: kept as a dead letter (one row, no rules
             # pass) so that the broker's queue, which every node shares, keeps moving.
             detail = (
-                f"node {result.node_id} over {self.config.ingest.node_rate_per_s:g} events/s "
-                "of its own clock "
-                f"(burst {self.config.ingest.node_burst}); event {result.id}"
+                f"node {result.node_id} made more than {self.config.ingest.node_max_per_minute} "
+                f"events in the minute of {result.ts.isoformat()}; event {result.id}"
             )
             self._reject(item, Rejected(RATE_LIMITED, detail), now)
         else:
@@ -370,7 +369,7 @@ class Ingest:
         self.metrics = metrics or HubMetrics()
         priority = config.ingest.priority_lane
         # One budget per node across both lanes.
-        self.admission = NodeAdmission(config.ingest.node_rate_per_s, config.ingest.node_burst)
+        self.admission = NodeAdmission(config.ingest.node_max_per_minute)
 
         def lane(name: str, **kwargs: Any) -> Lane:
             return Lane(

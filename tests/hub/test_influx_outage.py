@@ -16,7 +16,7 @@ from hub.config import BatchSettings
 from hub.influx.v1 import InfluxV1
 from hub.service import HubService
 from tests.helpers import wait_for
-from tests.hub.conftest import RawPublisher, event_message, fast_config, reading
+from tests.hub.conftest import RawPublisher, event_message, fast_config, made_at, reading
 
 RECEIVE_MAXIMUM = 20
 
@@ -69,7 +69,10 @@ def test_influx_outage_loses_nothing_and_stores_each_event_once(
         wait_for(lambda: ingest.stats["stored"] == 30, what="events before the outage")
 
         own_influx.stop()
-        during = [reading(node_a if i % 2 else node_b, 100 + i) for i in range(during_count)]
+        during = [
+            reading(node_a if i % 2 else node_b, 100 + i, ts=made_at(100 + i))
+            for i in range(during_count)
+        ]
         # The broker accepts them all (PUBACK to the publisher) although the hub cannot
         # store them: it holds what the hub has not acknowledged.
         raw_publisher.publish([event_message(e) for e in during])
