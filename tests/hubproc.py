@@ -70,10 +70,18 @@ class HubProcess:
         return self.proc is not None and self.proc.poll() is None
 
     def start(self) -> None:
+        self.launch()
+        self.wait_up()
+
+    def launch(self) -> None:
+        """Start the process without waiting: several hubs start faster side by side
+        (most of a start is Python importing the hub, seconds on a loaded machine)."""
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [BIN, "hub", "run", "--config", str(self.config)], stdout=out, stderr=out
             )
+
+    def wait_up(self) -> None:
         wait_for(lambda: self.value("checkpoint_hub_connected") == 1, timeout_s=60, what="hub up")
 
     def metrics(self) -> str:
@@ -89,9 +97,17 @@ class HubProcess:
         return metric(self.metrics(), name)
 
     def signal(self, sig: int) -> int:
+        """Send ``sig`` and wait for the exit; its code (-9 after SIGKILL)."""
+        self.send(sig)
+        return self.wait_exit()
+
+    def send(self, sig: int) -> None:
         assert self.proc is not None
         self.proc.send_signal(sig)
-        code = self.proc.wait(20)
+
+    def wait_exit(self, timeout_s: float = 20.0) -> int:
+        assert self.proc is not None
+        code = self.proc.wait(timeout_s)
         self.proc = None
         return code
 
