@@ -84,10 +84,14 @@ def wait_for_save(broker: Mosquitto, after: float) -> None:
 @pytest.mark.parametrize(
     ("how", "seconds", "restarts"),
     [
-        pytest.param("stop", 4.0, 1, id="stop-short"),
-        pytest.param("kill", 4.0, 1, id="kill-short"),
-        pytest.param("stop", 120.0, 6, id="stop-long", marks=pytest.mark.slow),
-        pytest.param("kill", 120.0, 6, id="kill-long", marks=pytest.mark.slow),
+        pytest.param("stop", 3.0, 1, id="stop-short"),
+        pytest.param("kill", 3.0, 1, id="kill-short"),
+        pytest.param(
+            "stop", 120.0, 6, id="stop-long", marks=[pytest.mark.slow, pytest.mark.timeout(600)]
+        ),
+        pytest.param(
+            "kill", 120.0, 6, id="kill-long", marks=[pytest.mark.slow, pytest.mark.timeout(600)]
+        ),
     ],
 )
 def test_broker_restarted_while_nodes_publish_stores_each_event_once(

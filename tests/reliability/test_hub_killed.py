@@ -61,7 +61,7 @@ def kill_mid_batch(hub: HubProcess) -> int:
     ("seconds", "kills"),
     [
         pytest.param(2.0, 1, id="once"),
-        pytest.param(120.0, 6, id="six-times", marks=pytest.mark.slow),
+        pytest.param(120.0, 6, id="six-times", marks=[pytest.mark.slow, pytest.mark.timeout(600)]),
     ],
 )
 def test_hub_killed_mid_batch_and_restarted_stores_each_event_once(
