@@ -78,11 +78,20 @@ class Mosquitto:
                     raise
         raise StackError("mosquitto did not start")  # pragma: no cover - loop raises first
 
-    def restart(self) -> None:
-        """Stop cleanly and start again on the same port with the same persistence."""
+    def restart(self, *, kill: bool = False) -> None:
+        """Stop and start again on the same port with the same persistence. A clean stop
+        saves the persistence file; ``kill`` (SIGKILL, a crash) does not, so the broker
+        comes back with what its last autosave held."""
         self._fixed_port = self.port
-        self.stop()
+        if kill:
+            self.process.kill()
+        else:
+            self.stop()
         self.start()
+
+    @property
+    def persistence_file(self) -> Path:
+        return self.workdir / "mosquitto.db"
 
     def stop(self) -> None:
         if self._proc is not None:

@@ -2,7 +2,10 @@
 
 Clock skew compares the event's time with the hub's receive time. An event replayed from
 the outbox after an outage is legitimately old, so a *late* clock is judged only on health
-reports sent with an empty outbox; an event from the future is always judged.
+reports sent with an empty outbox; an event from the future is always judged. A report can
+also be old because it waited at the broker (the hub away or behind: InfluxDB down, a
+share-group member dead), which the node cannot know; so a late clock is raised only when
+two reports in a row are late and arrived about as far apart as they were sent.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ class NodeHealthRule(Rule):
     def __init__(self, config: RulesConfig) -> None:
         super().__init__(config)
         self._depths: dict[str, deque[int]] = {}
+        # node -> (time, hub's receive time, late?) of its last health report
+        self._last_report: dict[str, tuple[datetime, datetime, bool]] = {}
         self._latch = Latch()
 
     def on_event(self, event: Event, now: datetime) -> list[Signal]:
@@ -41,11 +46,26 @@ class NodeHealthRule(Rule):
         skew = (event.ts - now).total_seconds()
         subject = node_subject(event)
         limit = self.th(event.ward_id).max_clock_skew_s
-        if skew > limit or (skew < -limit and event.outbox_depth == 0):
+        previous = self._last_report.get(event.node_id)
+        self._last_report[event.node_id] = (event.ts, now, skew < -limit)
+        late = skew < -limit and event.outbox_depth == 0
+        if skew > limit or (late and self._late_at_pace(previous, event.ts, now)):
             return [self._skew_signal(subject, skew)]
         if abs(skew) <= limit:
             return [Clear("clock_skew", subject, "clock agrees again")]
         return []
+
+    @staticmethod
+    def _late_at_pace(
+        previous: tuple[datetime, datetime, bool] | None, ts: datetime, now: datetime
+    ) -> bool:
+        """The node's previous report was late too, and the two arrived at least half as
+        far apart as they were sent. Reports drained from a broker queue arrive much
+        faster than the node made them, and the first of them follows an on-time one."""
+        if previous is None:
+            return False  # one late report could have waited at the broker
+        previous_ts, previous_now, previous_late = previous
+        return previous_late and (now - previous_now) >= (ts - previous_ts) / 2
 
     @staticmethod
     def _skew_signal(subject: Subject, skew: float) -> Raise:

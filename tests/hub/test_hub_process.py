@@ -3,90 +3,34 @@ loses nothing; SIGTERM stops it cleanly with what it received stored."""
 
 from __future__ import annotations
 
-import re
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
-from checkpoint.localstack.process import free_port
 from checkpoint.settings.mqtt import MqttSettings
 from hub.influx.v1 import InfluxV1
 from tests.helpers import wait_for
 from tests.hub.conftest import RawPublisher, event_message, made_at, reading
-
-BIN = str(Path(sys.executable).with_name("checkpoint"))
-
-
-def metric(text: str, name: str) -> float:
-    found = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
-    return float(found.group(1)) if found else 0.0
-
-
-class HubProcess:
-    def __init__(self, config: Path, metrics_port: int, log: Path) -> None:
-        self.config = config
-        self.url = f"http://127.0.0.1:{metrics_port}/metrics"
-        self.log = log
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.api_url = ""
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [BIN, "hub", "run", "--config", str(self.config)], stdout=out, stderr=out
-            )
-        wait_for(lambda: self.value("checkpoint_hub_connected") == 1, timeout_s=60, what="hub up")
-
-    def metrics(self) -> str:
-        assert self.proc is not None
-        if self.proc.poll() is not None:
-            raise AssertionError(f"hub exited: {self.log.read_text()[-2000:]}")
-        try:
-            return httpx.get(self.url, timeout=2).text
-        except httpx.HTTPError:
-            return ""
-
-    def value(self, name: str) -> float:
-        return metric(self.metrics(), name)
-
-    def signal(self, sig: int) -> int:
-        assert self.proc is not None
-        self.proc.send_signal(sig)
-        code = self.proc.wait(20)
-        self.proc = None
-        return code
-
-    def close(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+from tests.hubproc import BIN, HubProcess, metric
 
 
 @pytest.fixture
 def hub_process(
     tmp_path: Path, mqtt_settings: MqttSettings, influx: InfluxV1, unique: str
 ) -> Iterator[HubProcess]:
-    port, api_port = free_port(), free_port()
-    config = {
-        "client_id": f"hub-{unique}",
-        "data_dir": str(tmp_path / "data"),
-        "mqtt": {"host": mqtt_settings.host, "port": mqtt_settings.port},
-        "influx": {"url": influx.url, "database": influx.database},
+    hub = HubProcess.configured(
+        tmp_path,
+        client_id=f"hub-{unique}",
+        mqtt=mqtt_settings,
+        influx_url=influx.url,
+        database=influx.database,
         # Batches by time, not size, so that a kill lands while a batch is pending.
-        "batch": {"max_points": 5000, "receive_maximum": 5000, "max_interval_s": 1.0},
-        "metrics": {"port": port},
-        "api": {"port": api_port},
-    }
-    path = tmp_path / "hub.yaml"
-    path.write_text(yaml.safe_dump(config))
-    hub = HubProcess(path, port, tmp_path / "hub.log")
-    hub.api_url = f"http://127.0.0.1:{api_port}"
+        batch={"max_points": 5000, "receive_maximum": 5000, "max_interval_s": 1.0},
+    )
     yield hub
     hub.close()
 

@@ -8,7 +8,7 @@ from hub.metrics import HubMetrics
 from hub.service import HubService
 from tests.helpers import wait_for
 from tests.hub.conftest import RawPublisher, event_message, reading
-from tests.hub.test_hub_process import metric
+from tests.hubproc import metric
 
 
 def test_metrics_endpoint_shows_the_counters(

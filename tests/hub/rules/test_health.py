@@ -60,3 +60,36 @@ def test_disk_critical(hub: Hub, node: Callable[..., MemoryEmitter]) -> None:
     assert hub.active("disk_critical") == []
     hub.feed(health(em, flags=["disk_full"]))
     assert hub.active("disk_critical")
+
+
+def test_reports_that_waited_at_the_broker_are_not_a_late_clock(
+    hub: Hub, node: Callable[..., MemoryEmitter], clock: Clock
+) -> None:
+    """The hub away or behind (InfluxDB down, a share-group member dead): the node sent
+    its reports on time with an empty outbox, the broker queued them, and they reach the
+    hub minutes late, all at once. Found by tests/reliability/test_influx_down.py."""
+    em = node()
+    hub.feed(health(em))  # on time
+    queued = []
+    for _ in range(5):  # five minutes of reports, one a minute, held at the broker
+        clock.advance(60)
+        queued.append(health(em))
+    clock.advance(1)
+    for report in queued:  # the backlog drains: each report judged on its own arrival
+        hub.feed(report)
+    # Not even raised and then resolved by the last, on-time report.
+    assert hub.active("clock_skew") == []
+    assert hub.resolved("clock_skew") == []
+
+
+def test_late_clock_is_raised_when_reports_keep_arriving_late_at_their_pace(
+    hub: Hub, node: Callable[..., MemoryEmitter], clock: Clock
+) -> None:
+    em = node()
+    em.clock = lambda: clock() - timedelta(minutes=7)
+    hub.feed(health(em))
+    assert hub.active("clock_skew") == []  # one late report could have waited somewhere
+    clock.advance(60)
+    hub.feed(health(em))  # ... a minute later, still 7 minutes behind: the clock
+    [alert] = hub.active("clock_skew")
+    assert alert.details["skew_s"] == -420

@@ -1,0 +1,117 @@
+"""``checkpoint hub run`` as a real process, for tests that kill it (-9, SIGTERM) and
+start it again: the hub's own entry point, config file and /metrics, nothing in-process.
+
+Shared by tests/hub/test_hub_process.py and the reliability scenarios.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from checkpoint.localstack.process import free_port
+from checkpoint.settings.mqtt import MqttSettings
+from tests.helpers import wait_for
+
+BIN = str(Path(sys.executable).with_name("checkpoint"))
+
+
+def metric(text: str, name: str) -> float:
+    found = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+class HubProcess:
+    def __init__(self, config: Path, metrics_port: int, log: Path) -> None:
+        self.config = config
+        self.url = f"http://127.0.0.1:{metrics_port}/metrics"
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.api_url = ""
+
+    @classmethod
+    def configured(
+        cls,
+        directory: Path,
+        *,
+        client_id: str,
+        mqtt: MqttSettings,
+        influx_url: str,
+        database: str,
+        **extra: Any,
+    ) -> HubProcess:
+        """Write a hub config into ``directory`` (data, log and YAML all there) with free
+        metrics and API ports; ``extra`` adds or replaces top-level config keys."""
+        directory.mkdir(parents=True, exist_ok=True)
+        port, api_port = free_port(), free_port()
+        config: dict[str, Any] = {
+            "client_id": client_id,
+            "data_dir": str(directory / "data"),
+            "mqtt": {"host": mqtt.host, "port": mqtt.port},
+            "influx": {"url": influx_url, "database": database},
+            "metrics": {"port": port},
+            "api": {"port": api_port},
+            **extra,
+        }
+        path = directory / "hub.yaml"
+        path.write_text(yaml.safe_dump(config))
+        hub = cls(path, port, directory / "hub.log")
+        hub.api_url = f"http://127.0.0.1:{api_port}"
+        return hub
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self) -> None:
+        self.launch()
+        self.wait_up()
+
+    def launch(self) -> None:
+        """Start the process without waiting: several hubs start faster side by side
+        (most of a start is Python importing the hub, seconds on a loaded machine)."""
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [BIN, "hub", "run", "--config", str(self.config)], stdout=out, stderr=out
+            )
+
+    def wait_up(self) -> None:
+        wait_for(lambda: self.value("checkpoint_hub_connected") == 1, timeout_s=60, what="hub up")
+
+    def metrics(self) -> str:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise AssertionError(f"hub exited: {self.log.read_text()[-2000:]}")
+        try:
+            return httpx.get(self.url, timeout=2).text
+        except httpx.HTTPError:
+            return ""
+
+    def value(self, name: str) -> float:
+        return metric(self.metrics(), name)
+
+    def signal(self, sig: int) -> int:
+        """Send ``sig`` and wait for the exit; its code (-9 after SIGKILL)."""
+        self.send(sig)
+        return self.wait_exit()
+
+    def send(self, sig: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+
+    def wait_exit(self, timeout_s: float = 20.0) -> int:
+        assert self.proc is not None
+        code = self.proc.wait(timeout_s)
+        self.proc = None
+        return code
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
