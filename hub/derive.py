@@ -136,8 +136,7 @@ class AlertDerivation:
                 self._remember(event.id)
             self._carry += signals
             self._unsaved |= self.rules.dirty_state()
-            for signal in self._carry:
-                changed += len(self.store.apply(conn, signal, now))
+            changed += len(self.store.apply_all(conn, self._carry, now))
             self._save_state(conn, self._unsaved)
             if tick:
                 changed += len(self.store.tick(conn, now))
