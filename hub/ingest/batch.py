@@ -50,6 +50,7 @@ class Pending:
     event: Event | None = None
     status: NodeStatus | None = None
     dead: DeadLetter | None = None
+    copy: bool = False  # the bulk lane's copy of a priority-lane message
 
 
 @dataclass(slots=True)

@@ -11,6 +11,13 @@ Two lanes, each its own session and batches: passages, barrier alarms and node s
 (what the command centre must hear about at once) come through the priority lane, and
 everything else (readings above all) through the bulk lane. A backlog of readings at the
 broker, after an outage or under a flood, then never holds back a fever.
+
+The bulk lane's subscription (``up/#``) gets the priority topics too. Its copy of a
+passage or barrier alarm is dropped only once the priority lane has stored that event;
+otherwise (the priority session is newer than a backlog queued for the bulk one, as on the
+first start of a hub with lanes) it is stored as any event, which is harmless: the same
+point, and the rules derive from an event once. Statuses are retained messages, which a
+new priority session gets on subscribing, so the bulk lane leaves them alone.
 """
 
 from __future__ import annotations
@@ -54,11 +61,18 @@ PRIORITY_SUBSCRIPTIONS = (
 
 
 def is_priority_topic(topic: str) -> bool:
-    """What the priority lane subscribes to (the bulk lane leaves these to it)."""
+    """What the priority lane subscribes to."""
+    return is_priority_event_topic(topic) or is_status_topic(topic)
+
+
+def is_priority_event_topic(topic: str) -> bool:
     parts = topic.split("/")
-    return (len(parts) == 6 and parts[4] == "events" and parts[5] in ("passage", "barrier")) or (
-        len(parts) == 5 and parts[4] == "status"
-    )
+    return len(parts) == 6 and parts[4] == "events" and parts[5] in ("passage", "barrier")
+
+
+def is_status_topic(topic: str) -> bool:
+    parts = topic.split("/")
+    return len(parts) == 5 and parts[4] == "status"
 
 
 def _new_stats() -> dict[str, int]:
@@ -87,7 +101,8 @@ class Lane:
         interval_s: float,
         derivation: Callable[[], Derivation | None],
         on_connection: Callable[[], None],
-        skip: Callable[[str], bool] | None = None,
+        copies: bool = False,
+        recent: RecentIds,
         admission: NodeAdmission,
         on_stored: Callable[[list[Event]], None] | None = None,
         metrics: HubMetrics,
@@ -98,13 +113,13 @@ class Lane:
         self.influx = influx
         self.subscriptions = subscriptions
         self.interval_s = interval_s
-        self.skip = skip
+        self.copies = copies  # the bulk lane, beside a priority lane
         self.on_stored = on_stored
         self.metrics = metrics
         self.dead_letters = dead_letters
         self._on_connection = on_connection
         self.stats = _new_stats()
-        self.recent = RecentIds(config.ingest.recent_ids)
+        self.recent = recent  # shared by the lanes
         self._reject_log = RateLimitedLog(log, config.ingest.reject_log_per_min)
         self.admission = admission
         self._pending: list[Pending] = []
@@ -180,17 +195,24 @@ class Lane:
 
     def _on_message(self, _c: mqtt.Client, _ud: object, msg: mqtt.MQTTMessage) -> None:
         item = Pending(msg.mid, msg.qos, self._generation, msg.topic, b"")
-        if self.skip is None or not self.skip(msg.topic):
-            # Otherwise the priority lane has its own copy: acknowledged with the batch, unread.
+        if self.copies and is_status_topic(msg.topic):
+            pass  # the priority lane's (retained): acknowledged with the batch, unread
+        else:
+            item.copy = self.copies and is_priority_event_topic(msg.topic)
             self._read(item, bytes(msg.payload))
         self._queue(item)
 
     def _read(self, item: Pending, payload: bytes) -> None:
-        self.stats["received"] += 1
-        self.metrics.received.inc()
         item.payload = payload
         now = datetime.now(UTC)
         result = classify(item.topic, payload, now, self.config.ingest)
+        if item.copy:
+            if isinstance(result, Rejected):
+                return  # the priority lane dead-letters it; one dead letter is enough
+            if not isinstance(result, NodeStatus) and self.recent.get(result.id) is not None:
+                return  # the priority lane stored it already
+        self.stats["received"] += 1
+        self.metrics.received.inc()
         if isinstance(result, NodeStatus):
             item.status = result
             self.stats["statuses"] += 1
@@ -289,6 +311,11 @@ class Lane:
         return self._unacked
 
     def _process(self, batch: list[Pending]) -> bool:
+        for p in batch:
+            if p.copy and p.event is not None and self.recent.get(p.event.id) is not None:
+                # The priority lane stored it while this copy waited for its batch.
+                p.line, p.event = None, None
+                self.stats["received"] -= 1
         outcome = self._batch.write(batch)
         if outcome is None:
             return False
@@ -368,6 +395,7 @@ class Ingest:
         self.derivation = derivation  # may be set after construction, before start()
         self.metrics = metrics or HubMetrics()
         priority = config.ingest.priority_lane
+        recent = RecentIds(config.ingest.recent_ids)
         # One budget per node across both lanes.
         self.admission = NodeAdmission(config.ingest.node_max_per_minute)
 
@@ -379,6 +407,7 @@ class Ingest:
                 derivation=lambda: self.derivation,
                 on_connection=self._connection_changed,
                 admission=self.admission,
+                recent=recent,
                 on_stored=on_stored,
                 metrics=self.metrics,
                 dead_letters=dead_letters,
@@ -391,7 +420,7 @@ class Ingest:
                 client_id=config.client_id,
                 subscriptions=(SUBSCRIPTION,),
                 interval_s=config.batch.max_interval_s,
-                skip=is_priority_topic if priority else None,
+                copies=priority,
             )
         ]
         if priority:

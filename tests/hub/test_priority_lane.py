@@ -63,3 +63,37 @@ def test_a_fever_overtakes_a_backlog_of_readings(
     assert [r["event_id"] for r in rows] == [fever.id]  # stored once, by the priority lane
     [count] = influx.query('SELECT count("seq") AS n FROM "reading"')
     assert count["n"] == BACKLOG
+
+
+def test_passages_queued_before_the_priority_lane_existed_are_not_lost(
+    mqtt_settings: MqttSettings,
+    influx: InfluxV1,
+    raw_publisher: RawPublisher,
+    unique: str,
+    tmp_path: Path,
+) -> None:
+    """A hub upgraded to two lanes: its old session holds passages the new priority
+    session never got. The bulk lane stores them rather than leave them to it."""
+    config = fast_config(mqtt_settings, influx.url, influx.database, f"hub-{unique}", tmp_path)
+    one_lane = config.model_copy(
+        update={"ingest": config.ingest.model_copy(update={"priority_lane": False})}
+    )
+    old = HubService(one_lane)
+    old.start()
+    old.stop()
+    em = MemoryEmitter(f"{unique}-cp03-n1", f"{unique}-cp03", unique)
+    passages = [passage(em, pass_id=f"p-{i}") for i in range(20)]
+    raw_publisher.publish(
+        [(topics.event_topic(em.node_id, "passage"), encode(p)) for p in passages]
+    )
+
+    hub = HubService(config)
+    hub.start()
+    try:
+        assert hub.ingest is not None
+        ingest = hub.ingest
+        wait_for(lambda: ingest.stats["stored"] >= len(passages), what="the old passages")
+    finally:
+        hub.stop()
+    rows = influx.query('SELECT "event_id" FROM "passage" WHERE "node" = $n', {"n": em.node_id})
+    assert sorted(r["event_id"] for r in rows) == sorted(p.id for p in passages)
