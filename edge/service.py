@@ -97,6 +97,7 @@ class EdgeService:
             checkpoint_id=config.checkpoint_id,
             ward_id=config.ward_id,
             max_bytes=out.max_bytes,
+            disk_headroom_bytes=out.disk_headroom_bytes,
         )
         self.link = self._new_link(config)
         self.node: NodeLike | None = None
