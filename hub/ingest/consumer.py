@@ -21,7 +21,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from checkpoint.contract import Event, NodeStatus, topics
+from checkpoint.contract import Event, Health, NodeStatus, topics
 from hub.config import HubConfig
 from hub.influx.schema import event_point
 from hub.influx.writer import InfluxWriter
@@ -152,6 +152,11 @@ class Ingest:
             self.stats["statuses"] += 1
         elif isinstance(result, Rejected):
             self._reject(item, result, now)
+            if isinstance(result.event, Health):
+                # Dead-lettered for its time, yet a node's own report: the rules still
+                # hear it (no line: it is not stored), or a node whose clock jumped far
+                # ahead would only ever look silent, never raise clock_skew.
+                item.event = result.event
         else:
             point = event_point(result)
             seen = self.recent.get(result.id)
