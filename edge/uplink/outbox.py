@@ -109,7 +109,8 @@ class Outbox:
             spare = st.f_bavail * st.f_frsize - self.disk_headroom_bytes
         except OSError:
             spare = 0
-        limit = pages + max(0, spare // self._page_size)
+        # SQLite's own ceiling (a 32-bit page number): a huge disk must not wrap around.
+        limit = min(pages + max(0, spare // self._page_size), 0xFFFFFFFE)
         if self.page_limit is not None:
             limit = min(limit, self.page_limit)
         # SQLite never lowers the limit below the current page count.
