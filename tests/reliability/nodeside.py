@@ -7,12 +7,17 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from checkpoint.localstack import Mosquitto
 from checkpoint.localstack.process import free_port
 from checkpoint.settings.mqtt import MqttSettings
 from hub.influx.v1 import InfluxV1
 from hub.service import HubService
 from tests.hub.conftest import fast_config
+
+# The long variants: run on demand, and past the suite's 300 s per-test timeout.
+LONG = (pytest.mark.slow, pytest.mark.timeout(1800))
 
 
 @contextlib.contextmanager

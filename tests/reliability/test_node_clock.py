@@ -29,7 +29,7 @@ from hub.service import HubService
 from tests.helpers import wait_for
 from tests.reliability.conftest import Ledger
 from tests.reliability.ledger import account, fired_alert_kinds, stored_event_ids
-from tests.reliability.nodeside import running_hub
+from tests.reliability.nodeside import LONG, running_hub
 
 
 class SteppedClock:
@@ -56,9 +56,11 @@ def traffic(ward: SimWard, seconds: float) -> None:
     stop = threading.Event()
     runner = threading.Thread(target=ward.run, args=(stop, 15.0), daemon=True)
     runner.start()
-    time.sleep(seconds)
-    stop.set()
-    runner.join(10)
+    try:
+        time.sleep(seconds)
+    finally:  # also when the test fails: the ward must not be closed under a running step
+        stop.set()
+        runner.join(10)
 
 
 def shared_stamps(events: list[EventBase]) -> int:
@@ -72,7 +74,7 @@ def shared_stamps(events: list[EventBase]) -> int:
     [
         pytest.param(3.0, 300.0, 3.0, id="short"),
         # The jump back is shorter than what follows it: the same wall time is lived twice.
-        pytest.param(180.0, 120.0, 180.0, id="long", marks=pytest.mark.slow),
+        pytest.param(180.0, 120.0, 180.0, id="long", marks=LONG),
     ],
 )
 def test_node_clock_jumps_back(
@@ -145,7 +147,7 @@ def dead_letter_ids(hub: HubService, reason: str = "bad_timestamp") -> list[str]
     ("ahead_s", "for_s"),
     [
         pytest.param(600.0, 3.0, id="short"),
-        pytest.param(3600.0, 120.0, id="long", marks=pytest.mark.slow),
+        pytest.param(3600.0, 120.0, id="long", marks=LONG),
     ],
 )
 def test_node_clock_jumps_forward_beyond_the_hubs_limit(

@@ -32,7 +32,7 @@ from hub.influx.v1 import InfluxV1
 from tests.helpers import wait_for
 from tests.reliability.conftest import Ledger
 from tests.reliability.ledger import account, fired_alert_kinds, stored_event_ids
-from tests.reliability.nodeside import running_hub
+from tests.reliability.nodeside import LONG, running_hub
 from tests.smallfs import fill, small_filesystem
 
 HEADROOM = 1024 * 1024  # uplink.outbox.disk_headroom_bytes, scaled to a small disk
@@ -75,7 +75,7 @@ def passages(sim: SimNode, count: int) -> list[Passage]:
 
 @pytest.mark.parametrize(
     "after_full",
-    [pytest.param(20, id="short"), pytest.param(400, id="long", marks=pytest.mark.slow)],
+    [pytest.param(20, id="short"), pytest.param(400, id="long", marks=LONG)],
 )
 def test_node_disk_full_keeps_deciding_counts_refusals_and_recovers(
     tmp_path: Path,

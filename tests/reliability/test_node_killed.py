@@ -30,7 +30,7 @@ from tests.edge.uplink.node_proc import write_config as write_node_config
 from tests.helpers import wait_for
 from tests.reliability.conftest import Ledger
 from tests.reliability.ledger import account, fired_alert_kinds, stored_event_ids
-from tests.reliability.nodeside import broker_settings, own_broker, running_hub
+from tests.reliability.nodeside import LONG, broker_settings, own_broker, running_hub
 
 QUICK_LINK = LinkSettings(backoff_min_s=0.2, backoff_max_s=1.0)
 
@@ -63,7 +63,7 @@ def kill_before_puback(broker: Mosquitto, config: Path, events: int) -> NodeProc
 
 @pytest.mark.parametrize(
     ("rounds", "events"),
-    [pytest.param(1, 300, id="short"), pytest.param(5, 3000, id="long", marks=pytest.mark.slow)],
+    [pytest.param(1, 300, id="short"), pytest.param(5, 3000, id="long", marks=LONG)],
 )
 def test_node_killed_between_append_and_puback(
     tmp_path: Path, influx: InfluxV1, unique: str, ledger: Ledger, rounds: int, events: int
@@ -194,7 +194,7 @@ def check_after_power_cut(path: Path, node_id: str, returned: dict[int, str]) ->
 
 
 @pytest.mark.parametrize(
-    "kills", [pytest.param(20, id="short"), pytest.param(300, id="long", marks=pytest.mark.slow)]
+    "kills", [pytest.param(20, id="short"), pytest.param(300, id="long", marks=LONG)]
 )
 def test_power_loss_during_outbox_writes(
     tmp_path: Path,

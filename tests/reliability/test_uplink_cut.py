@@ -36,7 +36,7 @@ from tests.edge.uplink.support import Received, Subscriber
 from tests.helpers import wait_for
 from tests.reliability.conftest import Ledger
 from tests.reliability.ledger import account, fired_alert_kinds, stored_event_ids
-from tests.reliability.nodeside import broker_settings, own_broker, running_hub
+from tests.reliability.nodeside import LONG, broker_settings, own_broker, running_hub
 
 _names = itertools.count(1)
 # The broker notices the silence (keepalive) and publishes the will; the node's health
@@ -127,7 +127,7 @@ def most_in_window(times: list[float], window_s: float) -> int:
     ("cut_s", "emit_per_s"),
     [
         pytest.param(10.0, 25.0, id="short"),
-        pytest.param(200.0, 20.0, id="long", marks=pytest.mark.slow),
+        pytest.param(200.0, 20.0, id="long", marks=LONG),
     ],
 )
 def test_uplink_cut_then_restored_drains_without_flooding(
