@@ -90,6 +90,8 @@ class EdgeService:
         self.stop_requested = False
         self.refused_versions: set[str] = set()
         self.own_flags: set[str] = set()  # config_refused: the last push was not applied
+        # Events lost to a full disk that a stored health report has told the hub about.
+        self.lost_reported = 0
         out = config.uplink.outbox
         self.outbox = Outbox(
             out.path,
@@ -97,6 +99,7 @@ class EdgeService:
             checkpoint_id=config.checkpoint_id,
             ward_id=config.ward_id,
             max_bytes=out.max_bytes,
+            disk_headroom_bytes=out.disk_headroom_bytes,
         )
         self.link = self._new_link(config)
         self.node: NodeLike | None = None
@@ -309,9 +312,22 @@ class EdgeService:
     def flags(self) -> list[str]:
         """What the runtime knows: outbox, uplink, config pushes, trust lists."""
         trust = set(self.trust.health().flags)
-        return sorted(self.outbox.flags | self.link.flags | self.own_flags | trust)
+        flags = self.outbox.flags | self.link.flags | self.own_flags | trust
+        if self.outbox.lost > self.lost_reported:
+            # The outbox clears disk_full at its first append that fits again, which is
+            # not a health report: while the disk was full those were lost like the rest,
+            # so the hub would never hear of it. Keep saying it until a report is stored.
+            flags.add("disk_full")
+        return sorted(flags)
 
     def emit_health(self) -> Health:
+        lost = self.outbox.lost
+        health = self._emit_health()
+        if self.outbox.lost == lost:  # this report was stored: the hub will hear of it
+            self.lost_reported = lost
+        return health
+
+    def _emit_health(self) -> Health:
         sampler = getattr(self.node, "health_sampler", None)
         if sampler is not None:
             # The node adds what only it knows: camera rate, sensor errors, its own flags.

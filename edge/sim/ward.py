@@ -17,7 +17,8 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,6 +35,10 @@ from edge.uplink.settings import LinkSettings, OutboxSettings
 __all__ = ["SimNode", "SimWard", "node_config", "run_for"]
 
 log = logging.getLogger(__name__)
+
+
+def _real_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 class CountingEmitter:
@@ -62,7 +67,10 @@ class SimWard:
         on_event: Callable[[EventBase], None] | None = None,
         health_interval_s: float | None = 10.0,
         state_dir: Path | None = None,
+        clocks: Sequence[Callable[[], datetime]] = (),
     ) -> None:
+        """``clocks``: the wall clocks of the first nodes, in order (the rest use the real
+        one), which stamp their events: an NTP step or a Pi without RTC, for tests."""
         self.ward_id = ward_id
         self.mqtt = mqtt
         self.health_interval_s = health_interval_s
@@ -88,6 +96,7 @@ class SimWard:
                 checkpoint_id=cfg.checkpoint_id,
                 ward_id=cfg.ward_id,
                 max_bytes=self.drain.max_bytes,
+                clock=clocks[i - 1] if i <= len(clocks) else _real_clock,
             )
             self.outboxes.append(outbox)
             self.links.append(self._link(cfg, outbox))

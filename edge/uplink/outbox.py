@@ -12,11 +12,17 @@ deleted only when the broker acknowledged it (PUBACK).
 - A full disk (SQLITE_FULL) makes room by dropping telemetry and retries once; an event
   that still cannot be stored is counted as lost and flagged (``disk_full``). ``emit`` does
   not raise: the node keeps deciding locally.
+- The file stops growing ``disk_headroom_bytes`` short of a full disk (SQLite's
+  ``max_page_count``, set from the free space before each append). A disk really full
+  would be final: making room, deleting what the broker acknowledged and checkpointing
+  the WAL all write to the WAL first, so none of them could run. Within the headroom they
+  can, and freed pages are reused, so the outbox recovers once the backlog drains.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
@@ -63,10 +69,12 @@ class Outbox:
         ward_id: str,
         max_bytes: int,
         page_limit: int | None = None,
+        disk_headroom_bytes: int = 8 * 1024 * 1024,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         """``page_limit`` caps the file at that many SQLite pages (SQLite then reports a
-        full disk): for a node whose state shares a small partition, and for tests."""
+        full disk): for a node whose state shares a small partition, and for tests.
+        ``disk_headroom_bytes``: disk space the file leaves free for the WAL (see above)."""
         self.path = path
         self.node_id = node_id
         self.checkpoint_id = checkpoint_id
@@ -75,6 +83,8 @@ class Outbox:
         self.clock = clock
         self.flags: set[str] = set()
         self.lost = 0  # events that could not be stored at all (disk full), this run
+        self.page_limit = page_limit
+        self.disk_headroom_bytes = disk_headroom_bytes
         self.changed = threading.Event()  # set on every append: wakes the drain
         self._lock = threading.Lock()  # the connection, and the right to commit
         self._pending_lock = threading.Lock()  # seq counter and events awaiting commit
@@ -82,9 +92,29 @@ class Outbox:
         self._db, replaced = open_outbox_db(path)
         if replaced:
             self.flags.add("outbox_corrupt")
-        if page_limit is not None:
-            self._db.execute(f"PRAGMA max_page_count={int(page_limit)}")
+        (self._page_size,) = self._db.execute("PRAGMA page_size").fetchone()
+        # The WAL is checkpointed (and then reused from its start) well within the headroom.
+        wal_pages = max(16, disk_headroom_bytes // self._page_size // 2)
+        self._db.execute(f"PRAGMA wal_autocheckpoint={wal_pages}")
+        self._cap_pages()
         self._load_state()
+
+    def _cap_pages(self) -> None:
+        """Let the file grow only into the disk's free space beyond the headroom, so that
+        SQLite reports SQLITE_FULL while the WAL can still take the transaction that makes
+        room (other files on the partition may have grown since the last append)."""
+        (pages,) = self._db.execute("PRAGMA page_count").fetchone()
+        try:
+            st = os.statvfs(self.path.parent)
+            spare = st.f_bavail * st.f_frsize - self.disk_headroom_bytes
+        except OSError:
+            spare = 0
+        # SQLite's own ceiling (a 32-bit page number): a huge disk must not wrap around.
+        limit = min(pages + max(0, spare // self._page_size), 0xFFFFFFFE)
+        if self.page_limit is not None:
+            limit = min(limit, self.page_limit)
+        # SQLite never lowers the limit below the current page count.
+        self._db.execute(f"PRAGMA max_page_count={int(limit)}")
 
     def _load_state(self) -> None:
         meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
@@ -136,6 +166,7 @@ class Outbox:
         """Commit ``batch``; never raises, so that the node keeps deciding locally."""
         for attempt in (1, 2):
             try:
+                self._cap_pages()
                 self._insert(batch, attempt)
             except sqlite3.Error as exc:
                 if self._db.in_transaction:
@@ -307,7 +338,9 @@ class Outbox:
 
     @property
     def dropped_total(self) -> int:
-        return sum(self.dropped.values())
+        """Given way, plus lost to a full disk in this run (which the full disk could not
+        record), so that the health event counts every event the hub will never see."""
+        return sum(self.dropped.values()) + self.lost
 
     @property
     def next_seq(self) -> int:

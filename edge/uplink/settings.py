@@ -34,6 +34,12 @@ class OutboxSettings(StrictModel):
         "nodes coming back together do not flood the broker",
     )
     burst: int = Field(default=200, ge=1, description="Events the drain may send at once")
+    disk_headroom_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=256 * 1024,
+        description="Disk space the outbox leaves free for SQLite's WAL, so that a full disk "
+        "can still give way and drain (the outbox then reports disk_full)",
+    )
 
 
 class LinkSettings(StrictModel):

@@ -140,10 +140,12 @@ class BatchWriter:
             if not self._retry("dead_letters", lambda: store.add_many(letters)):
                 return None
         outcome.stored = [p.event for p in batch if p.event is not None and p.line is not None]
+        # Health reports dead-lettered for their time (the consumer keeps those events).
+        misdated = [p.event for p in batch if p.event is not None and p.line is None]
         statuses = [p.status for p in batch if p.status is not None]
         derivation = self.derivation()
-        if derivation is not None and (outcome.stored or statuses):
-            events = outcome.stored
+        if derivation is not None and (outcome.stored or statuses or misdated):
+            events = outcome.stored + misdated
             if not self._retry("derivation", lambda: derivation.derive(events, statuses)):
                 return None
         self.metrics.batch_seconds.observe(time.monotonic() - started)

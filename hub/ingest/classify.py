@@ -28,6 +28,7 @@ ALL_REASONS = (*REASONS, *HUB_REASONS)
 class Rejected:
     reason: str
     detail: str
+    event: Event | None = None  # bad_timestamp: the event itself was sound
 
 
 Classified = Event | NodeStatus | Rejected
@@ -52,11 +53,13 @@ def classify(topic: str, payload: bytes, now: datetime, settings: IngestSettings
             BAD_TIMESTAMP,
             f"ts {event.ts.isoformat()} is more than {settings.max_future_s:g}s "
             f"ahead of the hub's clock ({now.isoformat()})",
+            event,
         )
     if event.ts < now - timedelta(seconds=settings.max_past_s):
         return Rejected(
             BAD_TIMESTAMP,
             f"ts {event.ts.isoformat()} is more than {settings.max_past_s:g}s "
             f"before the hub's clock ({now.isoformat()})",
+            event,
         )
     return event

@@ -34,7 +34,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from checkpoint.contract import Event, NodeStatus, topics
+from checkpoint.contract import Event, Health, NodeStatus, topics
 from hub.config import HubConfig
 from hub.influx.schema import event_point
 from hub.influx.writer import InfluxWriter
@@ -218,6 +218,11 @@ class Lane:
             self.stats["statuses"] += 1
         elif isinstance(result, Rejected):
             self._reject(item, result, now)
+            if isinstance(result.event, Health):
+                # Dead-lettered for its time, yet a node's own report: the rules still
+                # hear it (no line: it is not stored), or a node whose clock jumped far
+                # ahead would only ever look silent, never raise clock_skew.
+                item.event = result.event
         elif not self.admission.admit(result.node_id, result.ts.timestamp()):
             # Valid, but its node is over budget: kept as a dead letter (one row, no rules
             # pass) so that the broker's queue, which every node shares, keeps moving.

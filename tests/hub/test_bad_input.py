@@ -10,7 +10,7 @@ from time import time_ns
 
 import pytest
 
-from checkpoint.contract import MAX_PAYLOAD_BYTES, encode, topics
+from checkpoint.contract import MAX_PAYLOAD_BYTES, Health, encode, topics, uuid7
 from hub.influx.v1 import InfluxV1
 from hub.service import HubService
 from tests.helpers import wait_for
@@ -155,3 +155,37 @@ def test_a_node_flooding_garbage_is_counted_in_full_but_logged_sparingly(
     assert 1 <= len(rejected_lines) <= hub.config.ingest.reject_log_per_min
     rows = influx.query('SELECT "event_id" FROM "reading"')
     assert sorted(r["event_id"] for r in rows) == sorted(e.id for e in good)
+
+
+def test_a_health_report_dated_far_ahead_is_dead_lettered_and_raises_clock_skew(
+    hub: HubService, influx: InfluxV1, raw_publisher: RawPublisher, unique: str
+) -> None:
+    """Beyond ``ingest.max_future_s`` the event is not stored, but the rules still hear the
+    node's report: before, a node whose clock jumped far ahead only looked silent."""
+    node = f"{unique}-cp01-n1"
+    health = Health(
+        id=uuid7(),
+        seq=1,
+        node_id=node,
+        checkpoint_id=f"{unique}-cp01",
+        ward_id=unique,
+        ts=datetime.now(UTC) + timedelta(hours=1),
+        uptime_s=10,
+        disk_free_bytes=10**9,
+        outbox_depth=0,
+        outbox_dropped=0,
+        config_version="1",
+        software_version="test",
+    )
+    raw_publisher.publish([(topics.event_topic(node, "health"), encode(health))])
+    store = hub.dead_letters
+    assert store is not None
+    wait_for(lambda: store.count_by_reason() == {"bad_timestamp": 1}, what="the dead letter")
+    assert hub.alerting is not None
+    alerts = hub.alerting.store
+    wait_for(
+        lambda: [a for a in alerts.find(ward_id=unique) if a.kind == "clock_skew"],
+        timeout_s=30,
+        what="the clock_skew alert",
+    )
+    assert influx.query('SELECT "event_id" FROM "health"') == []

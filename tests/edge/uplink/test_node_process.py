@@ -3,72 +3,23 @@ duplicates nothing in InfluxDB; SIGTERM stops it cleanly with systemd notificati
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from checkpoint.contract import NodeStatus, topics
 from checkpoint.localstack import LocalStack
 from checkpoint.settings.mqtt import MqttSettings
-from edge.config import HealthConfig, NodeConfig
-from edge.uplink.outbox import Outbox
-from edge.uplink.settings import OutboxSettings, UplinkSettings
 from hub.config import HubConfig, InfluxSettings
 from hub.influx.v1 import InfluxV1
 from hub.ingest.consumer import Ingest
+from tests.edge.uplink.node_proc import NodeProcess, outbox_depth, write_config
 from tests.edge.uplink.support import Subscriber
 from tests.helpers import wait_for
-
-ROOT = Path(__file__).parents[3]
-
-
-def write_config(
-    tmp_path: Path, unique: str, mqtt: MqttSettings, *, window: int = 100, rate: float = 500
-) -> Path:
-    config = NodeConfig(
-        node_id=f"{unique}-n1",
-        checkpoint_id=f"{unique}-cp",
-        ward_id="w1",
-        mqtt=mqtt,
-        uplink=UplinkSettings(
-            outbox=OutboxSettings(
-                path=tmp_path / "state" / "outbox.sqlite", window=window, rate_per_s=rate, burst=10
-            ),
-        ),
-        health=HealthConfig(interval_s=3600),
-    )
-    path = tmp_path / "node.yaml"
-    path.write_text(yaml.safe_dump(config.model_dump(mode="json")))
-    return path
-
-
-def start_node(
-    config: Path, events: int, env: dict[str, str] | None = None
-) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.edge.uplink.node_proc", str(config), str(events)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-    )
-
-
-def outbox_depth(path: Path) -> int:
-    outbox = Outbox(path, node_id="x", checkpoint_id="x", ward_id="x", max_bytes=10**9)
-    try:
-        return outbox.depth
-    finally:
-        outbox.close()
 
 
 def passages_in_influx(influx: InfluxV1, node_id: str) -> list[str]:
@@ -98,18 +49,12 @@ def test_kill_9_between_append_and_puback_delivers_exactly_once(
     node_id = f"{unique}-n1"
     status = Subscriber(stack.mqtt_host, stack.mqtt_port, topics.status_topic(node_id)).start()
     count = 600
-    node = start_node(config, count)
-    assert node.stdout is not None
-    committed: dict[int, str] = {}
+    node = NodeProcess(config, count)
     try:
-        for line in node.stdout:
-            seq, event_id = line.split()
-            committed[int(seq)] = event_id
-            if len(committed) == count:
-                break
+        wait_for(lambda: len(node.emitted("passage")) == count, timeout_s=60, what="all appended")
     finally:
-        node.send_signal(signal.SIGKILL)
-        node.wait()
+        node.kill()
+    committed = {e.seq: e.id for e in node.emitted("passage")}
     assert len(committed) == count
     state = config.parent / "state" / "outbox.sqlite"
     waiting = outbox_depth(state)
@@ -119,7 +64,7 @@ def test_kill_9_between_append_and_puback_delivers_exactly_once(
     status.stop()
 
     write_config(tmp_path, unique, mqtt, rate=2000)  # drain the rest quickly
-    node = start_node(config, 0)  # the restarted node emits nothing new, only drains
+    node = NodeProcess(config, 0)  # the restarted node emits nothing new, only drains
     try:
         wait_for(lambda: outbox_depth(state) == 0, timeout_s=30, what="the outbox to empty")
         stored = wait_for(
@@ -127,8 +72,7 @@ def test_kill_9_between_append_and_puback_delivers_exactly_once(
             what="every committed passage in InfluxDB",
         )
     finally:
-        node.send_signal(signal.SIGTERM)
-        assert node.wait(15) == 0
+        assert node.stop() == 0
     per_id = Counter(stored)
     assert set(per_id) == set(committed.values())
     assert max(per_id.values()) == 1
@@ -143,7 +87,9 @@ def test_sigterm_stops_cleanly_with_systemd_notifications(
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
         notify.bind(notify_path)
         notify.settimeout(15)
-        node = start_node(config, 0, {"NOTIFY_SOCKET": notify_path, "WATCHDOG_USEC": "400000"})
+        node = NodeProcess(
+            config, 0, env={"NOTIFY_SOCKET": notify_path, "WATCHDOG_USEC": "400000"}
+        ).proc
         try:
             assert notify.recv(64) == b"READY=1"
             assert notify.recv(64) == b"WATCHDOG=1"

@@ -14,6 +14,7 @@ from pathlib import Path
 from checkpoint.contract import BarrierAlarm, Passage, Reading, decode_event
 from edge.uplink.outbox import Outbox
 from tests.edge.uplink.support import passage, reading
+from tests.smallfs import small_filesystem
 
 
 def open_outbox(path: Path, max_bytes: int = 10**9, page_limit: int | None = None) -> Outbox:
@@ -139,6 +140,7 @@ import sys
 from pathlib import Path
 from edge.uplink.outbox import Outbox
 from tests.edge.uplink.support import passage, reading
+from tests.smallfs import small_filesystem
 outbox = Outbox(Path(sys.argv[1]), node_id="n1", checkpoint_id="cp1", ward_id="w1",
                 max_bytes=10**9)
 i = 0
@@ -193,3 +195,39 @@ def test_an_unreadable_file_is_kept_aside_and_the_node_starts(tmp_path: Path) ->
     [aside] = tmp_path.glob("outbox.sqlite.corrupt-*")
     assert aside.read_bytes().startswith(b"this is not a database")
     outbox.close()
+
+
+def test_a_really_full_disk_gives_way_and_recovers_after_the_drain(tmp_path: Path) -> None:
+    """On a real small filesystem: before the headroom, SQLite filled the disk to the last
+    byte, and then nothing (making room, deleting acknowledged events) could be written
+    again: the outbox lost every event for good, even after its backlog was delivered."""
+    with small_filesystem(tmp_path / "small", 3 * 1024 * 1024) as disk:
+        path = disk / "outbox.sqlite"
+        outbox = Outbox(
+            path,
+            node_id="n1",
+            checkpoint_id="cp1",
+            ward_id="w1",
+            max_bytes=10**9,
+            disk_headroom_bytes=1024 * 1024,
+        )
+        for i in range(20_000):
+            (reading if i % 3 == 0 else passage)(outbox)
+            if outbox.lost > 20:
+                break
+        assert "disk_full" in outbox.flags
+        assert outbox.dropped.get("reading", 0) > 0, "telemetry gave way first"
+        assert outbox.dropped_total == sum(outbox.dropped.values()) + outbox.lost
+        # The uplink is back: everything is delivered and acknowledged.
+        while rows := outbox.after(-1, 500):
+            outbox.ack(r.seq for r in rows)
+        assert outbox.depth == 0
+        lost = outbox.lost
+        for _ in range(200):
+            passage(outbox)
+        assert outbox.lost == lost, "the outbox takes events again"
+        assert "disk_full" not in outbox.flags
+        assert outbox.depth == 200
+        outbox.close()
+        (check,) = sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()
+        assert check == "ok"

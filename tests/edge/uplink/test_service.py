@@ -253,3 +253,23 @@ def test_health_is_reported_periodically(tmp_path: Path, stack: LocalStack, uniq
     assert [h.config_version for h in health if isinstance(h, Health)] == ["v1"] * len(health)
     gaps = [(b.ts - a.ts).total_seconds() for a, b in itertools.pairwise(health)]
     assert all(g >= 0.25 for g in gaps), gaps
+
+
+def test_disk_full_is_reported_until_a_health_report_carrying_it_is_stored(
+    tmp_path: Path, unique: str
+) -> None:
+    """The outbox clears ``disk_full`` at its first append that fits again; the health
+    reports made while the disk was full were lost with the rest, so without the runtime
+    remembering it the hub would never hear that events were lost."""
+    mqtt = MqttSettings(host="127.0.0.1", port=9)  # no uplink needed: nothing is sent
+    service = EdgeService(node_config(unique, tmp_path, mqtt), node_factory=NodeFactory())
+    try:
+        service.outbox.lost = 3  # what a full disk left behind, the flag already cleared
+        assert "disk_full" not in service.outbox.flags
+        assert "disk_full" in service.flags()
+        health = service.emit_health()  # stored: this one tells the hub
+        assert "disk_full" in health.flags
+        assert health.outbox_dropped == 3
+        assert "disk_full" not in service.flags()
+    finally:
+        service.outbox.close()  # the link was never started
