@@ -24,6 +24,7 @@ from checkpoint.localstack import Mosquitto
 from checkpoint.settings.mqtt import MqttSettings
 from edge.uplink.outbox import Outbox
 from edge.uplink.settings import LinkSettings
+from hub.config import IngestSettings
 from hub.influx.v1 import InfluxV1
 from tests.edge.uplink.node_proc import ROOT, NodeProcess, outbox_depth, outbox_event_ids
 from tests.edge.uplink.node_proc import write_config as write_node_config
@@ -77,7 +78,10 @@ def test_node_killed_between_append_and_puback(
     unacked: list[int] = []
     with own_broker(tmp_path / "broker") as broker:
         mqtt = broker_settings(broker)
-        with running_hub(mqtt, influx, f"hub-{unique}", tmp_path / "hub") as hub:
+        # The node process emits its events as fast as it can, past the hub's per-node
+        # flood limit, which is not what this scenario is about: off here.
+        no_limit = IngestSettings(node_max_per_minute=0)
+        with running_hub(mqtt, influx, f"hub-{unique}", tmp_path / "hub", ingest=no_limit) as hub:
             config = write_node_config(
                 tmp_path, unique, mqtt, ward=unique, window=50, rate=300, burst=50, link=QUICK_LINK
             )
@@ -223,7 +227,10 @@ def test_power_loss_during_outbox_writes(
     # Committed but killed before its print: in the file, so emitted all the same.
     assert set(held.items()) >= set(returned.items())
     emitted = list(held.values())
-    with running_hub(mqtt_settings, influx, f"hub-{unique}", tmp_path / "hub"):
+    # The appenders make thousands of events a second, far past any real node and past
+    # the hub's per-node flood limit, which is not what this scenario is about: off here.
+    no_limit = IngestSettings(node_max_per_minute=0)
+    with running_hub(mqtt_settings, influx, f"hub-{unique}", tmp_path / "hub", ingest=no_limit):
         config = write_node_config(
             tmp_path, unique, mqtt_settings, ward=unique, rate=5000, burst=500, link=QUICK_LINK
         )
