@@ -62,6 +62,9 @@ def service_conf(port: int, files: Path, *, bind: str = "") -> str:
         # A hub that was down keeps its backlog: no count limit, a byte limit instead.
         "max_queued_messages 0\n"
         "max_queued_bytes 1073741824\n"
+        # A passage event is about 1 KiB and the hub refuses anything over 64 KiB; without
+        # this, a client could hand the hub (and the broker) messages of up to 256 MiB.
+        "max_packet_size 1048576\n"
         "\n" + listener_conf(port, files, bind=bind)
     )
 

@@ -87,6 +87,23 @@ def test_a_node_cannot_publish_under_another_nodes_id(
     assert [m.topic for m in got if m.payload == b"forged"] == []
 
 
+def test_the_broker_refuses_a_message_of_more_than_a_mebibyte(
+    bundle: Bundle, secure_broker: Mosquitto, hub: User
+) -> None:
+    """The hub refuses anything over 64 KiB, but it would first have to read it: the
+    provisioned broker stops a huge message itself (max_packet_size) and drops the client."""
+    sender = node(bundle, N1)
+    sender.connect(secure_broker.host, secure_broker.port)
+    sender.publish_denied(topics.event_topic(N1, "passage"), b"x" * (2 * 1024 * 1024))
+    again = node(bundle, N1)
+    again.connect(secure_broker.host, secure_broker.port)
+    again.publish(topics.event_topic(N1, "passage"), b"y" * (512 * 1024))  # within the limit
+    again.publish(topics.event_topic(N1, "health"), b"marker")
+    again.close()
+    got = hub.receive_until(b"marker")
+    assert [len(m.payload) for m in got if m.payload[:1] in (b"x", b"y")] == [512 * 1024]
+
+
 def test_a_node_reads_its_own_commands_and_trust_data_but_not_another_nodes(
     hub: User, n1: User, n2: User
 ) -> None:
