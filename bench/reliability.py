@@ -4,7 +4,7 @@
 
 Each scenario is a test in tests/reliability/ that ends in an exact account: events
 emitted, stored, missing and duplicated, and whether the expected alerts fired. The
-README's test command runs the fast variants; this runs all of them (about half an hour on
+README's test command runs the fast variants; this runs all of them (about 40 minutes on
 two cores) and prints a table, then one JSON line:
 {"scenarios": [...], "missing": N, "duplicated": N, "all_ok": bool}.
 """
