@@ -178,7 +178,10 @@ async def stream(
     async def events() -> AsyncIterator[bytes]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + ctx.stream_max_s
-        cursor = int(last_event_id) if last_event_id else await asyncio.to_thread(_latest, store)
+        latest = await asyncio.to_thread(_latest, store)
+        # A client cannot have seen a change that does not exist yet: an id past the latest
+        # (a reset state store, or a made-up number too big for the database) means "now".
+        cursor = min(int(last_event_id), latest) if last_event_id else latest
         yield b": connected\n\n"
         while loop.time() < deadline and not await request.is_disconnected():
             for change_id, payload in await asyncio.to_thread(_changes, store, cursor, wards):
