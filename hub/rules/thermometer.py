@@ -14,11 +14,12 @@ from __future__ import annotations
 import bisect
 import statistics
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime
 from itertools import islice
 
 from checkpoint.contract import Event, Reading
-from hub.alerts.signals import Clear, Raise, Signal
+from hub.alerts.signals import Clear, Raise, Signal, Subject
 from hub.rules.base import Latch, Rule, node_subject
 from hub.rules.config import RulesConfig, Thresholds
 
@@ -58,28 +59,46 @@ class ThermometerRule(Rule):
         self._peers(event, th, key, history, out)
         return out
 
+    def _verdict(
+        self,
+        out: list[Signal],
+        event: Reading,
+        key: str,
+        kind: str,
+        holds: bool,
+        raise_: Callable[[Subject], Raise],
+        cleared: str,
+    ) -> None:
+        """Append the Raise (``holds``) or the Clear, but only if the latch says that is
+        news: most readings change nothing, and building a signal costs more than checking."""
+        if self._latch.flips(key, kind, holds):
+            subject = node_subject(event)
+            out.append(raise_(subject) if holds else Clear(kind, subject, cleared))
+
     def _range(self, event: Reading, th: Thresholds, key: str, out: list[Signal]) -> None:
+        kind = "thermometer_out_of_range"
         if not th.physiological_min_c <= event.object_c <= th.physiological_max_c:
             self._in_range[event.node_id] = 0
-            if self._latch.flips(key, "thermometer_out_of_range", True):
-                out.append(
-                    Raise(
-                        "thermometer_out_of_range",
-                        "warning",
-                        node_subject(event),
-                        f"thermometer at {event.node_id} reads {event.object_c} °C",
-                        {"object_c": event.object_c, "ambient_c": event.ambient_c},
-                    )
-                )
+            self._verdict(
+                out,
+                event,
+                key,
+                kind,
+                True,
+                lambda s: Raise(
+                    kind,
+                    "warning",
+                    s,
+                    f"thermometer at {event.node_id} reads {event.object_c} °C",
+                    {"object_c": event.object_c, "ambient_c": event.ambient_c},
+                ),
+                "",
+            )
             return
         run = self._in_range.get(event.node_id, 0) + 1
         self._in_range[event.node_id] = run
-        if run >= th.range_clear_readings and self._latch.flips(
-            key, "thermometer_out_of_range", False
-        ):
-            out.append(
-                Clear("thermometer_out_of_range", node_subject(event), "readings back in range")
-            )
+        if run >= th.range_clear_readings:
+            self._verdict(out, event, key, kind, False, _never, "readings back in range")
 
     def _stuck(
         self,
@@ -93,21 +112,21 @@ class ThermometerRule(Rule):
         if len(history) < n:
             return
         values = [r.object_c for r in islice(history, len(history) - n, None)]
-        stuck = max(values) - min(values) <= th.stuck_tolerance_c
-        if not self._latch.flips(key, "thermometer_stuck", stuck):
-            return
-        if stuck:
-            out.append(
-                Raise(
-                    "thermometer_stuck",
-                    "warning",
-                    node_subject(event),
-                    f"thermometer at {event.node_id} stuck at {event.object_c} °C",
-                    {"value_c": event.object_c, "readings": n},
-                )
-            )
-        else:
-            out.append(Clear("thermometer_stuck", node_subject(event), "value changes again"))
+        self._verdict(
+            out,
+            event,
+            key,
+            "thermometer_stuck",
+            max(values) - min(values) <= th.stuck_tolerance_c,
+            lambda s: Raise(
+                "thermometer_stuck",
+                "warning",
+                s,
+                f"thermometer at {event.node_id} stuck at {event.object_c} °C",
+                {"value_c": event.object_c, "readings": n},
+            ),
+            "value changes again",
+        )
 
     def _ambient(
         self,
@@ -121,22 +140,21 @@ class ThermometerRule(Rule):
         if len(history) < n:
             return
         delta = sum(r.object_c - r.ambient_c for r in islice(history, len(history) - n, None)) / n
-        drifting = delta < th.ambient_min_delta_c
-        if not self._latch.flips(key, "thermometer_ambient_drift", drifting):
-            return
-        if drifting:
-            out.append(
-                Raise(
-                    "thermometer_ambient_drift",
-                    "warning",
-                    node_subject(event),
-                    f"thermometer at {event.node_id} reads ambient ({delta:+.1f} °C above air)",
-                    {"mean_delta_c": round(delta, 2)},
-                )
-            )
-        else:
-            back = "object above ambient again"
-            out.append(Clear("thermometer_ambient_drift", node_subject(event), back))
+        self._verdict(
+            out,
+            event,
+            key,
+            "thermometer_ambient_drift",
+            delta < th.ambient_min_delta_c,
+            lambda s: Raise(
+                "thermometer_ambient_drift",
+                "warning",
+                s,
+                f"thermometer at {event.node_id} reads ambient ({delta:+.1f} °C above air)",
+                {"mean_delta_c": round(delta, 2)},
+            ),
+            "object above ambient again",
+        )
 
     def _peers(
         self,
@@ -168,22 +186,25 @@ class ThermometerRule(Rule):
         medians[event.node_id] = median
         bisect.insort(ordered, median)
         off = median - ward_median
-        drifting = abs(off) > th.peer_drift_c
-        if not self._latch.flips(key, "thermometer_drift", drifting):
-            return
-        if drifting:
-            out.append(
-                Raise(
-                    "thermometer_drift",
-                    "warning",
-                    node_subject(event),
-                    f"thermometer at {event.node_id} reads {off:+.1f} °C off the ward's others",
-                    {"node_median_c": round(median, 2), "ward_median_c": round(ward_median, 2)},
-                )
-            )
-        else:
-            back = "agrees with the ward again"
-            out.append(Clear("thermometer_drift", node_subject(event), back))
+        self._verdict(
+            out,
+            event,
+            key,
+            "thermometer_drift",
+            abs(off) > th.peer_drift_c,
+            lambda s: Raise(
+                "thermometer_drift",
+                "warning",
+                s,
+                f"thermometer at {event.node_id} reads {off:+.1f} °C off the ward's others",
+                {"node_median_c": round(median, 2), "ward_median_c": round(ward_median, 2)},
+            ),
+            "agrees with the ward again",
+        )
+
+
+def _never(_subject: Subject) -> Raise:
+    raise AssertionError("a verdict that does not hold builds no Raise")
 
 
 def _median_of_sorted(values: list[float]) -> float:
