@@ -119,12 +119,9 @@ def test_a_dead_webhook_does_not_hold_back_other_targets(tmp_path: Path, influx:
     engine.dispose()
 
 
-def test_mqtt_ward_topic_gets_every_change(
-    tmp_path: Path, mqtt_settings: MqttSettings, unique: str
-) -> None:
-    engine = open_store(f"sqlite:///{tmp_path / 'hub.db'}")
-    config = AlertsConfig(influx=False)
-    store = AlertStore(engine, config)
+@pytest.fixture
+def ward_topic(mqtt_settings: MqttSettings, unique: str) -> Iterator[list[AlertMessage]]:
+    """What arrives on the ward's alert topic (ward ``unique``), as the command centre sees it."""
     got: list[AlertMessage] = []
     sub = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=MQTTProtocolVersion.MQTTv5)
     subscribed = threading.Event()
@@ -134,6 +131,18 @@ def test_mqtt_ward_topic_gets_every_change(
     sub.loop_start()
     sub.subscribe(topics.alert_topic(unique), qos=1)
     assert subscribed.wait(5)
+    yield got
+    sub.loop_stop()
+    sub.disconnect()
+
+
+def test_mqtt_ward_topic_gets_every_change(
+    tmp_path: Path, mqtt_settings: MqttSettings, unique: str, ward_topic: list[AlertMessage]
+) -> None:
+    engine = open_store(f"sqlite:///{tmp_path / 'hub.db'}")
+    config = AlertsConfig(influx=False)
+    store = AlertStore(engine, config)
+    got = ward_topic
     publisher = AlertPublisher(mqtt_settings, f"hub-alerts-{unique}")
     publisher.start()
     delivery = AlertDelivery(engine, config, publisher=publisher)
@@ -146,8 +155,6 @@ def test_mqtt_ward_topic_gets_every_change(
         wait_for(lambda: len(got) == 4, what="four alert messages on the ward topic")
     finally:
         publisher.stop()
-        sub.loop_stop()
-        sub.disconnect()
         engine.dispose()
     assert [m.change for m in got] == ["new", "updated", "acknowledged", "resolved"]
     assert {m.alert_id for m in got} == {alert.id}
@@ -157,22 +164,14 @@ def test_mqtt_ward_topic_gets_every_change(
 
 
 def test_a_storm_of_alerts_goes_out_in_one_round_in_order(
-    tmp_path: Path, mqtt_settings: MqttSettings, unique: str
+    tmp_path: Path, mqtt_settings: MqttSettings, unique: str, ward_topic: list[AlertMessage]
 ) -> None:
     """A ward's thermometers all failing at once must not queue a fever behind them for
     seconds: the round publishes them all in flight and forgets them in one commit."""
     engine = open_store(f"sqlite:///{tmp_path / 'hub.db'}")
     config = AlertsConfig(influx=False)
     store = AlertStore(engine, config)
-    got: list[AlertMessage] = []
-    sub = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=MQTTProtocolVersion.MQTTv5)
-    subscribed = threading.Event()
-    sub.on_message = lambda _c, _u, msg: got.append(AlertMessage.model_validate_json(msg.payload))
-    sub.on_subscribe = lambda *_a: subscribed.set()
-    sub.connect(mqtt_settings.host, mqtt_settings.port)
-    sub.loop_start()
-    sub.subscribe(topics.alert_topic(unique), qos=1)
-    assert subscribed.wait(5)
+    got = ward_topic
     publisher = AlertPublisher(mqtt_settings, f"hub-alerts-{unique}")
     publisher.start()
     delivery = AlertDelivery(engine, config, publisher=publisher)
@@ -188,8 +187,6 @@ def test_a_storm_of_alerts_goes_out_in_one_round_in_order(
         wait_for(lambda: len(got) == 151, what="every alert on the ward topic")
     finally:
         publisher.stop()
-        sub.loop_stop()
-        sub.disconnect()
         engine.dispose()
     assert [m.checkpoint_id for m in got[:150]] == [f"{unique}-cp{i:03d}" for i in range(150)]
     assert got[150].kind == "fever"
