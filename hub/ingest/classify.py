@@ -34,14 +34,17 @@ class Rejected:
 Classified = Event | NodeStatus | Rejected
 
 
-def _is_status_topic(topic: str) -> bool:
-    return topic.endswith("/status")
+def is_status_topic(topic: str) -> bool:
+    """``checkpoint/v1/up/<node>/status``, as the priority lane subscribes to it: a topic
+    that only ends in /status is an unknown topic, dead-lettered as such."""
+    parts = topic.split("/")
+    return len(parts) == 5 and parts[4] == "status"
 
 
 def classify(topic: str, payload: bytes, now: datetime, settings: IngestSettings) -> Classified:
     """Never raises for bad input: every failure becomes a ``Rejected`` with a reason."""
     try:
-        if _is_status_topic(topic):
+        if is_status_topic(topic):
             return decode_status(topic, payload)
         event = decode_event(topic, payload)
     except ContractError as exc:

@@ -40,13 +40,13 @@ from hub.influx.schema import event_point
 from hub.influx.writer import InfluxWriter
 from hub.ingest.admission import NodeAdmission
 from hub.ingest.batch import BatchWriter, Derivation, Pending
-from hub.ingest.classify import ID_REUSED, RATE_LIMITED, Rejected, classify
+from hub.ingest.classify import ID_REUSED, RATE_LIMITED, Rejected, classify, is_status_topic
 from hub.ingest.deadletters import DeadLetter, DeadLetterStore
 from hub.ingest.ratelog import RateLimitedLog
 from hub.ingest.recent import RecentIds
 from hub.metrics import HubMetrics
 
-__all__ = ["Derivation", "Ingest", "Lane", "Pending", "is_priority_topic"]
+__all__ = ["Derivation", "Ingest", "Lane", "Pending"]
 
 log = logging.getLogger(__name__)
 
@@ -56,23 +56,14 @@ SUBSCRIPTION = f"{topics.UP}/#"
 PRIORITY_SUBSCRIPTIONS = (
     f"{topics.UP}/+/events/passage",
     f"{topics.UP}/+/events/barrier",
-    f"{topics.UP}/+/status",
+    topics.ALL_STATUS,
 )
 
 
-def is_priority_topic(topic: str) -> bool:
-    """What the priority lane subscribes to."""
-    return is_priority_event_topic(topic) or is_status_topic(topic)
-
-
 def is_priority_event_topic(topic: str) -> bool:
+    """A passage or barrier alarm (split by hand: this runs for every message)."""
     parts = topic.split("/")
     return len(parts) == 6 and parts[4] == "events" and parts[5] in ("passage", "barrier")
-
-
-def is_status_topic(topic: str) -> bool:
-    parts = topic.split("/")
-    return len(parts) == 5 and parts[4] == "status"
 
 
 def _new_stats() -> dict[str, int]:
