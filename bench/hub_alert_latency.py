@@ -23,7 +23,7 @@ from checkpoint.contract.models import Decision, Reason, TemperatureCheck
 from checkpoint.settings.mqtt import MqttSettings
 from hub.api.settings import ApiSettings
 from hub.config import BatchSettings, HubConfig, InfluxSettings, MetricsSettings
-from hub.service import DerivationFactory, HubService
+from hub.service import HubService
 
 WARD = "fever"
 
@@ -106,12 +106,11 @@ def measure_alert_latency(
     *,
     influx_url: str,
     work: Path,
-    derivation: DerivationFactory,
     samples: int,
     background_rate: float = 5000.0,
 ) -> tuple[float | None, float | None]:
     cfg = HubConfig(
-        client_id="bench-hub-alerts",
+        client_id="bench-fever-hub",
         data_dir=work / "hub-alerts",
         mqtt=mqtt_cfg,
         influx=InfluxSettings(url=influx_url, database="alerts"),
@@ -119,7 +118,7 @@ def measure_alert_latency(
         metrics=MetricsSettings(enabled=False),
         api=ApiSettings(enabled=False),
     )
-    hub = HubService(cfg, derivation=derivation)
+    hub = HubService(cfg)
     hub.start()
     sent: dict[str, float] = {}
     latencies: dict[str, float] = {}
@@ -167,6 +166,8 @@ def measure_alert_latency(
         listener.loop_stop()
         hub.stop()
     values = sorted(latencies.values())
+    import os
+    if os.environ.get('CP_LAT_DUMP'): print('TAIL', [round(v) for v in values[-15:]], 'ORDER', [round(latencies[k]) for k in sorted(latencies, key=lambda k: sent[k])])
     if len(values) < samples:
         print(f"alert latency: only {len(values)} of {samples} fever passages raised an alert")
     if not values:

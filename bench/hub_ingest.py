@@ -1,22 +1,22 @@
 """Hub ingest throughput against its ceiling and a naive bridge, on a real broker and InfluxDB.
 
-    ./run bench hub_ingest [--events N] [--naive-events N] [--derivation MODULE:FACTORY]
+    ./run bench hub_ingest [--events N] [--naive-events N] [--alert-samples N]
 
 Starts its own Mosquitto and InfluxDB 1.x and, in one run, lets three consumers drain the
 same backlog of QoS 1 events from a persistent session:
   (a) ceiling: a paho subscriber that does nothing with the messages;
   (b) naive: a bridge that writes each message to InfluxDB as it arrives;
-  (c) the hub (hub.service.HubService, as ``checkpoint hub run`` runs it).
-Then it checks that the hub stored every published event once, and, when a derivation
-that raises alerts is given, measures fever-alert latency (publish of a confirmed-fever
-passage -> message on ``checkpoint/v1/alerts/<ward>``) under 5,000 msg/s of background
-load. The last line printed is one JSON object.
+  (c) the hub (hub.service.HubService, as ``checkpoint hub run`` runs it: every rule and
+      alert on).
+Then it checks that the hub stored every published event once, and measures fever-alert
+latency (publish of a confirmed-fever passage -> message on
+``checkpoint/v1/alerts/<ward>``) under 5,000 msg/s of background load. The last line
+printed is one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 import tempfile
@@ -41,7 +41,7 @@ from hub.api.settings import ApiSettings
 from hub.config import BatchSettings, HubConfig, InfluxSettings, MetricsSettings
 from hub.influx.schema import event_point
 from hub.influx.v1 import InfluxV1
-from hub.service import DerivationFactory, HubService
+from hub.service import HubService
 
 Message = tuple[str, bytes]
 
@@ -141,7 +141,6 @@ def run_hub(
     db: str,
     work: Path,
     n: int,
-    derivation: DerivationFactory | None,
 ) -> float:
     cfg = HubConfig(
         client_id="bench-hub",
@@ -152,7 +151,7 @@ def run_hub(
         metrics=MetricsSettings(enabled=False),
         api=ApiSettings(enabled=False),
     )
-    hub = HubService(cfg, derivation=derivation)
+    hub = HubService(cfg)
     started = time.monotonic()
     hub.start()
     assert hub.ingest is not None
@@ -163,23 +162,13 @@ def run_hub(
     return elapsed
 
 
-def load_derivation(spec: str | None) -> DerivationFactory | None:
-    if not spec:
-        return None
-    module, _, attr = spec.partition(":")
-    factory: DerivationFactory = getattr(importlib.import_module(module), attr)
-    return factory
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--events", type=int, default=50_000, help="backlog for ceiling and hub")
     ap.add_argument("--naive-events", type=int, default=2_000, help="backlog for naive bridge")
     ap.add_argument("--nodes", type=int, default=200)
-    ap.add_argument("--derivation", help="MODULE:FACTORY building the hub's Derivation")
     ap.add_argument("--alert-samples", type=int, default=200)
     args = ap.parse_args()
-    derivation = load_derivation(args.derivation)
 
     with tempfile.TemporaryDirectory(prefix="bench-hub-") as tmp, LocalStack(Path(tmp)) as stack:
         work = Path(tmp)
@@ -216,7 +205,6 @@ def main() -> None:
             db="hub",
             work=work,
             n=len(events),
-            derivation=derivation,
         )
         hub_rate = len(events) / t
         print(f"(c) hub: {hub_rate:,.0f} msg/s ({t:.2f}s)")
@@ -227,21 +215,13 @@ def main() -> None:
         stored, distinct = int(row["n"]), int(row["d"])
         print(f"stored {stored} points, {distinct} distinct event ids, published {len(events)}")
 
-        p50 = p99 = None
-        if derivation is None:
-            print("alert latency: not measured (no --derivation that raises alerts given)")
+        p50, p99 = measure_alert_latency(
+            mqtt_cfg, influx_url=stack.influx_url, work=work, samples=args.alert_samples
+        )
+        if p50 is None or p99 is None:
+            print("alert latency: no alert arrived in time (figures null)")
         else:
-            p50, p99 = measure_alert_latency(
-                mqtt_cfg,
-                influx_url=stack.influx_url,
-                work=work,
-                derivation=derivation,
-                samples=args.alert_samples,
-            )
-            if p50 is None or p99 is None:
-                print("alert latency: no alert arrived in time (figures null)")
-            else:
-                print(f"alert latency: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+            print(f"alert latency: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
 
         print(
             f"hub/ceiling {hub_rate / ceiling:.0%} (target >= 40%), "

@@ -12,7 +12,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import paho.mqtt.client as mqtt
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import Engine
 
@@ -44,7 +43,6 @@ class HubParts:
     config: HubConfig
     engine: Engine
     metrics: HubMetrics
-    mqtt: mqtt.Client  # the ingest's own connection: publish alerts through it
 
 
 DerivationFactory = Callable[[HubParts], Derivation]
@@ -86,7 +84,7 @@ class HubService:
             self.ingest = Ingest(
                 cfg, self.influx, metrics=self.metrics, dead_letters=self.dead_letters
             )
-            self.ingest.derivation = self._build_derivation(self.engine, self.ingest.client)
+            self.ingest.derivation = self._build_derivation(self.engine)
             if cfg.metrics.enabled:
                 self.metrics_port = self.metrics.serve(cfg.metrics.host, cfg.metrics.port)
                 log.info("metrics on http://%s:%d/metrics", cfg.metrics.host, self.metrics_port)
@@ -107,7 +105,7 @@ class HubService:
             cfg.influx.api,
         )
 
-    def _build_derivation(self, engine: Engine, client: mqtt.Client) -> Derivation | None:
+    def _build_derivation(self, engine: Engine) -> Derivation | None:
         d = self._derivation
         if d == ALERTS:
             self.alerting = Alerting(
@@ -120,7 +118,7 @@ class HubService:
             return self.alerting.derivation
         if d is None or isinstance(d, str) or hasattr(d, "derive"):
             return d if not isinstance(d, str) else None
-        return d(HubParts(self.config, engine, self.metrics, client))
+        return d(HubParts(self.config, engine, self.metrics))
 
     def _query_client(self) -> InfluxV1:
         """InfluxQL reads (the API) and alert points: InfluxDB 2.x/3.x answer InfluxQL on

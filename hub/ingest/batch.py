@@ -1,8 +1,13 @@
-"""Make one batch durable: dead letters, InfluxDB points, then the derivation.
+"""Make one batch durable: the derivation, then InfluxDB points and dead letters.
 
 Each step is retried with backoff until it succeeds or the hub stops; a step that
 succeeded is not repeated. Only then does the consumer acknowledge the batch, so a crash
 at any point leaves the messages with the broker, which redelivers them.
+
+The derivation goes first, in a stage of its own (hub/ingest/consumer.py): an alert (a
+fever) then waits neither for InfluxDB's latency nor for an InfluxDB outage. Redelivered
+after a crash between the steps, an event is derived from once (the derivation remembers
+what it saw) and its point written again (the same point).
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ log = logging.getLogger(__name__)
 class Derivation(Protocol):
     """What the hub derives from stored traffic (anomaly rules, alerts).
 
-    Called with each batch after its points are written and before it is acknowledged.
+    Called with each batch before its points are written and before it is acknowledged.
     When ``derive`` returns, what it derived must be durable; if it raises, the batch is
     not acknowledged and is retried, so derive must tolerate seeing an event twice.
     """
@@ -126,9 +131,20 @@ class BatchWriter:
                 p.line, p.event = None, None
                 outcome.dead.append(p.dead)
 
-    def write(self, batch: Sequence[Pending]) -> BatchOutcome | None:
-        """Make ``batch`` durable; None if the hub stopped first (nothing to acknowledge)."""
-        started = time.monotonic()
+    def derive(self, batch: Sequence[Pending]) -> bool:
+        """Run the derivation on ``batch``; False if the hub stopped first."""
+        # Events to store, and health reports dead-lettered for their time (the consumer
+        # keeps those events for the rules: a node's own report of its clock).
+        events = [p.event for p in batch if p.event is not None]
+        statuses = [p.status for p in batch if p.status is not None]
+        derivation = self.derivation()
+        if derivation is None or not (events or statuses):
+            return True
+        return self._retry("derivation", lambda: derivation.derive(events, statuses))
+
+    def store(self, batch: Sequence[Pending], started: float) -> BatchOutcome | None:
+        """Write ``batch``'s points and dead letters (``started``: when it was taken up);
+        None if the hub stopped first (nothing to acknowledge)."""
         outcome = BatchOutcome()
         if any(p.line is not None for p in batch) and not self._retry(
             "influxdb", lambda: self._write_points(batch, outcome)
@@ -140,14 +156,6 @@ class BatchWriter:
             if not self._retry("dead_letters", lambda: store.add_many(letters)):
                 return None
         outcome.stored = [p.event for p in batch if p.event is not None and p.line is not None]
-        # Health reports dead-lettered for their time (the consumer keeps those events).
-        misdated = [p.event for p in batch if p.event is not None and p.line is None]
-        statuses = [p.status for p in batch if p.status is not None]
-        derivation = self.derivation()
-        if derivation is not None and (outcome.stored or statuses or misdated):
-            events = outcome.stored + misdated
-            if not self._retry("derivation", lambda: derivation.derive(events, statuses)):
-                return None
         self.metrics.batch_seconds.observe(time.monotonic() - started)
         self.metrics.batch_size.observe(len(batch))
         return outcome

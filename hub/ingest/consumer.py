@@ -7,6 +7,10 @@ expiry) after a crash. The MQTT 5 receive maximum caps how many unacknowledged m
 the broker sends us, so memory stays bounded while InfluxDB is down: the backlog stays at
 the broker.
 
+Each lane's MQTT session runs in a process of its own (hub/ingest/receiver.py), which
+only receives and acknowledges: paho's receive path then has a core to itself, and this
+process classifies, stores and derives.
+
 Two lanes, each its own session and batches: passages, barrier alarms and node statuses
 (what the command centre must hear about at once) come through the priority lane, and
 everything else (readings above all) through the bulk lane. A backlog of readings at the
@@ -29,11 +33,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-from paho.mqtt.reasoncodes import ReasonCode
-
 from checkpoint.contract import Event, Health, NodeStatus, topics
 from hub.config import HubConfig
 from hub.influx.schema import event_point
@@ -43,6 +42,7 @@ from hub.ingest.batch import BatchWriter, Derivation, Pending
 from hub.ingest.classify import ID_REUSED, RATE_LIMITED, Rejected, classify, is_status_topic
 from hub.ingest.deadletters import DeadLetter, DeadLetterStore
 from hub.ingest.ratelog import RateLimitedLog
+from hub.ingest.receiver import SessionProcess, SessionSpec
 from hub.ingest.recent import RecentIds
 from hub.metrics import HubMetrics
 
@@ -115,8 +115,8 @@ class Lane:
         self.admission = admission
         self._pending: list[Pending] = []
         self._unacked = 0  # received, not yet acknowledged: queued plus being written
-        self._generation = 0
-        self._lock = threading.Condition()
+        lock = threading.Lock()
+        self._lock = threading.Condition(lock)  # pending: the reader and the derive stage
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._batch = BatchWriter(
@@ -128,82 +128,72 @@ class Lane:
             derivation=derivation,
             stats=self.stats,
         )
-        self._writer = threading.Thread(
-            target=self._write_loop, name=f"hub-writer-{name}", daemon=True
+        self._derived: list[tuple[list[Pending], float]] = []  # derived, not yet stored
+        self._deriving = True
+        self._handoff = threading.Condition(lock)  # derived: the derive and store stages
+        self._threads = [
+            threading.Thread(target=self._derive_loop, name=f"hub-derive-{name}", daemon=True),
+            threading.Thread(target=self._store_loop, name=f"hub-store-{name}", daemon=True),
+        ]
+        group = config.share_group
+        mqtt_settings = config.mqtt.model_copy(
+            update={"password": config.mqtt.resolved_password(), "password_credential": None}
         )
-        self.client = config.mqtt.new_client(client_id, manual_ack=True)
-        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
-        self.client.on_connect = self._on_connect
-        self.client.on_message = self._on_message
-        self.client.on_subscribe = self._on_subscribe
-        self.client.on_disconnect = self._on_disconnect
+        self.session = SessionProcess(
+            name,
+            SessionSpec(
+                mqtt=mqtt_settings,
+                client_id=client_id,
+                subscriptions=tuple(topics.shared(group, f) if group else f for f in subscriptions),
+                session_expiry_s=config.session_expiry_s,
+                receive_maximum=config.batch.receive_maximum,
+                first_generation=1,
+            ),
+            on_messages=self._on_messages,
+            on_ready=self._on_ready,
+            on_down=self._on_down,
+        )
 
     # ---------------------------------------------------------------- MQTT side
+    # (the session process's reports, on its reader thread: hub/ingest/receiver.py)
 
-    def _on_connect(
-        self,
-        client: mqtt.Client,
-        _ud: object,
-        flags: mqtt.ConnectFlags,
-        rc: ReasonCode,
-        _p: object,
-    ) -> None:
-        if rc.is_failure:
-            log.error("broker refused the hub: %s", rc)
-            return
-        with self._lock:
-            # Unacknowledged messages of the old connection will be redelivered with new
-            # packet ids; acknowledging an old id on this connection would ack the wrong one.
-            self._generation += 1
-        group = self.config.share_group
-        client.subscribe([(topics.shared(group, f) if group else f, 1) for f in self.subscriptions])
-        if flags.session_present:
-            # The session kept our subscription: ready now. The SUBACK may come only after
-            # a backlog of queued messages, which we are already receiving.
-            self._ready()
-
-    def _ready(self) -> None:
+    def _on_ready(self) -> None:
         self._connected.set()
         self._on_connection()
 
-    def _on_subscribe(
-        self, _c: mqtt.Client, _ud: object, _mid: int, codes: list[ReasonCode], _p: object
-    ) -> None:
-        if any(code.is_failure for code in codes):
-            log.error("broker refused the hub's subscription: %s", codes)
-            return
-        # A new session is ready only now: a message published before may be missed.
-        self._ready()
-
-    def _on_disconnect(
-        self, _c: mqtt.Client, _ud: object, _flags: object, rc: ReasonCode, _p: object
-    ) -> None:
+    def _on_down(self, reason: str, failure: bool) -> None:
         self._connected.clear()
         self._on_connection()
-        if rc.is_failure:
+        if failure:
             # paho reconnects by itself; the broker keeps our session and the backlog.
-            log.warning("hub lost the broker (%s); reconnecting", rc)
+            log.warning("hub lost the broker (%s); reconnecting", reason)
 
-    def _on_message(self, _c: mqtt.Client, _ud: object, msg: mqtt.MQTTMessage) -> None:
-        item = Pending(msg.mid, msg.qos, self._generation, msg.topic, b"")
-        if self.copies and is_status_topic(msg.topic):
-            pass  # the priority lane's (retained): acknowledged with the batch, unread
-        else:
-            item.copy = self.copies and is_priority_event_topic(msg.topic)
-            self._read(item, bytes(msg.payload))
-        self._queue(item)
+    def _on_messages(self, messages: list[tuple[int, int, int, str, bytes]]) -> None:
+        items = []
+        received = 0
+        now = datetime.now(UTC)  # one clock reading per arrival: they came together
+        for generation, mid, qos, topic, payload in messages:
+            item = Pending(mid, qos, generation, topic, payload)
+            if self.copies and is_status_topic(topic):
+                pass  # the priority lane's (retained): acknowledged with the batch, unread
+            else:
+                item.copy = self.copies and is_priority_event_topic(topic)
+                received += self._read(item, now)
+            items.append(item)
+        # Counted once per arrival: a Prometheus counter takes a lock per inc().
+        self.stats["received"] += received
+        self.metrics.received.inc(received)
+        self._queue(items)
 
-    def _read(self, item: Pending, payload: bytes) -> None:
-        item.payload = payload
-        now = datetime.now(UTC)
-        result = classify(item.topic, payload, now, self.config.ingest)
+    def _read(self, item: Pending, now: datetime) -> bool:
+        """Classify and prepare ``item``; False for a copy the priority lane has (not
+        counted as received twice)."""
+        result = classify(item.topic, item.payload, now, self.config.ingest)
         if item.copy:
             if isinstance(result, Rejected):
-                return  # the priority lane dead-letters it; one dead letter is enough
+                return False  # the priority lane dead-letters it; one dead letter is enough
             if not isinstance(result, NodeStatus) and self.recent.get(result.id) is not None:
-                return  # the priority lane stored it already
-        self.stats["received"] += 1
-        self.metrics.received.inc()
+                return False  # the priority lane stored it already
         if isinstance(result, NodeStatus):
             item.status = result
             self.stats["statuses"] += 1
@@ -238,32 +228,16 @@ class Lane:
                     self.stats["duplicates"] += 1
                     self.metrics.duplicates.inc()
                 item.line, item.event, item.time_ns = point.to_line(), result, point.time_ns
+        return True
 
-    def _queue(self, item: Pending) -> None:
+    def _queue(self, items: list[Pending]) -> None:
         with self._lock:
-            self._pending.append(item)
-            self._unacked += 1
+            self._pending.extend(items)
+            self._unacked += len(items)
             self.stats["max_pending"] = max(self.stats["max_pending"], self._unacked)
             batch = self.config.batch
             if len(self._pending) >= min(batch.max_points, batch.receive_maximum):
                 self._lock.notify_all()
-            self._hold_back(batch.receive_maximum)
-
-    def _hold_back(self, limit: int) -> None:
-        """Block the MQTT thread while ``limit`` messages are unacknowledged.
-
-        The broker should never send more than the receive maximum, but Mosquitto 2.0.11
-        (Debian bookworm) sends its whole queue once the first PUBACK frees a slot. Not
-        returning from on_message stops paho reading the socket, so the rest stays in the
-        broker and in TCP buffers instead of our memory. Never longer than half the
-        keepalive at a time, so that the connection stays alive if InfluxDB stalls.
-        """
-        deadline = time.monotonic() + self.config.mqtt.keepalive_s / 2
-        while self._unacked >= limit and not self._stop.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            self._lock.wait(min(remaining, 0.5))
 
     def _reject(self, item: Pending, rejected: Rejected, now: datetime) -> None:
         self.stats["rejected"] += 1
@@ -287,45 +261,83 @@ class Lane:
 
     # ---------------------------------------------------------------- writer side
 
-    def _write_loop(self) -> None:
+    # Two stages, each a thread: derive (rules and alerts), then store (InfluxDB, dead
+    # letters) and acknowledge. While InfluxDB is slow or down, batches keep being derived
+    # (fevers keep raising alerts) and wait for their points, within the receive maximum.
+
+    def _derive_loop(self) -> None:
         interval = self.interval_s
+        try:
+            while True:
+                with self._lock:
+                    if not self._pending and not self._stop.is_set():
+                        self._lock.wait(interval)
+                    elif (
+                        len(self._pending) < self.config.batch.max_points
+                        and not self._stop.is_set()
+                    ):
+                        # Give a trickle a moment to become a batch; a full one goes at once.
+                        self._lock.wait(interval)
+                    batch, self._pending = self._pending, []
+                if batch:
+                    self._drop_stored_copies(batch)
+                    started = time.monotonic()
+                    if not self._batch.derive(batch):
+                        return  # stopping while the state store is down: not acked
+                    with self._lock:
+                        self._derived.append((batch, started))
+                        self._handoff.notify()
+                if self._stop.is_set() and not self._pending:
+                    return
+        finally:
+            with self._lock:
+                self._deriving = False
+                self._handoff.notify()
+
+    def _store_loop(self) -> None:
         while True:
             with self._lock:
-                if not self._pending and not self._stop.is_set():
-                    self._lock.wait(interval)
-                elif len(self._pending) < self.config.batch.max_points and not self._stop.is_set():
-                    # Give a trickle a moment to become a batch; a full one goes at once.
-                    self._lock.wait(interval)
-                batch, self._pending = self._pending, []
-            if batch and not self._process(batch):
+                while not self._derived and self._deriving:
+                    self._handoff.wait()
+                if not self._derived:
+                    return  # derived and stored all there was
+                waiting, self._derived = self._derived, []
+            # Batches that waited (InfluxDB slow or down) go out as one write.
+            batch = [p for b, _ in waiting for p in b]
+            if not self._store(batch, waiting[0][1]):
                 return  # stopping while InfluxDB is down: the broker keeps the unacked
-            if self._stop.is_set() and not self._pending:
-                return
 
-    @property
-    def unacked(self) -> int:
-        return self._unacked
-
-    def _process(self, batch: list[Pending]) -> bool:
+    def _drop_stored_copies(self, batch: list[Pending]) -> None:
         for p in batch:
             if p.copy and p.event is not None and self.recent.get(p.event.id) is not None:
                 # The priority lane stored it while this copy waited for its batch.
                 p.line, p.event = None, None
                 self.stats["received"] -= 1
-        outcome = self._batch.write(batch)
+
+    def _acknowledge(self, batch: list[Pending]) -> None:
+        """PUBACK through the session process, per connection (usually one): it drops
+        the ids of a connection that has since ended, which the broker sends again."""
+        by_generation: dict[int, list[tuple[int, int]]] = {}
+        for p in batch:
+            if p.qos > 0:
+                by_generation.setdefault(p.generation, []).append((p.mid, p.qos))
+        for generation, ids in by_generation.items():
+            self.session.ack(generation, ids)
+
+    @property
+    def unacked(self) -> int:
+        return self._unacked
+
+    def _store(self, batch: list[Pending], started: float) -> bool:
+        outcome = self._batch.store(batch, started)
         if outcome is None:
             return False
         with self._lock:
-            generation = self._generation
-            # Before the PUBACKs go out: the broker may send the next message at once.
             self._unacked -= len(batch)
-            self._lock.notify_all()  # wakes an MQTT thread held back in _hold_back
-        for p in batch:
-            if p.qos > 0 and p.generation == generation:
-                self.client.ack(p.mid, p.qos)
-        for p in batch:
-            if p.event is not None and p.line is not None:
-                self.recent.add(p.event.id, p.time_ns)
+        self._acknowledge(batch)
+        self.recent.add_many(
+            (p.event.id, p.time_ns) for p in batch if p.event is not None and p.line is not None
+        )
         for dead in outcome.dead:  # points InfluxDB itself refused
             self.stats["rejected"] += 1
             self.metrics.rejected.labels(reason=dead.reason).inc()
@@ -340,7 +352,9 @@ class Lane:
 
     @property
     def writer_alive(self) -> bool:
-        return self._writer.is_alive()
+        """The derive and store threads run and the session process can run (one that
+        merely died is started again)."""
+        return all(t.is_alive() for t in self._threads) and self.session.failure is None
 
     @property
     def connected(self) -> bool:
@@ -348,30 +362,26 @@ class Lane:
         return self._connected.is_set()
 
     def start(self) -> None:
-        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        props.SessionExpiryInterval = self.config.session_expiry_s
-        props.ReceiveMaximum = self.config.batch.receive_maximum
-        self._writer.start()
-        self.client.connect_async(
-            self.config.mqtt.host,
-            self.config.mqtt.port,
-            self.config.mqtt.keepalive_s,
-            clean_start=False,
-            properties=props,
-        )
-        self.client.loop_start()
+        for thread in self._threads:
+            thread.start()
+        self.session.start()
 
     def wait_connected(self, timeout_s: float) -> bool:
-        return self._connected.wait(timeout_s)
+        """False on timeout, or at once if the session process cannot run."""
+        deadline = time.monotonic() + timeout_s
+        while not self._connected.wait(min(0.05, max(0.0, deadline - time.monotonic()))):
+            if self.session.failure is not None or time.monotonic() >= deadline:
+                return False
+        return True
 
     def stop(self) -> None:
         self._stop.set()
         with self._lock:
             self._lock.notify_all()
-        if self._writer.is_alive():
-            self._writer.join(timeout=15)
-        self.client.disconnect()
-        self.client.loop_stop()
+        for thread in self._threads:  # derive, then store
+            if thread.is_alive():
+                thread.join(timeout=15)
+        self.session.stop()  # after the last PUBACKs
 
 
 class Ingest:
@@ -441,11 +451,6 @@ class Ingest:
             lane.on_stored = callback
 
     @property
-    def client(self) -> mqtt.Client:
-        """The bulk lane's MQTT client."""
-        return self.lanes[0].client
-
-    @property
     def stats(self) -> dict[str, int]:
         """The lanes' counters added up (``max_pending`` is the largest lane's)."""
         total = _new_stats()
@@ -473,8 +478,9 @@ class Ingest:
         for lane in self.lanes:
             if not lane.wait_connected(max(0.0, deadline - time.monotonic())):
                 self.stop()
+                why = f": {lane.session.failure}" if lane.session.failure else ""
                 raise ConnectionError(
-                    f"hub could not connect to {self.config.mqtt.host}:{self.config.mqtt.port}"
+                    f"hub could not connect to {self.config.mqtt.host}:{self.config.mqtt.port}{why}"
                 )
 
     def stop(self) -> None:

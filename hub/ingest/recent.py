@@ -9,28 +9,36 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 
 
 class RecentIds:
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
+        # Read for every message by the lanes' reader threads, without a lock: each
+        # OrderedDict operation is atomic under the interpreter lock, and a reader sees an
+        # id either remembered or not, both fine (above). The writers (one per lane, once
+        # a batch) take turns, so that trimming cannot race.
         self._ids: OrderedDict[str, int] = OrderedDict()
-        # Read by the MQTT thread, filled by the writer thread.
-        self._lock = threading.Lock()
+        self._writing = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._ids)
 
     def get(self, event_id: str) -> int | None:
         """The point time stored for ``event_id``, if it is still remembered."""
-        with self._lock:
-            return self._ids.get(event_id)
+        return self._ids.get(event_id)
 
     def add(self, event_id: str, point_time_ns: int) -> None:
+        self.add_many(((event_id, point_time_ns),))
+
+    def add_many(self, items: Iterable[tuple[str, int]]) -> None:
         if self.capacity <= 0:
             return
-        with self._lock:
-            self._ids[event_id] = point_time_ns
-            self._ids.move_to_end(event_id)
-            while len(self._ids) > self.capacity:
-                self._ids.popitem(last=False)
+        ids = self._ids
+        with self._writing:
+            for event_id, point_time_ns in items:
+                ids[event_id] = point_time_ns
+                ids.move_to_end(event_id)
+            while len(ids) > self.capacity:
+                ids.popitem(last=False)
