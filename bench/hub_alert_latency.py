@@ -166,8 +166,6 @@ def measure_alert_latency(
         listener.loop_stop()
         hub.stop()
     values = sorted(latencies.values())
-    import os
-    if os.environ.get('CP_LAT_DUMP'): print('TAIL', [round(v) for v in values[-15:]], 'ORDER', [round(latencies[k]) for k in sorted(latencies, key=lambda k: sent[k])])
     if len(values) < samples:
         print(f"alert latency: only {len(values)} of {samples} fever passages raised an alert")
     if not values:
