@@ -355,9 +355,10 @@ class SessionProcess:
             conn.send(("ack", generation, ids))
 
     @property
-    def alive(self) -> bool:
+    def pid(self) -> int | None:
+        """The child's process id (operators and tests find it by this)."""
         process = self._process
-        return process is not None and process.poll() is None
+        return process.pid if process is not None else None
 
     def stop(self) -> None:
         """Let the child send what was acknowledged and disconnect, then reap it."""

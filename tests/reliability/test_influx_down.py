@@ -1,8 +1,9 @@
 """InfluxDB stopped while a ward's traffic continues, then started again.
 
 The hub cannot store, so it does not acknowledge: it holds at most a receive maximum of
-messages and the broker keeps the rest in the hub's session. A fever during the outage is
-derived only once its reading is stored, so its alert must appear after the restart.
+messages and the broker keeps the rest in the hub's session. The hub derives before it
+stores, so a fever during the outage raises its alert while InfluxDB is still down (the
+alert's own point reaches InfluxDB after the restart).
 The test runs its own InfluxDB (the session one is shared) and the session broker.
 """
 
@@ -87,6 +88,13 @@ def test_influx_down_while_traffic_continues_stores_each_event_once(
         own_influx.stop()
         stored_before = ingest.stats["stored"]
         traffic.fever()
+        assert hub.alerting is not None
+        store = hub.alerting.store
+        wait_for(
+            lambda: [a for a in store.find(ward_id=unique) if a.kind == "fever"],
+            timeout_s=30,
+            what="the fever alert, InfluxDB still down",
+        )
         wait_for(lambda: ingest.stats["write_errors"] >= 3, timeout_s=60, what="failed writes")
         time.sleep(down_s)
         # Nothing was acknowledged as stored while InfluxDB was away (a batch in flight
