@@ -153,19 +153,32 @@ class AlertDerivation:
             self._ruled.popitem(last=False)
 
     def _unseen(self, conn: Connection, events: Sequence[Event], now: datetime) -> list[Event]:
+        """The events not derived from before (by this hub or one sharing its store), now
+        marked as derived. Every reading passes here, so the statements go to the driver
+        as they are: SQLAlchemy's per-row parameter handling cost more than the queries."""
         by_id = {e.id: e for e in events}  # a batch may hold the same event twice too
         ids = list(by_id)
         seen: set[str] = set()
+        dialect = conn.dialect
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"  # sqlite3 / psycopg
+        table = dialect.identifier_preparer.format_table(derived_events)
+        # Only placeholders and our own table's name go into the text; values are bound.
         for i in range(0, len(ids), _CHUNK):
             chunk = ids[i : i + _CHUNK]
-            rows = conn.execute(
-                select(derived_events.c.event_id).where(derived_events.c.event_id.in_(chunk))
+            marks = ",".join([mark] * len(chunk))
+            rows = conn.exec_driver_sql(
+                f"SELECT event_id FROM {table} WHERE event_id IN ({marks})",  # noqa: S608
+                tuple(chunk),
             )
-            seen.update(r.event_id for r in rows)
+            seen.update(r[0] for r in rows)
         fresh = [e for i, e in by_id.items() if i not in seen]
         if fresh:
-            conn.execute(
-                insert(derived_events), [{"event_id": e.id, "seen_at": now} for e in fresh]
+            # seen_at as the column type would bind it, converted once for all rows.
+            bind = derived_events.c.seen_at.type.bind_processor(dialect)
+            seen_at = bind(now) if bind is not None else now
+            conn.exec_driver_sql(
+                f"INSERT INTO {table} (event_id, seen_at) VALUES ({mark}, {mark})",  # noqa: S608
+                [(e.id, seen_at) for e in fresh],
             )
         if seen:
             log.debug("%d redelivered events already derived from", len(seen))

@@ -57,9 +57,8 @@ def test_state_store_outage_loses_no_signal_and_counts_nothing_twice(
     assert [a.details["refusals"] for a in burst] == [5]
 
 
-def test_a_batch_redelivered_after_commit_raises_nothing_new(tmp_path: Path) -> None:
+def test_a_batch_redelivered_after_commit_raises_nothing_new(engine: Engine) -> None:
     clock = Clock()
-    engine = open_store(f"sqlite:///{tmp_path / 'hub.db'}")
     derivation = AlertDerivation(engine, RulesConfig(), AlertsConfig(), clock=clock)
     em = MemoryEmitter("phucla-cp07-a", "phucla-cp07", "phucla", clock=clock)
     batch = [passage(em, temp=(38.2, 38.4)), passage(em, temp=(38.0, 38.1))]
@@ -69,7 +68,11 @@ def test_a_batch_redelivered_after_commit_raises_nothing_new(tmp_path: Path) -> 
     restarted.derive(batch, [])
     [alert] = restarted.store.find(active=True)
     assert alert.count == 2
-    engine.dispose()
+    # ... and a batch that is half old, half new derives from the new half only.
+    later = [batch[1], passage(em, temp=(38.3, 38.5))]
+    restarted.derive(later, [])
+    [alert] = restarted.store.find(active=True)
+    assert alert.count == 3
 
 
 def test_a_fever_waits_for_one_chunk_of_readings_not_for_all_of_them(tmp_path: Path) -> None:
