@@ -160,8 +160,9 @@ class HubService:
             self.passes.start(TrustPublisher(downlink.client, signer=signer))
 
     def healthy(self) -> bool:
-        """For the systemd watchdog: the ingest writer thread is alive (a wedged or dead
-        writer means nothing is stored any more; a restart is the cure)."""
+        """For the systemd watchdog: every lane's derive and store threads are alive and
+        its session process can run (otherwise nothing is stored any more; a restart is
+        the cure)."""
         return self.ingest is not None and self.ingest.writer_alive
 
     def stop(self) -> None:

@@ -259,7 +259,7 @@ class Lane:
             rejected.detail[:300],
         )
 
-    # ---------------------------------------------------------------- writer side
+    # ---------------------------------------------------------------- derive and store
 
     # Two stages, each a thread: derive (rules and alerts), then store (InfluxDB, dead
     # letters) and acknowledge. While InfluxDB is slow or down, batches keep being derived
@@ -446,7 +446,7 @@ class Ingest:
 
     @on_stored.setter
     def on_stored(self, callback: Callable[[list[Event]], None] | None) -> None:
-        """Told of each stored batch, from either lane's writer thread."""
+        """Told of each stored batch, from either lane's store thread."""
         for lane in self.lanes:
             lane.on_stored = callback
 
