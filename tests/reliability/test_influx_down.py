@@ -17,6 +17,7 @@ import pytest
 
 from checkpoint.localstack import InfluxDB1
 from checkpoint.settings.mqtt import MqttSettings
+from hub.alerts.config import AlertsConfig
 from hub.config import BatchSettings
 from hub.influx.v1 import InfluxV1
 from hub.service import HubService
@@ -75,6 +76,10 @@ def test_influx_down_while_traffic_continues_stores_each_event_once(
                 retry_initial_s=0.05,
                 retry_max_s=1.0,
             ),
+            # The fever's alert is raised during the outage; its InfluxDB point (what
+            # fired_alert_kinds reads) is retried with the delivery's own backoff, which
+            # would otherwise have grown to minutes by the end of the long outage.
+            alerts=AlertsConfig(retry_initial_s=0.5, retry_max_s=5.0),
         )
     )
     hub.start()
