@@ -6,7 +6,10 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from checkpoint.settings.mqtt import MqttSettings
 from hub.config import HubConfig
@@ -74,9 +77,11 @@ def test_a_session_process_killed_is_started_again_and_nothing_is_lost(
     assert sorted(stored) == sorted(e.id for e in events)  # each once, none lost
 
 
-def test_the_session_processes_leave_when_the_hub_is_killed(
+@pytest.fixture
+def hub_and_sessions(
     tmp_path: Path, mqtt_settings: MqttSettings, influx: InfluxV1, unique: str
-) -> None:
+) -> Iterator[tuple[HubProcess, list[int]]]:
+    """``checkpoint hub run`` started, and the pids of its two session processes."""
     hub = HubProcess.configured(
         tmp_path,
         client_id=f"hub-{unique}",
@@ -89,41 +94,35 @@ def test_the_session_processes_leave_when_the_hub_is_killed(
         assert hub.proc is not None
         sessions = children(hub.proc.pid)
         assert len(sessions) == 2  # the bulk and the priority lane
-        assert hub.signal(signal.SIGKILL) == -signal.SIGKILL
-        # They must not linger: paho would reconnect them and take the session from the
-        # next hub started with the same client id.
-        wait_for(
-            lambda: not any(alive(pid) for pid in sessions),
-            timeout_s=10,
-            what="the session processes gone",
-        )
+        yield hub, sessions
     finally:
         hub.close()
+
+
+def test_the_session_processes_leave_when_the_hub_is_killed(
+    hub_and_sessions: tuple[HubProcess, list[int]],
+) -> None:
+    hub, sessions = hub_and_sessions
+    assert hub.signal(signal.SIGKILL) == -signal.SIGKILL
+    # They must not linger: paho would reconnect them and take the session from the
+    # next hub started with the same client id.
+    wait_for(
+        lambda: not any(alive(pid) for pid in sessions),
+        timeout_s=10,
+        what="the session processes gone",
+    )
 
 
 def test_the_session_processes_ignore_sigterm_and_leave_with_a_clean_stop(
-    tmp_path: Path, mqtt_settings: MqttSettings, influx: InfluxV1, unique: str
+    hub_and_sessions: tuple[HubProcess, list[int]],
 ) -> None:
     """systemd and Ctrl-C signal the whole group; the hub still acknowledges through its
     session processes, so they wait for the hub's word."""
-    hub = HubProcess.configured(
-        tmp_path,
-        client_id=f"hub-{unique}",
-        mqtt=mqtt_settings,
-        influx_url=influx.url,
-        database=influx.database,
-    )
-    try:
-        hub.start()
-        assert hub.proc is not None
-        sessions = children(hub.proc.pid)
-        assert len(sessions) == 2
-        for pid in sessions:
-            os.kill(pid, signal.SIGTERM)
-        time.sleep(0.5)
-        assert all(alive(pid) for pid in sessions)
-        assert hub.value("checkpoint_hub_connected") == 1
-        assert hub.signal(signal.SIGTERM) == 0
-        assert not any(alive(pid) for pid in sessions)
-    finally:
-        hub.close()
+    hub, sessions = hub_and_sessions
+    for pid in sessions:
+        os.kill(pid, signal.SIGTERM)
+    time.sleep(0.5)
+    assert all(alive(pid) for pid in sessions)
+    assert hub.value("checkpoint_hub_connected") == 1
+    assert hub.signal(signal.SIGTERM) == 0
+    assert not any(alive(pid) for pid in sessions)
