@@ -101,6 +101,13 @@ class HubConfig(StrictModel):
     share_group: Id | None = Field(
         default=None, description="MQTT 5 shared-subscription group for several hub instances"
     )
+    lease_check_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="With PostgreSQL: how often a standby tries to take the session lease "
+        "and any instance the trust-publisher lease, and how often a holder checks its own",
+    )
     session_expiry_s: int = Field(default=7 * 24 * 3600, ge=0, description="Broker keeps backlog")
     data_dir: Path = Field(
         default=Path("."),

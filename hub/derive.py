@@ -27,6 +27,7 @@ from hub.alerts.tables import derived_events, rule_state
 from hub.rules.config import RulesConfig
 from hub.rules.engine import RuleSet
 from hub.rules.passes import RevokedAt
+from hub.state.locks import hold_in
 
 log = logging.getLogger(__name__)
 _CHUNK = 500  # ids per IN (...) query: under every engine's bound-parameter limit
@@ -126,6 +127,10 @@ class AlertDerivation:
         """
         changed = 0
         with self.engine.begin() as conn:
+            if tick:
+                # Escalations and timed resolutions: one instance at a time, so that two
+                # hubs on one PostgreSQL never escalate the same alert twice.
+                hold_in(conn, "alert-tick")
             fresh = self._unseen(conn, events, now)
             to_rule = [e for e in fresh if e.id not in self._ruled]
             signals = self.rules.on_events(to_rule, now)

@@ -77,6 +77,12 @@ class HubMetrics:
             "1 while subscribed at the broker (ready to receive), else 0",
             registry=r,
         )
+        self.active = Gauge(
+            "checkpoint_hub_active",
+            "1 while this instance holds its session lease and runs ingest, 0 while it "
+            "waits as a standby (PostgreSQL state store, no share_group)",
+            registry=r,
+        )
         self.open_alerts = Gauge(
             "checkpoint_hub_open_alerts",
             "Alerts not yet resolved (open or acknowledged)",

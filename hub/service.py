@@ -31,6 +31,7 @@ from hub.levels import republish_levels
 from hub.metrics import HubMetrics
 from hub.passes.desk import PassDesk
 from hub.passes.publisher import TrustPublisher
+from hub.standby import LeaseWatch, session_lease, wait_for
 from hub.state import open_store
 
 log = logging.getLogger(__name__)
@@ -69,15 +70,28 @@ class HubService:
         self.ingest: Ingest | None = None
         self.dead_letters: DeadLetterStore | None = None
         self.metrics_port: int | None = None
+        self.lease_watch: LeaseWatch | None = None
 
     def start(self, connect_timeout_s: float = 30.0) -> None:
         cfg = self.config
         try:
             cfg.data_dir.mkdir(parents=True, exist_ok=True)
             self.engine = open_store(cfg.resolved_state_url())
+            if cfg.metrics.enabled:
+                self.metrics_port = self.metrics.serve(cfg.metrics.host, cfg.metrics.port)
+                log.info("metrics on http://%s:%d/metrics", cfg.metrics.host, self.metrics_port)
+            lease = session_lease(self.engine, cfg.client_id, cfg.share_group)
+            if lease is not None:
+                wait_for(lease, cfg.lease_check_s)
+                self.lease_watch = LeaseWatch(lease, cfg.lease_check_s)
+                self.lease_watch.start()
+            self.metrics.active.set(1)
             if cfg.passes.enabled:
                 self.passes = PassDesk(
-                    self.engine, cfg.passes, directory=cfg.data_dir / cfg.passes.directory
+                    self.engine,
+                    cfg.passes,
+                    directory=cfg.data_dir / cfg.passes.directory,
+                    lease_check_s=cfg.lease_check_s,
                 )
             self.dead_letters = DeadLetterStore(self.engine)
             self.influx = open_writer(cfg.influx)
@@ -85,9 +99,6 @@ class HubService:
                 cfg, self.influx, metrics=self.metrics, dead_letters=self.dead_letters
             )
             self.ingest.derivation = self._build_derivation(self.engine)
-            if cfg.metrics.enabled:
-                self.metrics_port = self.metrics.serve(cfg.metrics.host, cfg.metrics.port)
-                log.info("metrics on http://%s:%d/metrics", cfg.metrics.host, self.metrics_port)
             if self.alerting is not None:
                 self.alerting.start(ticker=True)
             self.ingest.start(connect_timeout_s)
@@ -155,9 +166,7 @@ class HubService:
             log.warning("broker not reachable yet: levels and trust documents follow later")
         republish_levels(engine, downlink)
         if self.passes is not None:
-            keys = self.passes.keys
-            signer = keys.anchor_signer() if keys.index.anchor is not None else None
-            self.passes.start(TrustPublisher(downlink.client, signer=signer))
+            self.passes.start(TrustPublisher(downlink.client))
 
     def healthy(self) -> bool:
         """For the systemd watchdog: every lane's derive and store threads are alive and
@@ -167,6 +176,8 @@ class HubService:
 
     def stop(self) -> None:
         """Write what can be written, acknowledge it, then disconnect; idempotent."""
+        if self.lease_watch is not None:
+            self.lease_watch.stop()  # no more checks; the lease itself goes last
         if self.api is not None:
             self.api.stop()
             self.api = None
@@ -188,6 +199,9 @@ class HubService:
         if self.influx is not None:
             self.influx.close()
             self.influx = None
+        if self.lease_watch is not None:
+            self.lease_watch.lease.release()  # now a standby may take the session
+            self.lease_watch = None
         if self.engine is not None:
             self.engine.dispose()
             self.engine = None

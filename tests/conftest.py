@@ -7,12 +7,14 @@ rather than by restarting services, which keeps the suite fast on two cores.
 from __future__ import annotations
 
 import itertools
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from checkpoint.localstack import LocalStack
+from checkpoint.localstack.postgres import Postgres
 from checkpoint.settings.mqtt import MqttSettings
 from hub.influx.v1 import InfluxV1
 
@@ -50,3 +52,21 @@ def influx(stack: LocalStack, unique: str) -> Iterator[InfluxV1]:
 @pytest.fixture
 def scratch(tmp_path: Path) -> Path:
     return tmp_path
+
+
+# A real PostgreSQL, started once per session, only when a test asks for it.
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
+    with Postgres(tmp_path_factory.mktemp("postgres")) as server:
+        yield server
+
+
+@pytest.fixture
+def pass_key_credential(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The name of a systemd credential holding the secret that seals pass signing keys
+    in the state store, in a $CREDENTIALS_DIRECTORY of the test's own."""
+    directory = tmp_path / "credentials"
+    directory.mkdir()
+    (directory / "pass-keys").write_text(secrets.token_hex(32))
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(directory))
+    return "pass-keys"

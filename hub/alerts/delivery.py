@@ -28,6 +28,7 @@ from hub.alerts.model import utc
 from hub.alerts.publisher import AlertPublisher
 from hub.alerts.tables import alert_outbox
 from hub.influx.v1 import InfluxError, InfluxV1
+from hub.state.locks import exclusive
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,12 @@ class AlertDelivery:
     def deliver_due(self, now: datetime | None = None, *, target: str | None = None) -> int:
         """Try every due row (of ``target``, or of all) once, in order per target; return
         how many were delivered."""
+        # Hub instances sharing a PostgreSQL share this outbox: one round per target at a
+        # time across all of them, so that no queued change goes out twice.
+        with exclusive(self.engine, f"alert-delivery:{target or '*'}"):
+            return self._round(now, target)
+
+    def _round(self, now: datetime | None, target: str | None) -> int:
         now = (now or self.clock()).astimezone(UTC)
         query = select(alert_outbox).order_by(alert_outbox.c.id).limit(BATCH)
         if target is not None:

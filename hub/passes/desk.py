@@ -1,14 +1,24 @@
 """The hub's pass desk at run time: issue and revoke (for the API), remember what was
 issued (state store), and keep the nodes' trust documents published and fresh.
 
+Keys, the revocation ledger and the issued passes live in the state store, so that every
+hub instance on one PostgreSQL issues, revokes and verifies alike. One instance at a time
+publishes the retained trust documents: the holder of the ``trust-publisher`` lease
+(``hub/state/locks.py``). The others try to take it every ``lease_check_s``; the one that
+does publishes everything at once with a fresh ``issued_at``. The holder also publishes
+whenever the key or revocation version changes, whichever instance changed it.
+
 Signing keys are created on purpose (``checkpoint passes keygen``), never implicitly: a
 desk without a key publishes what it has and refuses to issue, with a message saying so.
+Keys and a ledger found as files under ``passes.directory`` are taken into an empty store
+at the first start.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +27,7 @@ from sqlalchemy import Column, Engine, Integer, String, Table, Text, insert, sel
 
 from checkpoint.passes import codec
 from checkpoint.passes.documents import RevocationSnapshot, ZonePolicy
+from checkpoint.errors import ConfigError
 from checkpoint.passes.errors import BadPassRequest, KeyStoreError
 from checkpoint.passes.model import Category, HourWindow, Pass
 from checkpoint.passes.policy import default_policy
@@ -25,8 +36,12 @@ from hub.passes.issuer import PassIssuer
 from hub.passes.keystore import KeyStore
 from hub.passes.publisher import PublishError, TrustPublisher
 from hub.passes.revocations import RevocationLedger
+from hub.passes.sealing import Sealer, local_secret
 from hub.passes.settings import PassesSettings
+from hub.passes.stored_keys import StoredKeys
+from hub.passes.stored_ledger import StoredLedger
 from hub.state import metadata
+from hub.state.locks import Lease, exclusive, shares_instances
 from hub.state.types import UtcDateTime
 
 log = logging.getLogger(__name__)
@@ -80,17 +95,23 @@ class PassDesk:
         directory: Path | None = None,
         *,
         policy: ZonePolicy | None = None,
+        lease_check_s: float = 1.0,
     ) -> None:
         self.engine = engine
         self.settings = settings
         root = directory if directory is not None else settings.directory
-        self.keys = KeyStore(root / "keys")
-        self.ledger = RevocationLedger(root / "revoked.json")
+        metadata.create_all(engine)  # the pass tables, whenever this module came in
+        self.keys = StoredKeys(engine, _sealer(engine, settings, root))
+        self.ledger = StoredLedger(engine)
+        _take_over_files(engine, root, self.keys, self.ledger)
+        self.lease = Lease(engine, "trust-publisher")
+        self.lease_check_s = lease_check_s
+        self._published: tuple[int, int] | None = None  # (keys, revocations) versions sent
         salt = read_secret(settings.salt_credential).encode() if settings.salt_credential else b""
         self.issuer = PassIssuer(self.keys, self.ledger, salt=salt)
         self.policy = policy or default_policy(1, datetime.now(UTC))
         self.publisher: TrustPublisher | None = None
-        self._lock = threading.Lock()  # the ledger and key files are not thread-safe
+        self._lock = threading.Lock()  # one publication at a time
         self._stop = threading.Event()
         self._refresher: threading.Thread | None = None
 
@@ -195,20 +216,32 @@ class PassDesk:
     # ---------------------------------------------------------------- publishing
 
     def start(self, publisher: TrustPublisher) -> None:
-        """Publish everything now (a full revocation snapshot), then refresh periodically."""
+        """Publish through ``publisher`` while this instance holds the lease: everything
+        at once when it takes it (a full revocation snapshot), then on every change and
+        every ``refresh_s``."""
         self.publisher = publisher
-        self.publish_all(snapshot=True)
+        due = self._publish_turn(0.0)
         self._refresher = threading.Thread(
-            target=self._refresh_loop, name="trust-refresh", daemon=True
+            target=self._refresh_loop, args=(due,), name="trust-refresh", daemon=True
         )
         self._refresher.start()
+
+    @property
+    def publishing(self) -> bool:
+        """Whether this instance holds the trust-publisher lease."""
+        return self.lease.held
+
+    def _versions(self) -> tuple[int, int]:
+        return self.keys.trust_list().version, self.ledger.version
 
     def publish_all(self, *, snapshot: bool = False) -> bool:
         if self.publisher is None:
             return False
         try:
             with self._lock:
-                if self.keys.index.active is not None or self.keys.index.keys:
+                sent = self._versions()
+                self.publisher.signer = self.keys.anchor_signer()
+                if self.keys.has_keys():
                     self.publisher.publish_keys(self.keys)
                 if snapshot:
                     self.publisher.publish_snapshot(self.ledger)
@@ -220,6 +253,7 @@ class PassDesk:
         except (PublishError, KeyStoreError) as exc:
             log.warning("trust documents not published: %s", exc)
             return False
+        self._published = sent
         return True
 
     def publish_snapshot(self) -> RevocationSnapshot | None:
@@ -234,22 +268,63 @@ class PassDesk:
             return None
 
     def publish_delta(self) -> None:
-        if self.publisher is None:
-            return
+        if self.publisher is None or not self.lease.held:
+            return  # the instance that publishes sees the new version within lease_check_s
         try:
             with self._lock:
                 self.publisher.publish_delta(self.ledger)
         except PublishError as exc:
             log.warning("revocation delta not published (next refresh sends it): %s", exc)
 
-    def _refresh_loop(self) -> None:
-        while not self._stop.wait(self.settings.refresh_s):
-            self.publish_all()
+    def _refresh_loop(self, due: float) -> None:
+        while not self._stop.wait(self.lease_check_s):
+            try:
+                due = self._publish_turn(due)
+            except Exception:  # the state store may be away for a while: try next time
+                log.exception("trust publishing turn failed")
+
+    def _publish_turn(self, due: float) -> float:
+        """One look: take the lease if free, publish what is due; the next refresh time."""
+        now = time.monotonic()
+        if not self.lease.held:
+            if not self.lease.try_acquire():
+                return due
+            log.info("this hub publishes the trust documents now")
+            return now + self.settings.refresh_s if self.publish_all(snapshot=True) else now
+        if not self.lease.still_held():
+            log.warning("trust-publisher lease lost (state store connection); retrying")
+            return due
+        if now >= due or self._published != self._versions():
+            return now + self.settings.refresh_s if self.publish_all() else now
+        return due
 
     def stop(self) -> None:
         self._stop.set()
         if self._refresher is not None:
             self._refresher.join(timeout=5)
+        self.lease.release()
+
+
+def _sealer(engine: Engine, settings: PassesSettings, root: Path) -> Sealer:
+    if settings.key_credential:
+        return Sealer(read_secret(settings.key_credential))
+    if shares_instances(engine):
+        raise ConfigError(
+            "passes.key_credential is required with a PostgreSQL state store: every hub "
+            "instance unseals the shared signing keys with that secret"
+        )
+    return Sealer(local_secret(root / "sealing.key"))
+
+
+def _take_over_files(engine: Engine, root: Path, keys: StoredKeys, ledger: StoredLedger) -> None:
+    """Keys and revocations of ``checkpoint passes`` files go into an empty store once."""
+    with exclusive(engine, "pass-desk-take-over"):
+        if (root / "keys" / "keys.json").exists():
+            taken = keys.take_over(KeyStore(root / "keys"))
+            if taken:
+                log.info("%d pass keys taken into the state store from %s", taken, root)
+        if (root / "revoked.json").exists():
+            ledger.take_over(RevocationLedger(root / "revoked.json"))
 
 
 def _record(row: object) -> IssuedRecord:

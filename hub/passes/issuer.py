@@ -14,8 +14,7 @@ from checkpoint.passes import codec
 from checkpoint.passes.documents import Revocation
 from checkpoint.passes.errors import BadPassRequest
 from checkpoint.passes.model import Category, HourWindow, Pass
-from hub.passes.keystore import KeyStore
-from hub.passes.revocations import RevocationLedger
+from hub.passes.protocols import Ledger, SigningKeys
 
 HOLDER_HASH_BYTES = 16
 # Alphanumeric capacity of a version 10 QR at level M (57 modules): read from 3 px per
@@ -40,7 +39,7 @@ class IssuedPass:
 
 
 class PassIssuer:
-    def __init__(self, keys: KeyStore, ledger: RevocationLedger, *, salt: bytes = b"") -> None:
+    def __init__(self, keys: SigningKeys, ledger: Ledger, *, salt: bytes = b"") -> None:
         self.keys = keys
         self.ledger = ledger
         self.salt = salt

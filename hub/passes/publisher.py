@@ -20,8 +20,7 @@ from checkpoint.contract import encode, topics
 from checkpoint.errors import CheckpointError
 from checkpoint.passes import documents as docs
 from checkpoint.passes.envelope import seal
-from hub.passes.keystore import KeyStore
-from hub.passes.revocations import RevocationLedger
+from hub.passes.protocols import Ledger, SigningKeys
 
 
 class PublishError(CheckpointError, ConnectionError):
@@ -54,7 +53,7 @@ class TrustPublisher:
         if not info.is_published():
             raise PublishError(f"no PUBACK for {name} within {self.timeout_s}s")
 
-    def publish_keys(self, keys: KeyStore, now: datetime | None = None) -> docs.TrustList:
+    def publish_keys(self, keys: SigningKeys, now: datetime | None = None) -> docs.TrustList:
         trust = keys.trust_list(now or datetime.now(UTC))
         self.publish(docs.KEYS_DOC, trust)
         return trust
@@ -63,7 +62,7 @@ class TrustPublisher:
         self.publish(docs.POLICY_DOC, policy)
 
     def publish_snapshot(
-        self, ledger: RevocationLedger, now: datetime | None = None
+        self, ledger: Ledger, now: datetime | None = None
     ) -> docs.RevocationSnapshot:
         """The full list (on demand); the delta topic restarts from it, empty."""
         moment = now or datetime.now(UTC)
@@ -74,7 +73,7 @@ class TrustPublisher:
         return snapshot
 
     def publish_delta(
-        self, ledger: RevocationLedger, now: datetime | None = None
+        self, ledger: Ledger, now: datetime | None = None
     ) -> docs.RevocationDelta:
         delta = ledger.delta(now or datetime.now(UTC))
         self.publish(docs.REVOCATIONS_DELTA_DOC, delta)
@@ -82,8 +81,8 @@ class TrustPublisher:
 
     def refresh(
         self,
-        keys: KeyStore,
-        ledger: RevocationLedger,
+        keys: SigningKeys,
+        ledger: Ledger,
         policy: docs.ZonePolicy,
         now: datetime | None = None,
     ) -> None:

@@ -13,7 +13,15 @@ class PassesSettings(StrictModel):
     enabled: bool = Field(default=True, description="Issue passes and publish trust documents")
     directory: Path = Field(
         default=Path("passes"),
-        description="Signing keys and the revocation list (relative: under data_dir)",
+        description="Where keys and revocations made by `checkpoint passes` as files are "
+        "taken into the state store from, once (relative: under data_dir)",
+    )
+    key_credential: str | None = Field(
+        default=None,
+        description="Secret (at least 32 characters) that seals the private signing keys "
+        "in the state store, from $CREDENTIALS_DIRECTORY; required with PostgreSQL, the "
+        "same for every hub instance. SQLite without it: a random secret in "
+        "passes.directory/sealing.key",
     )
     salt_credential: str | None = Field(
         default=None,

@@ -125,14 +125,8 @@ def hub(hub_config: HubConfig) -> Iterator[HubService]:
     service.stop()
 
 
-# The state store on both engines it supports: a SQLite file and a real PostgreSQL (started
-# once per session, only when a test asks for it).
-@pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
-    with Postgres(tmp_path_factory.mktemp("postgres")) as server:
-        yield server
-
-
+# The state store on both engines it supports: a SQLite file and a real PostgreSQL (the
+# session's ``postgres``, tests/conftest.py).
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path, unique: str) -> Iterator[Engine]:
     if request.param == "sqlite":

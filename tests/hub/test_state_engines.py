@@ -48,9 +48,9 @@ def test_keys_audit_levels_and_sent_log(engine: Engine) -> None:
     assert got.name == "remeasure"
 
 
-def test_issued_passes(engine: Engine, tmp_path: Path) -> None:
-    desk = PassDesk(engine, PassesSettings(), directory=tmp_path / "passes")
-    metadata.create_all(engine)
+def test_issued_passes(engine: Engine, tmp_path: Path, pass_key_credential: str) -> None:
+    settings = PassesSettings(key_credential=pass_key_credential)
+    desk = PassDesk(engine, settings, directory=tmp_path / "passes")
     desk.keys.create_key("k1")
     record = desk.issue(
         by="k",
