@@ -25,9 +25,9 @@ from pathlib import Path
 
 from sqlalchemy import Column, Engine, Integer, String, Table, Text, insert, select, update
 
+from checkpoint.errors import ConfigError
 from checkpoint.passes import codec
 from checkpoint.passes.documents import RevocationSnapshot, ZonePolicy
-from checkpoint.errors import ConfigError
 from checkpoint.passes.errors import BadPassRequest, KeyStoreError
 from checkpoint.passes.model import Category, HourWindow, Pass
 from checkpoint.passes.policy import default_policy

@@ -72,9 +72,7 @@ class TrustPublisher:
         self.publish(docs.REVOCATIONS_DELTA_DOC, ledger.delta(moment))
         return snapshot
 
-    def publish_delta(
-        self, ledger: Ledger, now: datetime | None = None
-    ) -> docs.RevocationDelta:
+    def publish_delta(self, ledger: Ledger, now: datetime | None = None) -> docs.RevocationDelta:
         delta = ledger.delta(now or datetime.now(UTC))
         self.publish(docs.REVOCATIONS_DELTA_DOC, delta)
         return delta

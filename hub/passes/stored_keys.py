@@ -33,7 +33,7 @@ from hub.passes.sealing import Sealer
 from hub.state import metadata
 from hub.state.types import UtcDateTime
 
-PASS = "pass"
+SIGNER = "pass"  # the role of a key that signs passes
 ANCHOR = "anchor"
 _KEY_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,15}$")
 
@@ -41,7 +41,7 @@ pass_keys = Table(
     "pass_keys",
     metadata,
     Column("key_id", String(16), primary_key=True),
-    Column("role", String(8), nullable=False),  # PASS or ANCHOR
+    Column("role", String(8), nullable=False),  # SIGNER or ANCHOR
     Column("public_key", Text, nullable=False),
     Column("sealed", LargeBinary, nullable=False),  # the private key, DER, sealed
     Column("created_at", UtcDateTime(), nullable=False),
@@ -65,7 +65,7 @@ class StoredKeys:
 
     @property
     def active_key_id(self) -> str:
-        found = self._newest(PASS)
+        found = self._newest(SIGNER)
         if found is None:
             raise KeyStoreError("no signing key in the state store; create one first")
         return found
@@ -76,7 +76,7 @@ class StoredKeys:
 
     def _add(self, role: str, key_id: str | None, now: datetime | None) -> str:
         moment = now or datetime.now(UTC)
-        prefix = "k" if role == PASS else "a"
+        prefix = "k" if role == SIGNER else "a"
         key_id = key_id or f"{prefix}{moment:%Y%m%d}-{secrets.token_hex(2)}"
         key = Ed25519PrivateKey.generate()
         der = key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
@@ -108,12 +108,12 @@ class StoredKeys:
                     retired_at=retired,
                 )
             )
-            if role == PASS:
+            if role == SIGNER:
                 versions.bump(conn, versions.KEYS)
 
     def create_key(self, key_id: str | None = None, now: datetime | None = None) -> str:
         """Generate a pass key; being the newest, it signs new passes. Returns its id."""
-        return self._add(PASS, key_id, now)
+        return self._add(SIGNER, key_id, now)
 
     rotate = create_key  # a rotation is a new signing key; the old one stays trusted
 
@@ -123,13 +123,13 @@ class StoredKeys:
 
     def retire(self, key_id: str, now: datetime | None = None) -> None:
         """Drop a pass key from the trust list; passes it signed stop verifying at nodes."""
-        if key_id == self._newest(PASS):
+        if key_id == self._newest(SIGNER):
             raise KeyStoreError(f"{key_id!r} signs new passes; rotate before retiring it")
         with self.engine.begin() as conn:
             versions.lock(conn)
             done = conn.execute(
                 update(pass_keys)
-                .where(pass_keys.c.key_id == key_id, pass_keys.c.role == PASS)
+                .where(pass_keys.c.key_id == key_id, pass_keys.c.role == SIGNER)
                 .values(retired_at=now or datetime.now(UTC))
             )
             if done.rowcount == 0:
@@ -158,9 +158,7 @@ class StoredKeys:
         """For the nodes' ``trust.anchors`` config."""
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(pass_keys.c.key_id, pass_keys.c.public_key).where(
-                    pass_keys.c.role == ANCHOR
-                )
+                select(pass_keys.c.key_id, pass_keys.c.public_key).where(pass_keys.c.role == ANCHOR)
             )
             return {r.key_id: r.public_key for r in rows}
 
@@ -171,7 +169,7 @@ class StoredKeys:
             rows = list(
                 conn.execute(
                     select(pass_keys)
-                    .where(pass_keys.c.role == PASS, pass_keys.c.retired_at.is_(None))
+                    .where(pass_keys.c.role == SIGNER, pass_keys.c.retired_at.is_(None))
                     .order_by(pass_keys.c.created_at, pass_keys.c.key_id)
                 )
             )
@@ -187,7 +185,7 @@ class StoredKeys:
         if self.has_keys():
             return 0
         index = files.index
-        records = [(PASS, r) for r in index.keys] + [(ANCHOR, r) for r in index.anchors]
+        records = [(SIGNER, r) for r in index.keys] + [(ANCHOR, r) for r in index.anchors]
         for role, record in sorted(records, key=lambda item: item[1].created_at):
             der = files.signing_key(record.key_id).private_bytes(
                 Encoding.DER, PrivateFormat.PKCS8, NoEncryption()
