@@ -11,20 +11,16 @@ node against them, and a revocation made through the survivor's API reaches the 
 from __future__ import annotations
 
 import signal
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from sqlalchemy import Engine
 
-from checkpoint.contract import topics
-from checkpoint.contract.models import AlertChange, AlertMessage, Reason
+from checkpoint.contract.models import Reason
 from checkpoint.localstack.mosquitto import Mosquitto
 from checkpoint.localstack.postgres import Postgres
 from checkpoint.passes.verifier import OfflineVerifier
@@ -46,38 +42,9 @@ from tests.passes.factory import context
 from tests.reliability.conftest import Ledger
 from tests.reliability.ledger import account, stored_event_ids
 from tests.reliability.ward_traffic import WardTraffic, wait_all_stored
+from tests.ward_alerts import WardAlerts
 
 STORED = "checkpoint_hub_events_stored_total"
-
-
-class WardAlerts:
-    """The ward's alert topic as the command centre hears it."""
-
-    def __init__(self, port: int, ward_id: str) -> None:
-        self.messages: list[AlertMessage] = []
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=f"cc-{ward_id}",
-            protocol=MQTTProtocolVersion.MQTTv5,
-        )
-        subscribed = threading.Event()
-        self.client.on_message = lambda _c, _u, msg: self.messages.append(
-            AlertMessage.model_validate_json(msg.payload)
-        )
-        self.client.on_connect = lambda c, _u, _f, _rc, _p: c.subscribe(
-            topics.alert_topic(ward_id), qos=1
-        )
-        self.client.on_subscribe = lambda *_a: subscribed.set()
-        self.client.connect("127.0.0.1", port)
-        self.client.loop_start()
-        assert subscribed.wait(10), "no SUBACK"
-
-    def opened(self, kind: str) -> list[AlertMessage]:
-        return [m for m in self.messages if m.kind == kind and m.change is AlertChange.NEW]
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
 
 
 @pytest.fixture
@@ -166,7 +133,7 @@ def test_active_hub_killed_the_standby_takes_over_state_session_and_trust(
     active.start()
     standby.launch()
     wait_for(lambda: standing_by(standby), timeout_s=60, what="the standby waiting")
-    alerts = WardAlerts(broker.port, unique)
+    alerts = WardAlerts(broker.host, broker.port, unique)
     traffic = WardTraffic(unique, 4, MqttSettings(host=broker.host, port=broker.port))
     try:
         issued = httpx.post(
@@ -255,7 +222,5 @@ def test_active_hub_killed_the_standby_takes_over_state_session_and_trust(
     )
     # One alert in the store, and one "new" on the ward topic, for each alert.
     assert len(fevers) == 1
-    assert sorted(m.alert_id for m in alerts.messages if m.change is AlertChange.NEW) == sorted(
-        a.id for a in stored
-    )
+    assert sorted(m.alert_id for m in alerts.opened()) == sorted(a.id for a in stored)
     assert takeover_s < 15
