@@ -317,7 +317,8 @@ def _sealer(engine: Engine, settings: PassesSettings, root: Path) -> Sealer:
 
 
 def _take_over_files(engine: Engine, root: Path, keys: StoredKeys, ledger: StoredLedger) -> None:
-    """Keys and revocations of ``checkpoint passes`` files go into an empty store once."""
+    """Keys made with ``checkpoint passes keygen`` go into the store at every start (those
+    it lacks); revocations of a file ledger into an empty store, once."""
     with exclusive(engine, "pass-desk-take-over"):
         if (root / "keys" / "keys.json").exists():
             taken = keys.take_over(KeyStore(root / "keys"))

@@ -5,8 +5,8 @@ list. Private halves are stored sealed (``hub/passes/sealing.py``) and unsealed 
 sign; they never leave this module as text. The newest pass key signs new passes (a
 rotation adds a newer one); the newest anchor key seals the trust documents.
 
-Keys made with ``checkpoint passes keygen`` (files) are taken over once, at the first
-start of a hub whose store has none (``take_over``).
+Keys made with ``checkpoint passes keygen`` (files under ``passes.directory``) are taken
+into the store when a hub starts (``take_over``): the first keys, and later rotations.
 """
 
 from __future__ import annotations
@@ -180,20 +180,37 @@ class StoredKeys:
         return TrustList(version=version, issued_at=now or datetime.now(UTC), keys=keys)
 
     def take_over(self, files: KeyStore) -> int:
-        """Seal the keys of a ``checkpoint passes keygen`` directory into an empty store;
-        returns how many were taken (0 if the store had keys already)."""
-        if self.has_keys():
-            return 0
+        """Seal into the store the keys of a ``checkpoint passes keygen`` directory that it
+        does not hold yet (a first start, a rotation made with keygen), and retire those
+        retired there; returns how many changed."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(pass_keys.c.key_id, pass_keys.c.retired_at))
+            held = {r.key_id: r.retired_at for r in rows}
         index = files.index
         records = [(SIGNER, r) for r in index.keys] + [(ANCHOR, r) for r in index.anchors]
+        changed = 0
         for role, record in sorted(records, key=lambda item: item[1].created_at):
-            der = files.signing_key(record.key_id).private_bytes(
-                Encoding.DER, PrivateFormat.PKCS8, NoEncryption()
-            )
-            self._insert(
-                role, record.key_id, record.public_key, der, record.created_at, record.retired_at
-            )
-        with self.engine.begin() as conn:
-            versions.lock(conn)
-            versions.write(conn, versions.KEYS, max(index.version, versions.read(conn, "keys")))
-        return len(records)
+            if record.key_id not in held:
+                der = files.signing_key(record.key_id).private_bytes(
+                    Encoding.DER, PrivateFormat.PKCS8, NoEncryption()
+                )
+                self._insert(
+                    role,
+                    record.key_id,
+                    record.public_key,
+                    der,
+                    record.created_at,
+                    record.retired_at,
+                )
+                changed += 1
+        for record in index.keys:  # after the inserts: a newer key signs by then
+            if record.retired_at and record.key_id in held and held[record.key_id] is None:
+                self.retire(record.key_id, record.retired_at)
+                changed += 1
+        if changed:
+            # Nodes take only a newer version: never below what the files' hub published.
+            with self.engine.begin() as conn:
+                versions.lock(conn)
+                current = versions.read(conn, versions.KEYS)
+                versions.write(conn, versions.KEYS, max(index.version, current))
+        return changed

@@ -88,6 +88,11 @@ def test_keys_and_revocations_made_as_files_are_taken_over_once(
     file_ledger.revoke("gone", now=NOW)
     assert keys.take_over(files) == 2
     assert keys.take_over(files) == 0
+    files.rotate("k2", now=NOW + timedelta(days=1))
+    files.retire("k1")
+    assert keys.take_over(files) == 2  # the rotation and the retirement
+    assert keys.active_key_id == "k2"
+    assert keys.trust_list(NOW).version == max(files.index.version, 3)
     ledger = StoredLedger(engine)
     assert ledger.take_over(file_ledger) == 1
     assert ledger.take_over(file_ledger) == 0
@@ -96,7 +101,7 @@ def test_keys_and_revocations_made_as_files_are_taken_over_once(
     # A pass signed with the stored key verifies against the file's public key.
     issued = PassIssuer(keys, ledger).issue(category=Category.RESIDENT, ward_id="phucla")
     signed = codec.split(issued.text)
-    public = files.signing_key("k1").public_key()
+    public = files.signing_key("k2").public_key()
     public.verify(signed.signature, signed.signed_message)
     assert keys.trust_list(NOW).keys[0].public_key == files.trust_list(NOW).keys[0].public_key
 
