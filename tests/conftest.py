@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from checkpoint.localstack import LocalStack
+from checkpoint.localstack.mosquitto import Mosquitto
 from checkpoint.localstack.postgres import Postgres
 from checkpoint.settings.mqtt import MqttSettings
 from hub.influx.v1 import InfluxV1
@@ -70,3 +71,13 @@ def pass_key_credential(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     (directory / "pass-keys").write_text(secrets.token_hex(32))
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(directory))
     return "pass-keys"
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    """A Mosquitto of the test's own: trust topics are global and retained, so tests that
+    publish them must not share the session's broker."""
+    server = Mosquitto(tmp_path / "broker")
+    server.start()
+    yield server
+    server.stop()

@@ -124,12 +124,12 @@ class PassDesk:
         category: Category,
         ward_id: str,
         valid_for: timedelta,
-        valid_from: datetime | None,
-        zone_id: str | None,
-        checkpoints: tuple[str, ...],
-        hours: tuple[HourWindow, ...],
-        label: str,
-        document_number: str | None,
+        valid_from: datetime | None = None,
+        zone_id: str | None = None,
+        checkpoints: tuple[str, ...] = (),
+        hours: tuple[HourWindow, ...] = (),
+        label: str = "",
+        document_number: str | None = None,
     ) -> IssuedRecord:
         """Sign and record a pass; BadPassRequest for bad fields or no signing key."""
         with self._lock:

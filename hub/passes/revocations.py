@@ -33,6 +33,18 @@ class _Ledger(BaseModel):
     entries: list[_Entry] = Field(default_factory=list)
 
 
+def new_revocation(
+    pass_id: str, pass_valid_until: datetime | None, now: datetime | None
+) -> Revocation:
+    """A validated revocation; BadPassRequest for a malformed pass id."""
+    try:
+        return Revocation(
+            pass_id=pass_id, revoked_at=now or datetime.now(UTC), pass_valid_until=pass_valid_until
+        )
+    except ValidationError as exc:
+        raise BadPassRequest.from_validation(exc) from None
+
+
 class RevocationLedger:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -66,14 +78,7 @@ class RevocationLedger:
         for entry in self._data.entries:
             if entry.revocation.pass_id == pass_id:
                 return entry.revocation
-        try:
-            revocation = Revocation(
-                pass_id=pass_id,
-                revoked_at=now or datetime.now(UTC),
-                pass_valid_until=pass_valid_until,
-            )
-        except ValidationError as exc:
-            raise BadPassRequest.from_validation(exc) from None
+        revocation = new_revocation(pass_id, pass_valid_until, now)
         self._data.version += 1
         self._data.entries.append(_Entry(revocation=revocation, added_version=self._data.version))
         self._save()

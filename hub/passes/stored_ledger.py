@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import ValidationError
 from sqlalchemy import Column, Engine, Integer, String, Table, delete, insert, select
 
 from checkpoint.passes.documents import Revocation, RevocationDelta, RevocationSnapshot
-from checkpoint.passes.errors import BadPassRequest
 from hub.passes import versions
-from hub.passes.revocations import RevocationLedger
+from hub.passes.revocations import RevocationLedger, new_revocation
 from hub.state import metadata
 from hub.state.types import UtcDateTime
 
@@ -60,14 +58,7 @@ class StoredLedger:
         self, pass_id: str, *, pass_valid_until: datetime | None = None, now: datetime | None = None
     ) -> Revocation:
         """Record a revocation (idempotent: revoking twice changes nothing)."""
-        try:
-            revocation = Revocation(
-                pass_id=pass_id,
-                revoked_at=now or datetime.now(UTC),
-                pass_valid_until=pass_valid_until,
-            )
-        except ValidationError as exc:
-            raise BadPassRequest.from_validation(exc) from None
+        revocation = new_revocation(pass_id, pass_valid_until, now)
         with self.engine.begin() as conn:
             versions.lock(conn)
             row = conn.execute(

@@ -57,12 +57,6 @@ def test_issued_passes(engine: Engine, tmp_path: Path, pass_key_credential: str)
         category=Category.RESIDENT,
         ward_id="phucla",
         valid_for=timedelta(days=1),
-        valid_from=None,
-        zone_id=None,
-        checkpoints=(),
-        hours=(),
-        label="",
-        document_number=None,
     )
     assert desk.get(record.pass_id).text == record.text
     revoked = desk.revoke(record.pass_id)

@@ -4,11 +4,8 @@ the nodes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import pytest
 
 from checkpoint.contract.models import Reason
 from checkpoint.localstack.mosquitto import Mosquitto
@@ -25,16 +22,8 @@ from tests.passes import mqtt
 from tests.passes.factory import context
 
 
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    server = Mosquitto(tmp_path / "broker")  # retained trust topics: a broker of our own
-    server.start()
-    yield server
-    server.stop()
-
-
 def test_one_desk_publishes_and_the_other_takes_over(
-    postgres: Postgres, broker: Mosquitto, unique: str, tmp_path: Path, pass_key_credential: str
+    postgres: Postgres, own_broker: Mosquitto, unique: str, tmp_path: Path, pass_key_credential: str
 ) -> None:
     url = postgres.create_database(f"desks_{unique}")
     engines = [open_store(url), open_store(url)]
@@ -50,19 +39,13 @@ def test_one_desk_publishes_and_the_other_takes_over(
         category=Category.RESIDENT,
         ward_id="phucla",
         valid_for=timedelta(days=1),
-        valid_from=None,
-        zone_id=None,
-        checkpoints=(),
-        hours=(),
-        label="",
-        document_number=None,
     )
     node = TrustStore(tmp_path / "node", anchors=first.keys.anchor_public_keys())
     verifier = OfflineVerifier(node)
     with (
-        mqtt.client(broker.port, "hub-a") as client_a,
-        mqtt.client(broker.port, "hub-b") as client_b,
-        mqtt.client(broker.port, "phucla-cp07-n1", node.on_message),
+        mqtt.client(own_broker.port, "hub-a") as client_a,
+        mqtt.client(own_broker.port, "hub-b") as client_b,
+        mqtt.client(own_broker.port, "phucla-cp07-n1", node.on_message),
     ):
         first.start(TrustPublisher(client_a))
         second.start(TrustPublisher(client_b))
