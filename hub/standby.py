@@ -22,6 +22,7 @@ import time
 
 from sqlalchemy import Engine
 
+from checkpoint import systemd
 from hub.state.locks import Lease, shares_instances
 
 log = logging.getLogger(__name__)
@@ -36,13 +37,19 @@ def session_lease(engine: Engine, client_id: str, share_group: str | None) -> Le
 
 
 def wait_for(lease: Lease, check_s: float) -> None:
-    """Block until this instance holds ``lease`` (SIGTERM ends the wait as usual)."""
+    """Block until this instance holds ``lease`` (SIGTERM ends the wait as usual).
+
+    A standby is a started service to systemd (``Type=notify``): it says READY at once and
+    keeps the watchdog fed while it waits, or systemd would kill it as hung."""
     if lease.try_acquire():
         return
     log.info("standby: another instance holds %s; waiting to take over", lease.name)
+    systemd.notify(f"READY=1\nSTATUS=standby: waiting for {lease.name}")
     while not lease.try_acquire():
+        systemd.notify("WATCHDOG=1")
         time.sleep(check_s)
     log.info("taking over %s", lease.name)
+    systemd.notify(f"STATUS=active: holds {lease.name}")
 
 
 class LeaseWatch:
