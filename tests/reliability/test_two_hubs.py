@@ -223,3 +223,6 @@ def test_active_hub_killed_the_standby_takes_over_state_session_and_trust(
     # One "new" on the ward topic for each alert in the store, none for another.
     assert sorted(m.alert_id for m in alerts.opened()) == sorted(a.id for a in stored)
     assert takeover_s < 15
+    secret = read_secret(pass_key_credential)
+    for hub in pair:  # the sealing secret never reaches a log
+        assert secret not in hub.log.read_text()
