@@ -84,14 +84,6 @@ def pair(
         hub.close()
 
 
-def trust_of(port: int, directory: Path, anchors: dict[str, str], name: str) -> TrustStore:
-    """A node's trust store filled from the retained documents on the broker now."""
-    node = TrustStore(directory, anchors=anchors)
-    with trust_mqtt.client(port, name, node.on_message):
-        wait_for(lambda: node.keys and node.revocations and node.policy, what="trust lists")
-    return node
-
-
 def standing_by(hub: HubProcess) -> bool:
     return "checkpoint_hub_active 0.0" in hub.metrics()
 
@@ -160,18 +152,22 @@ def test_active_hub_killed_the_standby_takes_over_state_session_and_trust(
         takeover_s = time.monotonic() - taken
         traffic.fever()  # the same checkpoint again: the open alert counts it, none opens
 
-        # The survivor republishes the trust documents, fresh; a node that hears only them
+        # The survivor republishes the trust documents, fresh; a node that hears them
         # admits the pass issued before the kill ...
-        node = trust_of(own_broker.port, tmp_path / "node", anchors, f"{unique}-node")
-        assert node.keys is not None
-        assert node.keys.issued_at > killed_at
-        assert node.policy is not None
-        assert node.policy.issued_at > killed_at
+        node = TrustStore(tmp_path / "node", anchors=anchors)
         verifier = OfflineVerifier(node)
-        assert verifier.check(pass_text, context(datetime.now(UTC), ward_id=unique)).valid
-
-        # ... and a revocation made through the survivor reaches it.
         with trust_mqtt.client(own_broker.port, f"{unique}-node", node.on_message):
+            wait_for(
+                lambda: all(
+                    doc is not None and doc.issued_at > killed_at
+                    for doc in (node.keys, node.revocations, node.policy)
+                ),
+                timeout_s=30,
+                what="trust documents published after the kill",
+            )
+            assert verifier.check(pass_text, context(datetime.now(UTC), ward_id=unique)).valid
+
+            # ... and a revocation made through the survivor reaches it.
             revoked = httpx.post(
                 f"{standby.api_url}/passes/{pass_id}/revoke", headers=auth, timeout=10
             )
