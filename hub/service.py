@@ -1,5 +1,6 @@
 """The hub runtime behind ``checkpoint hub run``: state store, InfluxDB writer, ingest,
-anomaly rules and alerts, the API, /metrics, and a clean stop.
+anomaly rules and alerts, the API, /metrics, and a clean stop. On PostgreSQL without a
+share group, an instance first waits for its session lease (a standby, hub/standby.py).
 
 By default the derivation is the hub's own rules and alerts (hub/alerts/runtime.py). Tests
 and benchmarks may inject another: a ``Derivation``, a factory that builds one from the

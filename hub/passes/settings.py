@@ -13,8 +13,9 @@ class PassesSettings(StrictModel):
     enabled: bool = Field(default=True, description="Issue passes and publish trust documents")
     directory: Path = Field(
         default=Path("passes"),
-        description="Where keys and revocations made by `checkpoint passes` as files are "
-        "taken into the state store from, once (relative: under data_dir)",
+        description="Files of `checkpoint passes` that the hub takes into its state store: "
+        "keys/ (made by keygen) at every start, revoked.json once into an empty store "
+        "(relative: under data_dir)",
     )
     key_credential: str | None = Field(
         default=None,
