@@ -53,16 +53,16 @@ def api_command(
     from hub.alerts.store import AlertStore
     from hub.api.app import create_app
     from hub.api.context import ApiContext
-    from hub.api.downlink import MqttDownlink
     from hub.api.server import ApiServer
     from hub.config import HubConfig
     from hub.influx.v1 import InfluxV1
+    from hub.publisher import HubPublisher
     from hub.state import open_store
 
     cfg = load_model(HubConfig, config)
     engine = open_store(cfg.resolved_state_url())
     influx = InfluxV1(cfg.influx.url, cfg.influx.database, username=cfg.influx.username)
-    downlink = MqttDownlink(cfg.mqtt, f"{cfg.client_id}-api")
+    downlink = HubPublisher(cfg.mqtt, f"{cfg.client_id}-api", connect_wait_s=5.0)
     downlink.start()
     ctx = ApiContext(
         engine,

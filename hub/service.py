@@ -19,7 +19,6 @@ from checkpoint.settings.secrets import read_secret
 from hub.alerts.runtime import Alerting
 from hub.api.app import create_app
 from hub.api.context import ApiContext
-from hub.api.downlink import MqttDownlink
 from hub.api.server import ApiServer
 from hub.config import HubConfig
 from hub.influx.v1 import InfluxV1
@@ -31,6 +30,7 @@ from hub.levels import republish_levels
 from hub.metrics import HubMetrics
 from hub.passes.desk import PassDesk
 from hub.passes.publisher import TrustPublisher
+from hub.publisher import HubPublisher
 from hub.state import open_store
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class HubService:
         self._derivation = derivation
         self.alerting: Alerting | None = None
         self.api: ApiServer | None = None
-        self.downlink: MqttDownlink | None = None
+        self.downlink: HubPublisher | None = None
         self.queries: InfluxV1 | None = None
         self.passes: PassDesk | None = None
         self.metrics = HubMetrics()
@@ -110,7 +110,7 @@ class HubService:
         if d == ALERTS:
             self.alerting = Alerting(
                 self.config,
-                self._query_client(),
+                self.influx,
                 engine=engine,
                 revoked_at=self.passes.revoked_at if self.passes is not None else None,
             )
@@ -121,8 +121,8 @@ class HubService:
         return d(HubParts(self.config, engine, self.metrics))
 
     def _query_client(self) -> InfluxV1:
-        """InfluxQL reads (the API) and alert points: InfluxDB 2.x/3.x answer InfluxQL on
-        their v1-compatible /query and /write too (with a DBRP mapping)."""
+        """InfluxQL reads (the API): InfluxDB 2.x/3.x answer InfluxQL on their v1-compatible
+        /query too (with a DBRP mapping)."""
         if self.queries is None:
             influx = self.config.influx
             secret = read_secret(influx.password_credential) if influx.password_credential else None
@@ -133,7 +133,7 @@ class HubService:
 
     def _start_api(self, engine: Engine) -> None:
         cfg = self.config
-        self.downlink = MqttDownlink(cfg.mqtt, f"{cfg.client_id}-api")
+        self.downlink = HubPublisher(cfg.mqtt, f"{cfg.client_id}-api", connect_wait_s=5.0)
         self.downlink.start()
         ingest, downlink, queries = self.ingest, self.downlink, self._query_client()
         ctx = ApiContext(
@@ -157,7 +157,7 @@ class HubService:
         if self.passes is not None:
             keys = self.passes.keys
             signer = keys.anchor_signer() if keys.index.anchor is not None else None
-            self.passes.start(TrustPublisher(downlink.client, signer=signer))
+            self.passes.start(TrustPublisher(downlink, signer=signer))
 
     def healthy(self) -> bool:
         """For the systemd watchdog: every lane's derive and store threads are alive and

@@ -23,9 +23,8 @@ import yaml
 
 from checkpoint.errors import ConfigError
 from checkpoint.provision import broker, passwords, pki
+from checkpoint.provision.broker import BROKER_FILES
 from checkpoint.provision.ward import WardConfig, check_node_configs
-
-BROKER_FILES = Path("/etc/mosquitto/checkpoint")
 
 
 @dataclass

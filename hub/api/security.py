@@ -9,9 +9,9 @@ from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from hub.api.context import ApiContext
-from hub.api.downlink import Downlink
 from hub.api.roles import Principal, Role
 from hub.influx.v1 import InfluxV1
+from hub.publisher import Publisher
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer cpk_...`")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key: `cpk_...`")
@@ -82,11 +82,11 @@ def require_influx(ctx: ContextDep) -> InfluxV1:
     return ctx.influx
 
 
-def require_downlink(ctx: ContextDep) -> Downlink:
+def require_downlink(ctx: ContextDep) -> Publisher:
     if ctx.downlink is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the broker is not configured")
     return ctx.downlink
 
 
 InfluxDep = Annotated[InfluxV1, Depends(require_influx)]
-DownlinkDep = Annotated[Downlink, Depends(require_downlink)]
+DownlinkDep = Annotated[Publisher, Depends(require_downlink)]

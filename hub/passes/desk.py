@@ -23,9 +23,10 @@ from checkpoint.passes.policy import default_policy
 from checkpoint.settings.secrets import read_secret
 from hub.passes.issuer import PassIssuer
 from hub.passes.keystore import KeyStore
-from hub.passes.publisher import PublishError, TrustPublisher
+from hub.passes.publisher import TrustPublisher
 from hub.passes.revocations import RevocationLedger
 from hub.passes.settings import PassesSettings
+from hub.publisher import PublishError
 from hub.state import metadata
 from hub.state.types import UtcDateTime
 

@@ -75,7 +75,7 @@ def test_trust_and_levels_from_the_broker_decide_passages(
     start = NOW - timedelta(hours=1)
     resident = issuer.issue(category=Category.RESIDENT, ward_id="phucla", valid_from=start)
     rider = issuer.issue(category=Category.DELIVERY, ward_id="phucla", valid_from=start)
-    with mqtt.client(broker.port, "hub") as client:
+    with mqtt.publisher(broker.port, "hub") as client:
         hub = TrustPublisher(client)
         hub.publish_keys(keys, NOW)
         hub.publish_snapshot(issuer.ledger, NOW)

@@ -19,9 +19,9 @@ from checkpoint.settings.mqtt import MqttSettings
 from edge.events import MemoryEmitter
 from hub.api.app import create_app
 from hub.api.context import ApiContext
-from hub.api.downlink import MqttDownlink
 from hub.influx.schema import event_point
 from hub.influx.v1 import InfluxV1
+from hub.publisher import HubPublisher
 from tests.helpers import wait_for
 from tests.hub.api.conftest import Keys, auth
 
@@ -30,7 +30,7 @@ from tests.hub.api.conftest import Keys, auth
 def live(
     api_ctx: ApiContext, influx: InfluxV1, mqtt_settings: MqttSettings, unique: str
 ) -> Iterator[TestClient]:
-    downlink = MqttDownlink(mqtt_settings, f"api-{unique}")
+    downlink = HubPublisher(mqtt_settings, f"api-{unique}", connect_wait_s=5.0)
     downlink.start()
     api_ctx.influx = influx
     api_ctx.downlink = downlink

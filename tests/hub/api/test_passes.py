@@ -147,7 +147,7 @@ def test_a_revocation_through_the_api_reaches_a_running_node(
     try:
         node_store = TrustStore(tmp_path / "node-trust", TrustConfig())
         with (
-            mqtt.client(broker.port, "hub") as hub_client,
+            mqtt.publisher(broker.port, "hub") as hub_client,
             mqtt.client(broker.port, "node", on_message=node_store.on_message),
         ):
             desk.start(TrustPublisher(hub_client))
