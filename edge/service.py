@@ -160,8 +160,8 @@ class EdgeService:
             self.run_command(payload)
         elif topic == levels_topic(self.config.ward_id):
             self.apply_levels(payload)
-        elif topic.startswith(f"{topics.TRUST}/"):
-            if not topic.startswith(f"{topics.TRUST}/levels-"):  # other wards' levels
+        elif topics.trust_name(topic) is not None:
+            if not topics.is_levels_topic(topic):  # other wards' levels
                 self.trust.on_message(topic, payload)
         else:
             log.warning("node %s: message on unexpected topic %s", self.config.node_id, topic)

@@ -129,8 +129,8 @@ class TrustStore:
 
     def on_message(self, topic: str, payload: bytes) -> Outcome:
         """Apply one retained trust message; never raises on bad input."""
-        name = topic.rsplit("/", 1)[-1]
-        if topic != topics.TRUST + "/" + name or name not in docs.DOCUMENT_NAMES:
+        name = topics.trust_name(topic)
+        if name is None or name not in docs.DOCUMENT_NAMES:
             self._keep_reject("unknown_topic", topic, payload)
             return Outcome.REJECTED
         try:

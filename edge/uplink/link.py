@@ -259,7 +259,7 @@ class Link:
                 (topics.command_topic(self.node_id), 1),
                 # Keys, revocations, zone policy and levels: retained, so every (re)connect
                 # brings the newest of each.
-                (f"{topics.TRUST}/#", 1),
+                (topics.ALL_TRUST, 1),
             ]
         )
         client.publish(

@@ -39,7 +39,7 @@ from hub.influx.schema import event_point
 from hub.influx.writer import InfluxWriter
 from hub.ingest.admission import NodeAdmission
 from hub.ingest.batch import BatchWriter, Derivation, Pending
-from hub.ingest.classify import ID_REUSED, RATE_LIMITED, Rejected, classify, is_status_topic
+from hub.ingest.classify import ID_REUSED, RATE_LIMITED, Rejected, classify
 from hub.ingest.deadletters import DeadLetter, DeadLetterStore
 from hub.ingest.ratelog import RateLimitedLog
 from hub.ingest.receiver import SessionProcess, SessionSpec
@@ -49,21 +49,6 @@ from hub.metrics import HubMetrics
 __all__ = ["Derivation", "Ingest", "Lane", "Pending"]
 
 log = logging.getLogger(__name__)
-
-# Everything nodes publish, so that a message on a topic the hub does not know is
-# dead-lettered as ``unknown_topic`` rather than never seen.
-SUBSCRIPTION = f"{topics.UP}/#"
-PRIORITY_SUBSCRIPTIONS = (
-    f"{topics.UP}/+/events/passage",
-    f"{topics.UP}/+/events/barrier",
-    topics.ALL_STATUS,
-)
-
-
-def is_priority_event_topic(topic: str) -> bool:
-    """A passage or barrier alarm (split by hand: this runs for every message)."""
-    parts = topic.split("/")
-    return len(parts) == 6 and parts[4] == "events" and parts[5] in ("passage", "barrier")
 
 
 def _new_stats() -> dict[str, int]:
@@ -174,10 +159,10 @@ class Lane:
         now = datetime.now(UTC)  # one clock reading per arrival: they came together
         for generation, mid, qos, topic, payload in messages:
             item = Pending(mid, qos, generation, topic, payload)
-            if self.copies and is_status_topic(topic):
+            if self.copies and topics.is_status_topic(topic):
                 pass  # the priority lane's (retained): acknowledged with the batch, unread
             else:
-                item.copy = self.copies and is_priority_event_topic(topic)
+                item.copy = self.copies and topics.is_priority_event_topic(topic)
                 received += self._read(item, now)
             items.append(item)
         # Counted once per arrival: a Prometheus counter takes a lock per inc().
@@ -424,7 +409,7 @@ class Ingest:
             lane(
                 "bulk",
                 client_id=config.client_id,
-                subscriptions=(SUBSCRIPTION,),
+                subscriptions=(topics.ALL_UP,),
                 interval_s=config.batch.max_interval_s,
                 copies=priority,
             )
@@ -434,7 +419,7 @@ class Ingest:
                 lane(
                     "priority",
                     client_id=f"{config.client_id}-priority",
-                    subscriptions=PRIORITY_SUBSCRIPTIONS,
+                    subscriptions=topics.PRIORITY_FILTERS,
                     interval_s=min(config.batch.max_interval_s, config.batch.priority_interval_s),
                 )
             )
