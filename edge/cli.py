@@ -18,8 +18,8 @@ def run_command(
     """Run the node on real hardware (GPIO, I2C thermometer) until SIGTERM."""
     import signal
 
+    from checkpoint.contract.node.config import NodeConfig
     from checkpoint.settings.loading import load_model
-    from edge.config import NodeConfig
     from edge.service import EdgeService
 
     service = EdgeService(load_model(NodeConfig, config), config_path=config)

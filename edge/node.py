@@ -17,9 +17,9 @@ from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from checkpoint.contract.models import BarrierMotion, Health, Passage, PassCheck, Reason
+from checkpoint.contract.node.config import NodeConfig
 from checkpoint.errors import CheckpointError, ConfigError
 from edge.barrier.supervisor import BarrierSupervisor
-from edge.config import NodeConfig
 from edge.events import Emitter
 from edge.hardware.camera import CameraError, FrameSource, Picamera2Source
 from edge.hardware.dedup import Deduplicator

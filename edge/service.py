@@ -21,8 +21,8 @@ from checkpoint.atomic import write_atomic
 from checkpoint.contract import Command, CommandResult, ConfigAck, Health, decode_model, topics
 from checkpoint.contract.levels import ZoneLevels, levels_topic
 from checkpoint.contract.models import CommandName
+from checkpoint.contract.node.config import NodeConfig
 from checkpoint.errors import CheckpointError, ContractError
-from edge.config import NodeConfig
 from edge.events import Emitter
 from edge.trust.store import TrustStore
 from edge.uplink.config_push import ConfigRefused, check_push, write_atomically

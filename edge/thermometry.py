@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from checkpoint.contract.models import TemperatureCheck
-from edge.config import ThermometerConfig
+from checkpoint.contract.node.config import ThermometerConfig
 from edge.hardware.mlx90614 import MLX90614, ThermometerError
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ def model_for(data: Any) -> type[BaseModel]:
 
         return WardConfig
     if isinstance(data, dict) and "node_id" in data:
-        from edge.config import NodeConfig
+        from checkpoint.contract.node.config import NodeConfig
 
         return NodeConfig
     from hub.config import HubConfig

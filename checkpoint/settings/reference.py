@@ -26,8 +26,8 @@ DEFAULT_DIR = Path(__file__).resolve().parents[2] / "firmware_config" / "referen
 
 
 def _models() -> dict[str, tuple[str, type[BaseModel]]]:
+    from checkpoint.contract.node.config import NodeConfig
     from checkpoint.provision.ward import WardConfig
-    from edge.config import NodeConfig
     from hub.config import HubConfig
 
     return {

@@ -15,8 +15,8 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from checkpoint.contract.node.config import CameraConfig
 from checkpoint.errors import CheckpointError
-from edge.config import CameraConfig
 
 Frame = npt.NDArray[np.uint8]
 

@@ -10,8 +10,8 @@ from typing import Literal
 from gpiozero.pins.mock import MockFactory
 
 from checkpoint.contract.models import Passage
+from checkpoint.contract.node.config import NodeConfig
 from checkpoint.settings.mqtt import MqttSettings
-from edge.config import NodeConfig
 from edge.events import Emitter
 from edge.hardware.barrier_emulated import EmulatedBarrier
 from edge.hardware.camera_emulated import RenderedQRFrameSource

@@ -23,12 +23,12 @@ from pydantic import BaseModel, ValidationError
 
 from checkpoint.atomic import write_atomic
 from checkpoint.contract import decode_model, topics
+from checkpoint.contract.node.trust import TrustConfig
 from checkpoint.errors import ContractError
 from checkpoint.passes import documents as docs
 from checkpoint.passes.envelope import unwrap
 from checkpoint.passes.state import TrustState
 from checkpoint.passes.verifier import VerifierSettings
-from edge.trust.config import TrustConfig
 
 log = logging.getLogger(__name__)
 

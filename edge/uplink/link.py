@@ -23,10 +23,10 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from checkpoint.contract import topics
+from checkpoint.contract.node.uplink import LinkSettings, OutboxSettings
 from checkpoint.settings.mqtt import MqttSettings
 from edge.uplink.outbox import Outbox
 from edge.uplink.ratelimit import TokenBucket
-from edge.uplink.settings import LinkSettings, OutboxSettings
 from edge.uplink.status import status_payload
 
 log = logging.getLogger(__name__)

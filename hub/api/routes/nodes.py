@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from checkpoint.contract import Command, ConfigPush, encode, topics, uuid7
 from checkpoint.contract.models import CommandName, Id
-from edge.config import NodeConfig
+from checkpoint.contract.node.config import NodeConfig
 from hub.api import queries
 from hub.api.roles import Principal
 from hub.api.schemas import StrictBody, errors

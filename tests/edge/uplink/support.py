@@ -11,7 +11,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from checkpoint.contract import Passage, Reading
-from edge.config import NodeConfig
+from checkpoint.contract.node.config import NodeConfig
 from edge.events import Emitter
 
 READING: dict[str, Any] = {

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from checkpoint.contract.models import Decision, Passage, Reason
+from checkpoint.contract.node.trust import TrustConfig
 from checkpoint.localstack.mosquitto import Mosquitto
 from checkpoint.passes.model import Category
 from checkpoint.passes.state import FixedTrust, TrustState
@@ -19,7 +20,6 @@ from checkpoint.passes.verifier import OfflineVerifier
 from edge.events import MemoryEmitter
 from edge.hardware.qr_decode import decode_frame
 from edge.trust import TrustStore
-from edge.trust.config import TrustConfig
 from hub.api.app import create_app
 from hub.api.context import ApiContext
 from hub.passes.desk import PassDesk
