@@ -86,6 +86,12 @@ class Thermometry:
         self.last_fault: str | None = None
         self._flat: deque[tuple[float, ...]] = deque(maxlen=max(config.stuck_measurements, 1))
 
+    def reconfigure(self, config: ThermometerConfig) -> None:
+        """Take a new config between measurements; a new emissivity goes to the sensor."""
+        if config.emissivity != self.config.emissivity:
+            self.sensor.set_emissivity(config.emissivity)
+        self.config = config
+
     @property
     def faulty(self) -> bool:
         """True while the last measurement failed: the health flag thermometer_fault."""
