@@ -23,12 +23,11 @@ from pydantic import BaseModel, ValidationError
 
 from checkpoint.atomic import write_atomic
 from checkpoint.contract import decode_model, topics
-from checkpoint.contract.node.trust import TrustConfig
+from checkpoint.contract.node.trust import TrustConfig, VerifierSettings
 from checkpoint.errors import ContractError
 from checkpoint.passes import documents as docs
 from checkpoint.passes.envelope import unwrap
 from checkpoint.passes.state import TrustState
-from checkpoint.passes.verifier import VerifierSettings
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from checkpoint.contract import encode, topics
 from checkpoint.contract.models import Reason
+from checkpoint.contract.node.trust import VerifierSettings
 from checkpoint.passes import documents as docs
 from checkpoint.passes.policy import default_policy
-from checkpoint.passes.verifier import OfflineVerifier, VerifierSettings
+from checkpoint.passes.verifier import OfflineVerifier
 from edge.trust import Outcome, TrustStore
 from tests.passes.factory import NOW, context, make_pass, revocations, signed, trust_list
 

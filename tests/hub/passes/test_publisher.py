@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from checkpoint.contract.models import Reason
+from checkpoint.contract.node.trust import VerifierSettings
 from checkpoint.localstack.mosquitto import Mosquitto
 from checkpoint.passes.model import Category
 from checkpoint.passes.policy import default_policy
-from checkpoint.passes.verifier import OfflineVerifier, VerifierSettings
+from checkpoint.passes.verifier import OfflineVerifier
 from edge.trust import TrustStore
 from hub.passes.issuer import PassIssuer
 from hub.passes.keystore import KeyStore
