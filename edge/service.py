@@ -37,8 +37,8 @@ def real_node_factory(trust: TrustStore) -> NodeFactory:
     """The node on its real hardware, verifying passes offline against ``trust``."""
 
     def build(config: NodeConfig, emitter: Emitter) -> NodeLike:
-        from checkpoint.passes.verifier import OfflineVerifier
         from edge.node import Node
+        from edge.trust.verifier import OfflineVerifier
 
         return Node(config, emitter, verifier=OfflineVerifier(trust, config.trust))
 

@@ -37,7 +37,7 @@ def run_command(
             if service.healthy():
                 systemd.notify("WATCHDOG=1")
     except KeyboardInterrupt:
-        # checkpoint.cli turns SIGTERM into KeyboardInterrupt: for the hub that is the
+        # greenzone.cli turns SIGTERM into KeyboardInterrupt: for the hub that is the
         # normal way to stop (systemd), so it ends with exit code 0 after a clean stop.
         systemd.notify("STOPPING=1")
     finally:

@@ -19,11 +19,11 @@ from checkpoint.contract.node.uplink import UplinkSettings
 from checkpoint.localstack.mosquitto import Mosquitto
 from checkpoint.passes.model import Category
 from checkpoint.passes.policy import default_policy
-from checkpoint.passes.verifier import OfflineVerifier
 from checkpoint.settings.mqtt import MqttSettings
 from edge.events import Emitter
 from edge.service import EdgeService
 from edge.sim.node import SimNode
+from edge.trust.verifier import OfflineVerifier
 from hub.passes.issuer import PassIssuer
 from hub.passes.keystore import KeyStore
 from hub.passes.publisher import TrustPublisher

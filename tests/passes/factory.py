@@ -13,8 +13,8 @@ from checkpoint.passes.keys import public_key_text
 from checkpoint.passes.model import Category, Pass
 from checkpoint.passes.policy import default_policy
 from checkpoint.passes.state import FixedTrust, TrustState
-from checkpoint.passes.verifier import OfflineVerifier
 from edge.passcheck import PassContext
+from edge.trust.verifier import OfflineVerifier
 
 # 10:00 local time in Ha Noi (UTC+7).
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ from checkpoint.contract.node.trust import VerifierSettings
 from checkpoint.passes.model import Category
 from checkpoint.passes.policy import default_policy
 from checkpoint.passes.state import FixedTrust, TrustState
-from checkpoint.passes.verifier import OfflineVerifier
+from edge.trust.verifier import OfflineVerifier
 from tests.passes.factory import NOW, context, make_pass, revocations, signed, trust_list
 
 KEY = Ed25519PrivateKey.generate()

@@ -12,8 +12,8 @@ from checkpoint.contract.models import Reason
 from checkpoint.contract.node.trust import VerifierSettings
 from checkpoint.passes import documents as docs
 from checkpoint.passes.policy import default_policy
-from checkpoint.passes.verifier import OfflineVerifier
 from edge.trust import Outcome, TrustStore
+from edge.trust.verifier import OfflineVerifier
 from tests.passes.factory import NOW, context, make_pass, revocations, signed, trust_list
 
 KEY = Ed25519PrivateKey.generate()

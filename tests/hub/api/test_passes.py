@@ -16,10 +16,10 @@ from checkpoint.contract.node.trust import TrustConfig
 from checkpoint.localstack.mosquitto import Mosquitto
 from checkpoint.passes.model import Category
 from checkpoint.passes.state import FixedTrust, TrustState
-from checkpoint.passes.verifier import OfflineVerifier
 from edge.events import MemoryEmitter
 from edge.hardware.qr_decode import decode_frame
 from edge.trust import TrustStore
+from edge.trust.verifier import OfflineVerifier
 from hub.api.app import create_app
 from hub.api.context import ApiContext
 from hub.passes.desk import PassDesk

@@ -13,8 +13,8 @@ from checkpoint.contract.node.trust import VerifierSettings
 from checkpoint.localstack.mosquitto import Mosquitto
 from checkpoint.passes.model import Category
 from checkpoint.passes.policy import default_policy
-from checkpoint.passes.verifier import OfflineVerifier
 from edge.trust import TrustStore
+from edge.trust.verifier import OfflineVerifier
 from hub.passes.issuer import PassIssuer
 from hub.passes.keystore import KeyStore
 from hub.passes.publisher import TrustPublisher

@@ -16,9 +16,9 @@ def provision_command(
     ],
 ) -> None:
     """Create or extend a ward's CA, certificates, passwords, ACL and node configs."""
-    from checkpoint.provision.bundle import provision
-    from checkpoint.provision.ward import WardConfig
     from checkpoint.settings.loading import load_model
+    from greenzone.provision.bundle import provision
+    from greenzone.provision.ward import WardConfig
 
     ward = load_model(WardConfig, ward_file)
     bundle = provision(ward, out, source=str(ward_file))

@@ -73,7 +73,7 @@ def service_conf(port: int, files: Path, *, bind: str = "") -> str:
 
 
 def write_examples(directory: Path) -> None:
-    """Refresh firmware_config/mosquitto/ (``python -m checkpoint.provision.broker``)."""
+    """Refresh firmware_config/mosquitto/ (``python -m greenzone.provision.broker``)."""
     (directory / "checkpoint.conf").write_text(service_conf(8883, BROKER_FILES))
     (directory / "acl.example").write_text(acl_text("phucla-hub"))
 

@@ -48,8 +48,8 @@ def _main(
 
 def _register_parts() -> None:
     # Each part's commands live with the part; importing them imports only typer.
-    from checkpoint.commands import demo, provision, stack, validate
     from edge.cli import edge_app, sim_command
+    from greenzone.commands import demo, provision, stack, validate
     from hub.cli import hub_app
     from hub.passes.cli import passes_app
 

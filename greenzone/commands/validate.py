@@ -15,7 +15,7 @@ def model_for(data: Any) -> type[BaseModel]:
     """Which config a file holds: a ward file lists checkpoints, a node file names its
     node_id, a hub file does neither."""
     if isinstance(data, dict) and "checkpoints" in data:
-        from checkpoint.provision.ward import WardConfig
+        from greenzone.provision.ward import WardConfig
 
         return WardConfig
     if isinstance(data, dict) and "node_id" in data:
@@ -29,8 +29,8 @@ def model_for(data: Any) -> type[BaseModel]:
 
 def validate_file(path: Path) -> type[BaseModel]:
     """Validate one file; raise ConfigError naming the file, the key path and the problem."""
-    from checkpoint.provision.ward import WardConfig, check_node_configs
     from checkpoint.settings.loading import read_yaml, validate_data
+    from greenzone.provision.ward import WardConfig, check_node_configs
 
     data = read_yaml(path)
     model = model_for(data)
