@@ -21,9 +21,12 @@ from checkpoint.contract.levels import ZoneLevels, levels_topic
 from checkpoint.contract.models import CommandName
 from checkpoint.contract.node.config import NodeConfig
 from checkpoint.errors import CheckpointError, ContractError
+from checkpoint.settings.loading import load_model
 from edge.events import Emitter
+from edge.node import Node
 from edge.runtime_node import NODE_COMMANDS, CommandUnsupportedError, NodeFactory, NodeLike
 from edge.trust.store import TrustStore
+from edge.trust.verifier import OfflineVerifier
 from edge.uplink.config_push import ConfigRefused, check_push, write_atomically
 from edge.uplink.link import Link
 from edge.uplink.outbox import Outbox
@@ -37,8 +40,6 @@ def real_node_factory(trust: TrustStore) -> NodeFactory:
     """The node on its real hardware, verifying passes offline against ``trust``."""
 
     def build(config: NodeConfig, emitter: Emitter) -> NodeLike:
-        from edge.node import Node
-        from edge.trust.verifier import OfflineVerifier
 
         return Node(config, emitter, verifier=OfflineVerifier(trust, config.trust))
 
@@ -280,7 +281,6 @@ class EdgeService:
         return True, "" if result is None else str(result)
 
     def _reload(self) -> tuple[bool, str]:
-        from checkpoint.settings.loading import load_model
 
         if self.config_path is None:
             return False, "no config file to reload"

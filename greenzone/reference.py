@@ -22,13 +22,14 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from greenzone.provision.ward import WardConfig
+from hub.config import HubConfig
+
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "firmware_config" / "reference"
 
 
 def _models() -> dict[str, tuple[str, type[BaseModel]]]:
-    from checkpoint.contract.node.config import NodeConfig
-    from greenzone.provision.ward import WardConfig
-    from hub.config import HubConfig
+    from checkpoint.contract.node.config import NodeConfig  # noqa: PLC0415 - the edge/hub extra
 
     return {
         "node-config.md": ("Node config (`checkpoint edge run --config`)", NodeConfig),

@@ -38,7 +38,7 @@ class Picamera2Source:
 
     def __init__(self, config: CameraConfig) -> None:
         try:
-            from picamera2 import Picamera2
+            from picamera2 import Picamera2  # noqa: PLC0415 - from apt (python3-picamera2) on a Pi only
         except ImportError as exc:
             raise CameraError(
                 f"camera enabled but picamera2 is not importable ({exc}); install "

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidSignature
 
@@ -24,9 +23,7 @@ from checkpoint.passes.keys import load_public_key
 from checkpoint.passes.model import Pass, within
 from checkpoint.passes.policy import default_policy
 from checkpoint.passes.state import TrustSource, TrustState
-
-if TYPE_CHECKING:  # the node's seam; importing it at run time would tie the hub to edge/
-    from edge.passcheck import PassContext
+from edge.passcheck import PassContext
 
 log = logging.getLogger(__name__)
 

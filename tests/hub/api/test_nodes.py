@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from paho.mqtt.enums import CallbackAPIVersion
 
 from checkpoint.contract import Command, ConfigPush, Health, decode_model, topics
+from checkpoint.contract.levels import ZoneLevels, levels_topic
 from checkpoint.contract.models import CommandResult, ConfigAck, Passage, Reading
 from checkpoint.settings.mqtt import MqttSettings
 from edge.events import MemoryEmitter
@@ -296,7 +297,6 @@ def test_hourly_counts(live: TestClient, keys: Keys, influx: InfluxV1) -> None:
 def test_commander_sets_a_level_and_nodes_get_the_ward_document(
     live: TestClient, keys: Keys, mqtt_settings: MqttSettings, unique: str
 ) -> None:
-    from checkpoint.contract.levels import ZoneLevels, levels_topic
 
     ward = f"w{unique}"
     admin = keys.admin
