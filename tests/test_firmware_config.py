@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from checkpoint.errors import ConfigError
-from checkpoint.settings import reference
 from checkpoint.settings.loading import load_model
+from greenzone import reference
 from greenzone.commands.validate import validate_file
 from greenzone.provision.ward import WardConfig
 
