@@ -25,7 +25,7 @@ from hub.influx.v1 import InfluxV1
 from hub.influx.writer import InfluxWriter, open_writer
 from hub.ingest.batch import Derivation
 from hub.ingest.deadletters import DeadLetterStore
-from hub.ingest.lane import Ingest
+from hub.ingest.consumer import Ingest
 from hub.levels import republish_levels
 from hub.metrics import HubMetrics
 from hub.passes.desk import PassDesk

@@ -14,7 +14,7 @@ from edge.events import MemoryEmitter
 from edge.sim.ward import SimNode, SimWard, node_config
 from hub.config import HubConfig, InfluxSettings
 from hub.influx.v1 import InfluxV1
-from hub.ingest.lane import Ingest
+from hub.ingest.consumer import Ingest
 from tests.helpers import wait_for
 from tests.node_publisher import Publisher
 

@@ -1,4 +1,4 @@
-"""Consume node events and store them in InfluxDB, acknowledging only what is stored.
+"""One ingest lane: node events stored in InfluxDB, acknowledged only once stored.
 
 paho-mqtt runs with ``manual_ack=True``: a QoS 1 message is PUBACKed after the batch that
 holds its point was written (hub/ingest/batch.py). Until then the broker keeps it, and
@@ -10,18 +10,6 @@ the broker.
 Each lane's MQTT session runs in a process of its own (hub/ingest/receiver.py), which
 only receives and acknowledges: paho's receive path then has a core to itself, and this
 process classifies, stores and derives.
-
-Two lanes, each its own session and batches: passages, barrier alarms and node statuses
-(what the command centre must hear about at once) come through the priority lane, and
-everything else (readings above all) through the bulk lane. A backlog of readings at the
-broker, after an outage or under a flood, then never holds back a fever.
-
-The bulk lane's subscription (``up/#``) gets the priority topics too. Its copy of a
-passage or barrier alarm is dropped only once the priority lane has stored that event;
-otherwise (the priority session is newer than a backlog queued for the bulk one, as on the
-first start of a hub with lanes) it is stored as any event, which is harmless: the same
-point, and the rules derive from an event once. Statuses are retained messages, which a
-new priority session gets on subscribing, so the bulk lane leaves them alone.
 """
 
 from __future__ import annotations
@@ -31,27 +19,22 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
-from checkpoint.contract import Event, Health, NodeStatus, topics
+from checkpoint.contract import Event, topics
 from hub.config import HubConfig
-from hub.influx.schema import event_point
 from hub.influx.writer import InfluxWriter
 from hub.ingest.admission import NodeAdmission
 from hub.ingest.batch import BatchWriter, Derivation, Pending
-from hub.ingest.classify import ID_REUSED, RATE_LIMITED, Rejected, classify
-from hub.ingest.deadletters import DeadLetter, DeadLetterStore
-from hub.ingest.ratelog import RateLimitedLog
+from hub.ingest.deadletters import DeadLetterStore
+from hub.ingest.intake import Intake
 from hub.ingest.receiver import SessionProcess, SessionSpec
 from hub.ingest.recent import RecentIds
 from hub.metrics import HubMetrics
 
-__all__ = ["Derivation", "Ingest", "Lane", "Pending"]
-
 log = logging.getLogger(__name__)
 
 
-def _new_stats() -> dict[str, int]:
+def new_stats() -> dict[str, int]:
     return {
         "received": 0,
         "stored": 0,
@@ -94,10 +77,11 @@ class Lane:
         self.metrics = metrics
         self.dead_letters = dead_letters
         self._on_connection = on_connection
-        self.stats = _new_stats()
+        self.stats = new_stats()
         self.recent = recent  # shared by the lanes
-        self._reject_log = RateLimitedLog(log, config.ingest.reject_log_per_min)
-        self.admission = admission
+        self.intake = Intake(
+            config, recent=recent, admission=admission, stats=self.stats, metrics=metrics
+        )
         self._pending: list[Pending] = []
         self._unacked = 0  # received, not yet acknowledged: queued plus being written
         lock = threading.Lock()
@@ -163,57 +147,12 @@ class Lane:
                 pass  # the priority lane's (retained): acknowledged with the batch, unread
             else:
                 item.copy = self.copies and topics.is_priority_event_topic(topic)
-                received += self._read(item, now)
+                received += self.intake.read(item, now)
             items.append(item)
         # Counted once per arrival: a Prometheus counter takes a lock per inc().
         self.stats["received"] += received
         self.metrics.received.inc(received)
         self._queue(items)
-
-    def _read(self, item: Pending, now: datetime) -> bool:
-        """Classify and prepare ``item``; False for a copy the priority lane has (not
-        counted as received twice)."""
-        result = classify(item.topic, item.payload, now, self.config.ingest)
-        if item.copy:
-            if isinstance(result, Rejected):
-                return False  # the priority lane dead-letters it; one dead letter is enough
-            if not isinstance(result, NodeStatus) and self.recent.get(result.id) is not None:
-                return False  # the priority lane stored it already
-        if isinstance(result, NodeStatus):
-            item.status = result
-            self.stats["statuses"] += 1
-        elif isinstance(result, Rejected):
-            self._reject(item, result, now)
-            if isinstance(result.event, Health):
-                # Dead-lettered for its time, yet a node's own report: the rules still
-                # hear it (no line: it is not stored), or a node whose clock jumped far
-                # ahead would only ever look silent, never raise clock_skew.
-                item.event = result.event
-        elif not self.admission.admit(result.node_id, result.ts.timestamp()):
-            # Valid, but its node is over budget: kept as a dead letter (one row, no rules
-            # pass) so that the broker's queue, which every node shares, keeps moving.
-            detail = (
-                f"node {result.node_id} made more than {self.config.ingest.node_max_per_minute} "
-                f"events in the minute of {result.ts.isoformat()}; event {result.id}"
-            )
-            self._reject(item, Rejected(RATE_LIMITED, detail), now)
-        else:
-            point = event_point(result)
-            seen = self.recent.get(result.id)
-            if seen is not None and seen != point.time_ns:
-                detail = (
-                    f"event id {result.id} was stored at {seen} ns, "
-                    f"this one would be at {point.time_ns} ns"
-                )
-                self._reject(item, Rejected(ID_REUSED, detail), now)
-            else:
-                if seen is not None:
-                    # Stored before (redelivery, replay): written again it overwrites its
-                    # own point, which is cheaper than a second code path.
-                    self.stats["duplicates"] += 1
-                    self.metrics.duplicates.inc()
-                item.line, item.event, item.time_ns = point.to_line(), result, point.time_ns
-        return True
 
     def _queue(self, items: list[Pending]) -> None:
         with self._lock:
@@ -223,26 +162,6 @@ class Lane:
             batch = self.config.batch
             if len(self._pending) >= min(batch.max_points, batch.receive_maximum):
                 self._lock.notify_all()
-
-    def _reject(self, item: Pending, rejected: Rejected, now: datetime) -> None:
-        self.stats["rejected"] += 1
-        self.metrics.rejected.labels(reason=rejected.reason).inc()
-        limit = self.config.ingest.dead_letter_max_bytes
-        item.dead = DeadLetter(
-            now,
-            item.topic,
-            rejected.reason,
-            rejected.detail,
-            item.payload[:limit],
-            len(item.payload),
-        )
-        self._reject_log.report(
-            rejected.reason,
-            "rejected %s on %s: %s",
-            rejected.reason,
-            item.topic,
-            rejected.detail[:300],
-        )
 
     # ---------------------------------------------------------------- derive and store
 
@@ -367,107 +286,3 @@ class Lane:
             if thread.is_alive():
                 thread.join(timeout=15)
         self.session.stop()  # after the last PUBACKs
-
-
-class Ingest:
-    """The hub's ingest: a bulk lane and (``ingest.priority_lane``) a priority lane."""
-
-    def __init__(
-        self,
-        config: HubConfig,
-        influx: InfluxWriter,
-        *,
-        derivation: Derivation | None = None,
-        on_stored: Callable[[list[Event]], None] | None = None,
-        metrics: HubMetrics | None = None,
-        dead_letters: DeadLetterStore | None = None,
-    ) -> None:
-        self.config = config
-        self.derivation = derivation  # may be set after construction, before start()
-        self.metrics = metrics or HubMetrics()
-        priority = config.ingest.priority_lane
-        recent = RecentIds(config.ingest.recent_ids)
-        # One budget per node across both lanes.
-        self.admission = NodeAdmission(config.ingest.node_max_per_minute)
-
-        def lane(name: str, **kwargs: Any) -> Lane:
-            return Lane(
-                name,
-                config,
-                influx,
-                derivation=lambda: self.derivation,
-                on_connection=self._connection_changed,
-                admission=self.admission,
-                recent=recent,
-                on_stored=on_stored,
-                metrics=self.metrics,
-                dead_letters=dead_letters,
-                **kwargs,
-            )
-
-        self.lanes = [
-            lane(
-                "bulk",
-                client_id=config.client_id,
-                subscriptions=(topics.ALL_UP,),
-                interval_s=config.batch.max_interval_s,
-                copies=priority,
-            )
-        ]
-        if priority:
-            self.lanes.append(
-                lane(
-                    "priority",
-                    client_id=f"{config.client_id}-priority",
-                    subscriptions=topics.PRIORITY_FILTERS,
-                    interval_s=min(config.batch.max_interval_s, config.batch.priority_interval_s),
-                )
-            )
-        self.metrics.set_pending_source(lambda: sum(lane.unacked for lane in self.lanes))
-
-    @property
-    def on_stored(self) -> Callable[[list[Event]], None] | None:
-        return self.lanes[0].on_stored
-
-    @on_stored.setter
-    def on_stored(self, callback: Callable[[list[Event]], None] | None) -> None:
-        """Told of each stored batch, from either lane's store thread."""
-        for lane in self.lanes:
-            lane.on_stored = callback
-
-    @property
-    def stats(self) -> dict[str, int]:
-        """The lanes' counters added up (``max_pending`` is the largest lane's)."""
-        total = _new_stats()
-        for lane in self.lanes:
-            for key, value in lane.stats.items():
-                total[key] = max(total[key], value) if key == "max_pending" else total[key] + value
-        return total
-
-    def _connection_changed(self) -> None:
-        self.metrics.connected.set(1 if self.connected else 0)
-
-    @property
-    def writer_alive(self) -> bool:
-        return all(lane.writer_alive for lane in self.lanes)
-
-    @property
-    def connected(self) -> bool:
-        """Every lane connected to the broker right now (readiness)."""
-        return all(lane.connected for lane in self.lanes)
-
-    def start(self, timeout_s: float = 10.0) -> None:
-        for lane in self.lanes:
-            lane.start()
-        deadline = time.monotonic() + timeout_s
-        for lane in self.lanes:
-            if not lane.wait_connected(max(0.0, deadline - time.monotonic())):
-                self.stop()
-                why = f": {lane.session.failure}" if lane.session.failure else ""
-                raise ConnectionError(
-                    f"hub could not connect to {self.config.mqtt.host}:{self.config.mqtt.port}{why}"
-                )
-
-    def stop(self) -> None:
-        for lane in self.lanes:
-            lane.stop()

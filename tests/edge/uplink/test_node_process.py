@@ -16,7 +16,7 @@ from checkpoint.localstack import LocalStack
 from checkpoint.settings.mqtt import MqttSettings
 from hub.config import HubConfig, InfluxSettings
 from hub.influx.v1 import InfluxV1
-from hub.ingest.lane import Ingest
+from hub.ingest.consumer import Ingest
 from tests.edge.uplink.node_proc import NodeProcess, outbox_depth, write_config
 from tests.edge.uplink.support import Subscriber
 from tests.helpers import wait_for

@@ -32,7 +32,7 @@ from hub.alerts.config import AlertsConfig, WebhookSettings
 from hub.alerts.runtime import Alerting
 from hub.config import BatchSettings, HubConfig, InfluxSettings
 from hub.influx.v1 import InfluxV1
-from hub.ingest.lane import Ingest
+from hub.ingest.consumer import Ingest
 from hub.rules.config import RulesConfig, Thresholds
 from tests.helpers import wait_for
 from tests.hub.traffic import health
