@@ -25,7 +25,7 @@ from pydantic_core import PydanticUndefined
 from greenzone.provision.ward import WardConfig
 from hub.config import HubConfig
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "firmware_config" / "reference"
+DEFAULT_DIR = Path(__file__).resolve().parents[1] / "firmware_config" / "reference"
 
 
 def _models() -> dict[str, tuple[str, type[BaseModel]]]:
