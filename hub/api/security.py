@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Protocol, TypeVar
 
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -68,6 +68,25 @@ def ensure_ward(principal: Principal, ward_id: str) -> None:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, f"this API key is not allowed in ward {ward_id!r}"
         )
+
+
+class InWard(Protocol):
+    @property
+    def ward_id(self) -> str: ...
+
+
+W = TypeVar("W", bound=InWard)
+
+
+def load_in_ward(who: Principal, load: Callable[[], W], missing: type[Exception]) -> W:
+    """What ``load`` finds, if ``who`` may act in its ward: HTTP 404 when ``load`` raises
+    ``missing``, 403 when the ward is not theirs."""
+    try:
+        found = load()
+    except missing as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    ensure_ward(who, found.ward_id)
+    return found
 
 
 AnyRole = Annotated[Principal, Depends(require(Role.TECHNICIAN, Role.COMMANDER))]

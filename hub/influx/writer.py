@@ -34,20 +34,21 @@ class InfluxWriter(Protocol):
     def close(self) -> None: ...
 
 
+def _secret(settings: InfluxSettings) -> str | None:
+    return read_secret(settings.password_credential) if settings.password_credential else None
+
+
 def open_writer(settings: InfluxSettings) -> InfluxWriter:
-    secret = read_secret(settings.password_credential) if settings.password_credential else None
-    if settings.api == "v2":
-        return InfluxV2(
-            settings.url,
-            settings.database,
-            org=settings.org,
-            token=secret,
-            timeout_s=settings.timeout_s,
-        )
+    s = settings
+    if s.api == "v2":
+        return InfluxV2(s.url, s.database, org=s.org, token=_secret(s), timeout_s=s.timeout_s)
+    return open_v1(s)
+
+
+def open_v1(settings: InfluxSettings) -> InfluxV1:
+    """The InfluxDB 1.x API client; InfluxDB 2.x/3.x answer it too (with a DBRP mapping), and
+    the API's InfluxQL reads go through it whichever ``influx.api`` the writes use."""
+    s = settings
     return InfluxV1(
-        settings.url,
-        settings.database,
-        username=settings.username,
-        password=secret,
-        timeout_s=settings.timeout_s,
+        s.url, s.database, username=s.username, password=_secret(s), timeout_s=s.timeout_s
     )
