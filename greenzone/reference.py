@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from checkpoint.generated import write_files
 from greenzone.provision.ward import WardConfig
 from hub.config import HubConfig
 
@@ -143,11 +144,7 @@ def render_all() -> dict[str, str]:
 
 
 def main(argv: list[str]) -> None:
-    out = Path(argv[0]) if argv else DEFAULT_DIR
-    out.mkdir(parents=True, exist_ok=True)
-    for name, text in render_all().items():
-        (out / name).write_text(text, encoding="utf-8")
-        print(out / name)
+    write_files(argv, DEFAULT_DIR, render_all())
 
 
 if __name__ == "__main__":
