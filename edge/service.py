@@ -40,7 +40,6 @@ def real_node_factory(trust: TrustStore) -> NodeFactory:
     """The node on its real hardware, verifying passes offline against ``trust``."""
 
     def build(config: NodeConfig, emitter: Emitter) -> NodeLike:
-
         return Node(config, emitter, verifier=OfflineVerifier(trust, config.trust))
 
     return build
@@ -281,7 +280,6 @@ class EdgeService:
         return True, "" if result is None else str(result)
 
     def _reload(self) -> tuple[bool, str]:
-
         if self.config_path is None:
             return False, "no config file to reload"
         try:

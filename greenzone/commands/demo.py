@@ -87,7 +87,6 @@ def print_summary(console: Console, influx: InfluxV1) -> None:
 
 
 def alert_line(payload: bytes) -> str | None:
-
     try:
         alert = decode_model(AlertMessage, payload)
     except ContractError:

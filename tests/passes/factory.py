@@ -45,7 +45,6 @@ def trust_list(*keys: tuple[str, Ed25519PrivateKey], version: int = 1) -> TrustL
 
 
 def revocations(*pass_ids: str, version: int = 3) -> RevocationSnapshot:
-
     return RevocationSnapshot(
         version=version,
         issued_at=NOW - timedelta(minutes=5),

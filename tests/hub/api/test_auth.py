@@ -17,7 +17,6 @@ def test_health_needs_no_key(client: TestClient) -> None:
 
 
 def test_readyz_reports_what_is_down(api_ctx: ApiContext) -> None:
-
     api_ctx.probes = {**api_ctx.probes, "broker": lambda: False}
     with TestClient(create_app(api_ctx)) as c:
         resp = c.get("/readyz")

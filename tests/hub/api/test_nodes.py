@@ -297,7 +297,6 @@ def test_hourly_counts(live: TestClient, keys: Keys, influx: InfluxV1) -> None:
 def test_commander_sets_a_level_and_nodes_get_the_ward_document(
     live: TestClient, keys: Keys, mqtt_settings: MqttSettings, unique: str
 ) -> None:
-
     ward = f"w{unique}"
     admin = keys.admin
     url = f"/wards/{ward}/levels"
