@@ -21,11 +21,11 @@ import time
 from pathlib import Path
 
 from checkpoint.contract import Passage
+from checkpoint.contract.node.uplink import LinkSettings, OutboxSettings
 from checkpoint.localstack import Mosquitto
 from checkpoint.settings.mqtt import MqttSettings
 from edge.uplink.link import Link
 from edge.uplink.outbox import Outbox
-from edge.uplink.settings import LinkSettings, OutboxSettings
 
 PASSAGE = {
     "direction": "in",

@@ -100,7 +100,7 @@ def register_session(mqtt_cfg: MqttSettings, client_id: str) -> None:
     c = client(client_id)
     done = threading.Event()
     c.on_subscribe = lambda *_a: done.set()
-    c.on_connect = lambda cl, *_a: cl.subscribe(f"{topics.UP}/#", qos=1)
+    c.on_connect = lambda cl, *_a: cl.subscribe(topics.ALL_UP, qos=1)
     connect(c, mqtt_cfg, session=True)
     c.loop_start()
     if not done.wait(10):

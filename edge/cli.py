@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from checkpoint.localstack.stack import MQTT_URL_ENV, parse_mqtt_url
+from checkpoint.settings.loading import load_model
+from checkpoint.settings.mqtt import MqttSettings
 
 edge_app = typer.Typer(help="Run a checkpoint node.", no_args_is_help=True)
 
@@ -16,11 +21,9 @@ def run_command(
     config: Annotated[Path, typer.Option("--config", "-c", help="Node config (YAML)")],
 ) -> None:
     """Run the node on real hardware (GPIO, I2C thermometer) until SIGTERM."""
-    import signal
 
-    from checkpoint.settings.loading import load_model
-    from edge.config import NodeConfig
-    from edge.service import EdgeService
+    from checkpoint.contract.node.config import NodeConfig  # noqa: PLC0415 - the edge/hub extra
+    from edge.service import EdgeService  # noqa: PLC0415 - the edge/hub extra
 
     service = EdgeService(load_model(NodeConfig, config), config_path=config)
     # For systemd, a clean stop with exit code 0: the handler only sets a flag, and the
@@ -45,9 +48,7 @@ def sim_command(
     """Run N virtual nodes (mock pins, emulated thermometer, rendered QR passes, emulated
     barrier) against a real broker: residents in and out, fevers, strangers, forced
     barriers. Prints what happened when it stops."""
-    from checkpoint.localstack.stack import MQTT_URL_ENV, parse_mqtt_url
-    from checkpoint.settings.mqtt import MqttSettings
-    from edge.sim.ward import SimWard, run_for
+    from edge.sim.ward import SimWard, run_for  # noqa: PLC0415 - the edge/edge/hub extra
 
     url = mqtt_url or os.environ.get(MQTT_URL_ENV, "mqtt://127.0.0.1:1883")
     host, port = parse_mqtt_url(url)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from checkpoint import __version__
 from checkpoint.contract.models import Health
+from checkpoint.contract.node.config import HealthConfig
 from edge.events import Emitter
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,10 @@ class HealthSampler:
         self.started = clock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def reconfigure(self, config: HealthConfig) -> None:
+        self.disk_path = config.disk_path
+        self.disk_low_bytes = config.disk_low_bytes
 
     def sample(
         self,

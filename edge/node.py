@@ -12,14 +12,14 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from checkpoint.contract.models import BarrierMotion, Health, Passage, PassCheck, Reason
+from checkpoint.contract.node.config import NodeConfig
 from checkpoint.errors import CheckpointError, ConfigError
 from edge.barrier.supervisor import BarrierSupervisor
-from edge.config import NodeConfig
 from edge.events import Emitter
 from edge.hardware.camera import CameraError, FrameSource, Picamera2Source
 from edge.hardware.dedup import Deduplicator
@@ -229,7 +229,7 @@ class Node:
 
     # ------------------------------------------------------------------ config push
 
-    def reconfigure(self, config: NodeConfig, timeout_s: float = 30.0) -> None:
+    def reconfigure(self, config: NodeConfig, timeout_s: float = 30.0) -> bool:
         """Apply a new (validated) config between passages, all of it or nothing.
 
         Identity and wiring cannot change under a running node: a change there raises
@@ -254,19 +254,17 @@ class Node:
             raise ConfigError(f"{', '.join(changed)} cannot change without a restart")
 
         def apply() -> None:
-            if config.thermometer.emissivity != self.config.thermometer.emissivity:
-                self.thermometry.sensor.set_emissivity(config.thermometer.emissivity)
-            self.thermometry.config = config.thermometer
+            self.thermometry.reconfigure(config.thermometer)
             self.barrier.config = config.barrier
             self.signals.config = config.signals
-            self.scanner.dedup.window_s = config.scanner.dedup_window_s
-            self.health_sampler.disk_path = config.health.disk_path
-            self.health_sampler.disk_low_bytes = config.health.disk_low_bytes
+            self.scanner.reconfigure(config.scanner)
+            self.health_sampler.reconfigure(config.health)
             self.machine.config = config
             self.config = config
             log.info("config %s applied (zone level %s)", config.version, config.zone_level)
 
         self._call(apply, timeout_s)
+        return True
 
     # ------------------------------------------------------------------ health
 
@@ -286,9 +284,17 @@ class Node:
         flags.extend(f"barrier_{kind.value}" for kind in self.barrier.active)
         return flags
 
-    def health(self, *, outbox_depth: int = 0, outbox_dropped: int = 0) -> Health:
-        """Emit one Health event now, with the outbox figures the runtime knows."""
-        return self.health_sampler.sample(outbox_depth=outbox_depth, outbox_dropped=outbox_dropped)
+    def health(
+        self,
+        *,
+        outbox_depth: int = 0,
+        outbox_dropped: int = 0,
+        extra_flags: Sequence[str] = (),
+    ) -> Health:
+        """Emit one Health event now, with the outbox figures and flags the runtime knows."""
+        return self.health_sampler.sample(
+            outbox_depth=outbox_depth, outbox_dropped=outbox_dropped, extra_flags=extra_flags
+        )
 
     def close(self) -> None:
         self.health_sampler.stop()

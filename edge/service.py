@@ -12,19 +12,21 @@ import logging
 import queue
 import shutil
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
 
 from checkpoint import __version__, systemd
 from checkpoint.atomic import write_atomic
 from checkpoint.contract import Command, CommandResult, ConfigAck, Health, decode_model, topics
 from checkpoint.contract.levels import ZoneLevels, levels_topic
 from checkpoint.contract.models import CommandName
+from checkpoint.contract.node.config import NodeConfig
 from checkpoint.errors import CheckpointError, ContractError
-from edge.config import NodeConfig
+from checkpoint.settings.loading import load_model
 from edge.events import Emitter
+from edge.node import Node
+from edge.runtime_node import NODE_COMMANDS, CommandUnsupportedError, NodeFactory, NodeLike
 from edge.trust.store import TrustStore
+from edge.trust.verifier import OfflineVerifier
 from edge.uplink.config_push import ConfigRefused, check_push, write_atomically
 from edge.uplink.link import Link
 from edge.uplink.outbox import Outbox
@@ -34,20 +36,10 @@ log = logging.getLogger(__name__)
 _TICK_S = 0.2  # the longest the loop sleeps: how quickly a stop request is noticed
 
 
-class NodeLike(Protocol):
-    def close(self) -> None: ...
-
-
-NodeFactory = Callable[[NodeConfig, Emitter], NodeLike]
-
-
 def real_node_factory(trust: TrustStore) -> NodeFactory:
     """The node on its real hardware, verifying passes offline against ``trust``."""
 
     def build(config: NodeConfig, emitter: Emitter) -> NodeLike:
-        from checkpoint.passes.verifier import OfflineVerifier
-        from edge.node import Node
-
         return Node(config, emitter, verifier=OfflineVerifier(trust, config.trust))
 
     return build
@@ -160,8 +152,8 @@ class EdgeService:
             self.run_command(payload)
         elif topic == levels_topic(self.config.ward_id):
             self.apply_levels(payload)
-        elif topic.startswith(f"{topics.TRUST}/"):
-            if not topic.startswith(f"{topics.TRUST}/levels-"):  # other wards' levels
+        elif topics.trust_name(topic) is not None:
+            if not topics.is_levels_topic(topic):  # other wards' levels
                 self.trust.on_message(topic, payload)
         else:
             log.warning("node %s: message on unexpected topic %s", self.config.node_id, topic)
@@ -250,10 +242,7 @@ class EdgeService:
         if after == before or self.node is None:
             return
         log.info("node %s: zone level %s -> %s", self.config.node_id, before, after)
-        reconfigure = getattr(self.node, "reconfigure", None)
-        if callable(reconfigure):
-            reconfigure(self._effective(self.config))
-        else:
+        if not self.node.reconfigure(self._effective(self.config)):
             self._switch(self.config)
 
     # ---------------------------------------------------------------- commands
@@ -279,18 +268,18 @@ class EdgeService:
     def _execute(self, command: Command) -> tuple[bool, str]:
         if command.name is CommandName.RELOAD_CONFIG:
             return self._reload()
-        action = getattr(self.node, command.name.value, None)
-        if not callable(action):
-            return False, f"this node does not support {command.name.value}"
+        action = NODE_COMMANDS.get(command.name)
+        if action is None or self.node is None:
+            return False, str(CommandUnsupportedError(command.name.value))
         try:
-            result = action(**command.args)
+            result = action(self.node, command.args)
+        except CommandUnsupportedError as exc:
+            return False, str(exc)
         except (CheckpointError, TypeError, ValueError) as exc:
             return False, f"{type(exc).__name__}: {exc}"
         return True, "" if result is None else str(result)
 
     def _reload(self) -> tuple[bool, str]:
-        from checkpoint.settings.loading import load_model
-
         if self.config_path is None:
             return False, "no config file to reload"
         try:
@@ -328,15 +317,15 @@ class EdgeService:
         return health
 
     def _emit_health(self) -> Health:
-        sampler = getattr(self.node, "health_sampler", None)
-        if sampler is not None:
+        if self.node is not None:
             # The node adds what only it knows: camera rate, sensor errors, its own flags.
-            health: Health = sampler.sample(
+            health = self.node.health(
                 outbox_depth=self.outbox.depth,
                 outbox_dropped=self.outbox.dropped_total,
                 extra_flags=self.flags(),
             )
-            return health
+            if health is not None:
+                return health
         try:
             disk_free = shutil.disk_usage(self.outbox.path.parent).free
         except OSError:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from checkpoint.contract.models import TemperatureCheck
-from edge.config import ThermometerConfig
+from checkpoint.contract.node.config import ThermometerConfig
 from edge.hardware.mlx90614 import MLX90614, ThermometerError
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,12 @@ class Thermometry:
         self.errors: dict[str, int] = {"implausible": 0, "stuck": 0}
         self.last_fault: str | None = None
         self._flat: deque[tuple[float, ...]] = deque(maxlen=max(config.stuck_measurements, 1))
+
+    def reconfigure(self, config: ThermometerConfig) -> None:
+        """Take a new config between measurements; a new emissivity goes to the sensor."""
+        if config.emissivity != self.config.emissivity:
+            self.sensor.set_emissivity(config.emissivity)
+        self.config = config
 
     @property
     def faulty(self) -> bool:

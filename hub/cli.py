@@ -8,6 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from checkpoint import systemd
+from checkpoint.errors import ConfigError
+from checkpoint.settings.loading import load_model
+from hub.api.roles import Role
+from hub.config import HubConfig
+from hub.publisher import HubPublisher
+
 if TYPE_CHECKING:
     from hub.api.keys import KeyStore
 
@@ -19,10 +26,7 @@ def run_command(
     config: Annotated[Path, typer.Option("--config", "-c", help="Hub config (YAML)")],
 ) -> None:
     """Ingest node events into InfluxDB and serve /metrics until SIGTERM or Ctrl-C."""
-    from checkpoint import systemd
-    from checkpoint.settings.loading import load_model
-    from hub.config import HubConfig
-    from hub.service import HubService
+    from hub.service import HubService  # noqa: PLC0415 - the edge/edge/hub/hub extra
 
     cfg = load_model(HubConfig, config)
     service = HubService(cfg)
@@ -37,7 +41,7 @@ def run_command(
             if service.healthy():
                 systemd.notify("WATCHDOG=1")
     except KeyboardInterrupt:
-        # checkpoint.cli turns SIGTERM into KeyboardInterrupt: for the hub that is the
+        # greenzone.cli turns SIGTERM into KeyboardInterrupt: for the hub that is the
         # normal way to stop (systemd), so it ends with exit code 0 after a clean stop.
         systemd.notify("STOPPING=1")
     finally:
@@ -49,20 +53,17 @@ def api_command(
     config: Annotated[Path, typer.Option("--config", "-c", help="Hub config (YAML)")],
 ) -> None:
     """Serve only the API (another process runs ingest against the same state store)."""
-    from checkpoint.settings.loading import load_model
-    from hub.alerts.store import AlertStore
-    from hub.api.app import create_app
-    from hub.api.context import ApiContext
-    from hub.api.downlink import MqttDownlink
-    from hub.api.server import ApiServer
-    from hub.config import HubConfig
-    from hub.influx.v1 import InfluxV1
-    from hub.state import open_store
+    from hub.alerts.store import AlertStore  # noqa: PLC0415 - the hub extra
+    from hub.api.app import create_app  # noqa: PLC0415 - the edge/hub/hub extra
+    from hub.api.context import ApiContext  # noqa: PLC0415 - the edge/hub/hub extra
+    from hub.api.server import ApiServer  # noqa: PLC0415 - the hub extra
+    from hub.influx.v1 import InfluxV1  # noqa: PLC0415 - the hub extra
+    from hub.state import open_store  # noqa: PLC0415 - the hub extra
 
     cfg = load_model(HubConfig, config)
     engine = open_store(cfg.resolved_state_url())
     influx = InfluxV1(cfg.influx.url, cfg.influx.database, username=cfg.influx.username)
-    downlink = MqttDownlink(cfg.mqtt, f"{cfg.client_id}-api")
+    downlink = HubPublisher(cfg.mqtt, f"{cfg.client_id}-api", connect_wait_s=5.0)
     downlink.start()
     ctx = ApiContext(
         engine,
@@ -89,10 +90,8 @@ hub_app.add_typer(keys_app, name="keys")
 
 
 def _key_store(config: Path) -> KeyStore:
-    from checkpoint.settings.loading import load_model
-    from hub.api.keys import KeyStore
-    from hub.config import HubConfig
-    from hub.state import open_store
+    from hub.api.keys import KeyStore  # noqa: PLC0415 - the hub extra
+    from hub.state import open_store  # noqa: PLC0415 - the hub extra
 
     cfg = load_model(HubConfig, config)
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
@@ -109,8 +108,6 @@ def keys_create(
     ] = None,
 ) -> None:
     """Create an API key and print its token (shown once)."""
-    from checkpoint.errors import ConfigError
-    from hub.api.roles import Role
 
     try:
         chosen = Role(role)

@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from checkpoint.contract import encode
 from checkpoint.contract.levels import ZoneLevels, levels_topic
-from hub.api.downlink import Downlink, DownlinkError
+from hub.publisher import Publisher, PublishError
 from hub.state import metadata
 from hub.state.types import UtcDateTime
 
@@ -89,11 +89,11 @@ class LevelStore:
         )
 
 
-def publish(downlink: Downlink, doc: ZoneLevels) -> None:
+def publish(downlink: Publisher, doc: ZoneLevels) -> None:
     downlink.publish(levels_topic(doc.ward_id), encode(doc), retain=True)
 
 
-def republish_levels(engine: Engine, downlink: Downlink) -> None:
+def republish_levels(engine: Engine, downlink: Publisher) -> None:
     """At hub start: a level set while the broker was away reaches the nodes now."""
     store = LevelStore(engine)
     with engine.connect() as conn:
@@ -101,5 +101,5 @@ def republish_levels(engine: Engine, downlink: Downlink) -> None:
     for ward in wards:
         try:
             publish(downlink, store.document(ward))
-        except DownlinkError as exc:
+        except PublishError as exc:
             log.warning("levels of ward %s not republished: %s", ward, exc)

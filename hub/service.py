@@ -12,19 +12,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import Engine
 
-from checkpoint.settings.secrets import read_secret
 from hub.alerts.runtime import Alerting
 from hub.api.app import create_app
 from hub.api.context import ApiContext
-from hub.api.downlink import MqttDownlink
 from hub.api.server import ApiServer
 from hub.config import HubConfig
 from hub.influx.v1 import InfluxV1
-from hub.influx.writer import InfluxWriter, open_writer
+from hub.influx.writer import InfluxWriter, open_v1, open_writer
 from hub.ingest.batch import Derivation
 from hub.ingest.consumer import Ingest
 from hub.ingest.deadletters import DeadLetterStore
@@ -32,10 +31,24 @@ from hub.levels import republish_levels
 from hub.metrics import HubMetrics
 from hub.passes.desk import PassDesk
 from hub.passes.publisher import TrustPublisher
+from hub.publisher import HubPublisher
 from hub.standby import LeaseWatch, session_lease, wait_for
 from hub.state import open_store
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def _end(part: T | None, end: Callable[[T], object]) -> T | None:
+    """Stop or close ``part`` if there is one; return the None to put in its place."""
+    if part is not None:
+        end(part)
+    return None
+
+
+def _close_writer(writer: InfluxWriter) -> None:
+    writer.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +75,7 @@ class HubService:
         self._derivation = derivation
         self.alerting: Alerting | None = None
         self.api: ApiServer | None = None
-        self.downlink: MqttDownlink | None = None
+        self.downlink: HubPublisher | None = None
         self.queries: InfluxV1 | None = None
         self.passes: PassDesk | None = None
         self.metrics = HubMetrics()
@@ -122,7 +135,7 @@ class HubService:
         if d == ALERTS:
             self.alerting = Alerting(
                 self.config,
-                self._query_client(),
+                self.influx,
                 engine=engine,
                 revoked_at=self.passes.revoked_at if self.passes is not None else None,
             )
@@ -133,19 +146,15 @@ class HubService:
         return d(HubParts(self.config, engine, self.metrics))
 
     def _query_client(self) -> InfluxV1:
-        """InfluxQL reads (the API) and alert points: InfluxDB 2.x/3.x answer InfluxQL on
-        their v1-compatible /query and /write too (with a DBRP mapping)."""
+        """InfluxQL reads (the API): InfluxDB 2.x/3.x answer InfluxQL on their v1-compatible
+        /query too (with a DBRP mapping)."""
         if self.queries is None:
-            influx = self.config.influx
-            secret = read_secret(influx.password_credential) if influx.password_credential else None
-            self.queries = InfluxV1(
-                influx.url, influx.database, username=influx.username, password=secret
-            )
+            self.queries = open_v1(self.config.influx)
         return self.queries
 
     def _start_api(self, engine: Engine) -> None:
         cfg = self.config
-        self.downlink = MqttDownlink(cfg.mqtt, f"{cfg.client_id}-api")
+        self.downlink = HubPublisher(cfg.mqtt, f"{cfg.client_id}-api", connect_wait_s=5.0)
         self.downlink.start()
         ingest, downlink, queries = self.ingest, self.downlink, self._query_client()
         ctx = ApiContext(
@@ -167,7 +176,7 @@ class HubService:
             log.warning("broker not reachable yet: levels and trust documents follow later")
         republish_levels(engine, downlink)
         if self.passes is not None:
-            self.passes.start(TrustPublisher(downlink.client))
+            self.passes.start(TrustPublisher(downlink))
 
     def healthy(self) -> bool:
         """For the systemd watchdog: every lane's derive and store threads are alive and
@@ -179,30 +188,16 @@ class HubService:
         """Write what can be written, acknowledge it, then disconnect; idempotent."""
         if self.lease_watch is not None:
             self.lease_watch.stop()  # no more checks; the lease itself goes last
-        if self.api is not None:
-            self.api.stop()
-            self.api = None
+        self.api = _end(self.api, ApiServer.stop)
         if self.passes is not None:
             self.passes.stop()
-        if self.downlink is not None:
-            self.downlink.stop()
-            self.downlink = None
-        if self.ingest is not None:
-            self.ingest.stop()
-            self.ingest = None
-        if self.alerting is not None:
-            self.alerting.stop()
-            self.alerting = None
-        if self.queries is not None:
-            self.queries.close()
-            self.queries = None
+        self.downlink = _end(self.downlink, HubPublisher.stop)
+        self.ingest = _end(self.ingest, Ingest.stop)
+        self.alerting = _end(self.alerting, Alerting.stop)
+        self.queries = _end(self.queries, InfluxV1.close)
         self.metrics.close()
-        if self.influx is not None:
-            self.influx.close()
-            self.influx = None
+        self.influx = _end(self.influx, _close_writer)
         if self.lease_watch is not None:
             self.lease_watch.lease.release()  # now a standby may take the session
             self.lease_watch = None
-        if self.engine is not None:
-            self.engine.dispose()
-            self.engine = None
+        self.engine = _end(self.engine, Engine.dispose)

@@ -18,6 +18,7 @@ from checkpoint.localstack.mosquitto import Mosquitto
 from checkpoint.localstack.postgres import Postgres
 from checkpoint.settings.mqtt import MqttSettings
 from hub.influx.v1 import InfluxV1
+from tests.hubproc import TIME_BATCHES, HubProcess
 
 # The provisioned ward and its TLS broker (bundle, secure_broker), for any test directory.
 pytest_plugins = ["tests.provisioned"]
@@ -48,6 +49,23 @@ def influx(stack: LocalStack, unique: str) -> Iterator[InfluxV1]:
     client.create_database()
     yield client
     client.close()
+
+
+@pytest.fixture
+def hub_process(
+    tmp_path: Path, mqtt_settings: MqttSettings, influx: InfluxV1, unique: str
+) -> Iterator[HubProcess]:
+    """``checkpoint hub run`` configured (not started) against the session's broker and
+    this test's database, batching by time so that a kill finds a batch pending."""
+    hub = HubProcess.configured(
+        tmp_path / "hub",
+        client_id=f"hub-{unique}",
+        mqtt=mqtt_settings,
+        influx=influx,
+        batch=TIME_BATCHES,
+    )
+    yield hub
+    hub.close()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -25,7 +26,6 @@ def wait_for(
 
 def live_processes_mentioning(text: str) -> list[int]:
     """PIDs of live (non-zombie) processes whose command line contains ``text``."""
-    from pathlib import Path
 
     found = []
     for proc in Path("/proc").iterdir():

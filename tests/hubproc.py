@@ -1,7 +1,8 @@
 """``checkpoint hub run`` as a real process, for tests that kill it (-9, SIGTERM) and
 start it again: the hub's own entry point, config file and /metrics, nothing in-process.
 
-Shared by tests/hub/test_hub_process.py and the reliability scenarios.
+Shared by tests/hub/ and the reliability scenarios; the ``hub_process`` fixture
+(tests/conftest.py) gives one against the session's broker and InfluxDB.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ import yaml
 
 from checkpoint.localstack.process import free_port
 from checkpoint.settings.mqtt import MqttSettings
+from hub.influx.v1 import InfluxV1
 from tests.helpers import wait_for
 
 BIN = str(Path(sys.executable).with_name("checkpoint"))
+# Batches by time, not size: at test rates a kill lands while a batch is pending.
+TIME_BATCHES = {"max_points": 5000, "receive_maximum": 5000, "max_interval_s": 1.0}
 
 
 def metric(text: str, name: str) -> float:
@@ -42,8 +46,7 @@ class HubProcess:
         *,
         client_id: str,
         mqtt: MqttSettings,
-        influx_url: str,
-        database: str,
+        influx: InfluxV1,
         **extra: Any,
     ) -> HubProcess:
         """Write a hub config into ``directory`` (data, log and YAML all there) with free
@@ -54,7 +57,7 @@ class HubProcess:
             "client_id": client_id,
             "data_dir": str(directory / "data"),
             "mqtt": {"host": mqtt.host, "port": mqtt.port},
-            "influx": {"url": influx_url, "database": database},
+            "influx": {"url": influx.url, "database": influx.database},
             "metrics": {"port": port},
             "api": {"port": api_port},
             **extra,

@@ -13,9 +13,9 @@ import pytest
 
 from checkpoint.localstack.mosquitto import Mosquitto
 from checkpoint.localstack.process import free_port
-from checkpoint.provision.broker import service_conf
-from checkpoint.provision.bundle import Bundle, provision
-from checkpoint.provision.ward import WardConfig
+from greenzone.provision.broker import service_conf
+from greenzone.provision.bundle import Bundle, provision
+from greenzone.provision.ward import WardConfig
 
 
 def small_ward() -> WardConfig:

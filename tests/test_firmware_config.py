@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from checkpoint.commands.validate import validate_file
 from checkpoint.errors import ConfigError
-from checkpoint.provision.ward import WardConfig
-from checkpoint.settings import reference
 from checkpoint.settings.loading import load_model
+from greenzone import reference
+from greenzone.commands.validate import validate_file
+from greenzone.provision.ward import WardConfig
 
 ROOT = Path(__file__).resolve().parents[1] / "firmware_config"
 FILES = sorted(ROOT.rglob("*.yaml"))
@@ -96,6 +96,6 @@ def test_a_bad_default_is_reported_once_not_per_node(tmp_path: Path) -> None:
 
 
 def test_the_committed_reference_is_generated_from_the_models() -> None:
-    """Regenerate with: .venv/bin/python -m checkpoint.settings.reference"""
+    """Regenerate with: .venv/bin/python -m greenzone.reference"""
     committed = {p.name: p.read_text(encoding="utf-8") for p in reference.DEFAULT_DIR.glob("*.md")}
     assert committed == reference.render_all()

@@ -18,6 +18,7 @@ from checkpoint.contract.models import (
     Event,
     NodeStatus,
 )
+from checkpoint.contract.node.config import NodeConfig
 
 
 def contract_schema() -> dict[str, Any]:
@@ -27,6 +28,7 @@ def contract_schema() -> dict[str, Any]:
             "event": TypeAdapter(Event).json_schema(),
             "status": NodeStatus.model_json_schema(),
             "config": ConfigPush.model_json_schema(),
+            "node_config": NodeConfig.model_json_schema(),
             "command": Command.model_json_schema(),
             "alert": AlertMessage.model_json_schema(),
         },

@@ -12,7 +12,9 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 
 from checkpoint.contract.models import SCHEMA_VERSION, Id, WireModel
-from checkpoint.contract.topics import trust_topic
+from checkpoint.contract.topics import levels_topic
+
+__all__ = ["ZoneLevels", "levels_topic"]
 
 
 class ZoneLevels(WireModel):
@@ -23,7 +25,3 @@ class ZoneLevels(WireModel):
     levels: dict[Id, Id] = Field(
         default_factory=dict, description="Zone or checkpoint id -> level (green, red, level3...)"
     )
-
-
-def levels_topic(ward_id: str) -> str:
-    return trust_topic(f"levels-{ward_id}")

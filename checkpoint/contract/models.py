@@ -217,7 +217,11 @@ class ConfigPush(WireModel):
 
     v: Literal[1] = SCHEMA_VERSION
     version: str = Field(max_length=64)
-    config: dict[str, Any]
+    config: dict[str, Any] = Field(
+        description="A node config (NodeConfig, checkpoint/contract/node/; in the JSON Schema "
+        "document: node_config) with the fields the sender set; the node fills in the rest "
+        "from its defaults, validates the whole and refuses it with its version if it fails"
+    )
     issued_at: AwareDatetime
 
 

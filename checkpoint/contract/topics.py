@@ -30,8 +30,25 @@ ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 _ID_RE = re.compile(ID_PATTERN)
 
 # Subscriptions the hub makes.
+ALL_UP = f"{UP}/#"  # everything nodes publish: an unknown topic is dead-lettered, not unseen
 ALL_EVENTS = f"{UP}/+/events/+"
 ALL_STATUS = f"{UP}/+/status"
+# What the command centre must hear about at once: the hub's priority lane takes these.
+PRIORITY_EVENT_TYPES = ("passage", "barrier")
+PRIORITY_FILTERS = (*(f"{UP}/+/events/{t}" for t in PRIORITY_EVENT_TYPES), ALL_STATUS)
+
+# Subscriptions a node makes besides its own config and commands: keys, revocations, zone
+# policy and every ward's levels, all retained.
+ALL_TRUST = f"{TRUST}/#"
+LEVELS_PREFIX = "levels-"  # trust/levels-<ward>: a ward's zone levels (contract/levels.py)
+
+# Broker ACL entries (Mosquitto): the hub's subtrees, and the patterns that confine a
+# node (its user name, ``%u``, is its node id) to its own subtree.
+ALL_TOPICS = f"{ROOT}/#"
+ALL_DOWN = f"{DOWN}/#"
+ALL_ALERTS = f"{ALERTS}/#"
+OWN_UP_PATTERN = f"{UP}/%u/#"
+OWN_DOWN_PATTERN = f"{DOWN}/%u/#"
 
 
 def check_id(value: str, what: str = "id") -> str:
@@ -65,6 +82,10 @@ def trust_topic(name: str) -> str:
     return f"{TRUST}/{check_id(name, 'trust document name')}"
 
 
+def levels_topic(ward_id: str) -> str:
+    return trust_topic(f"{LEVELS_PREFIX}{ward_id}")
+
+
 def alert_topic(ward_id: str) -> str:
     return f"{ALERTS}/{check_id(ward_id, 'ward id')}"
 
@@ -92,3 +113,31 @@ def parse_up_topic(topic: str) -> UpTopic:
         if len(parts) == 5 and parts[4] == "status":
             return UpTopic(parts[3], "status", None)
     raise ContractError("unknown_topic", f"{topic!r} is not a node event or status topic")
+
+
+# Predicates for hot paths (every received message): a split and index checks, no regex.
+
+
+def is_status_topic(topic: str) -> bool:
+    """``checkpoint/v1/up/<node>/status``, as the priority lane subscribes to it: a topic
+    that only ends in /status is an unknown topic, dead-lettered as such."""
+    parts = topic.split("/")
+    return len(parts) == 5 and parts[4] == "status"
+
+
+def is_priority_event_topic(topic: str) -> bool:
+    """A passage or barrier alarm: what ``PRIORITY_FILTERS`` delivers, statuses aside."""
+    parts = topic.split("/")
+    return len(parts) == 6 and parts[4] == "events" and parts[5] in PRIORITY_EVENT_TYPES
+
+
+def trust_name(topic: str) -> str | None:
+    """The document name of a ``checkpoint/v1/trust/<name>`` topic, else None."""
+    prefix, _, name = topic.rpartition("/")
+    return name if prefix == TRUST and name else None
+
+
+def is_levels_topic(topic: str) -> bool:
+    """Any ward's ``trust/levels-<ward>`` topic (a node applies only its own ward's)."""
+    name = trust_name(topic)
+    return name is not None and name.startswith(LEVELS_PREFIX)

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from checkpoint.contract.models import BarrierAlarm, BarrierAlarmKind, BarrierMotion
-from edge.config import BarrierConfig
+from checkpoint.contract.node.config import BarrierConfig
 from edge.events import Emitter
 
 log = logging.getLogger(__name__)

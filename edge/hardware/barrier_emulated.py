@@ -13,7 +13,7 @@ from typing import Any
 
 from gpiozero.pins.mock import MockFactory, MockPin
 
-from edge.config import PinsConfig
+from checkpoint.contract.node.config import PinsConfig
 
 
 class MotorRelayPin(MockPin):  # type: ignore[misc]  # gpiozero is untyped

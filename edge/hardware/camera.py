@@ -15,8 +15,8 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from checkpoint.contract.node.config import CameraConfig
 from checkpoint.errors import CheckpointError
-from edge.config import CameraConfig
 
 Frame = npt.NDArray[np.uint8]
 
@@ -38,7 +38,7 @@ class Picamera2Source:
 
     def __init__(self, config: CameraConfig) -> None:
         try:
-            from picamera2 import Picamera2
+            from picamera2 import Picamera2  # noqa: PLC0415 - from apt (python3-picamera2) on a Pi only
         except ImportError as exc:
             raise CameraError(
                 f"camera enabled but picamera2 is not importable ({exc}); install "

@@ -11,7 +11,7 @@ from typing import Any
 
 from gpiozero import LED, Buzzer, DigitalInputDevice, DigitalOutputDevice
 
-from edge.config import BarrierConfig, PinsConfig
+from checkpoint.contract.node.config import BarrierConfig, PinsConfig
 
 
 @dataclass

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from edge.hardware.qr_decode import Scan
+from edge.hardware.wedge_evdev import open_evdev
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,5 @@ def open_wedge(path: str) -> LineStream:
     """Open a wedge scanner: an input device (/dev/input/...) as a keyboard, anything
     else (a tty in serial mode, a FIFO) as lines."""
     if path.startswith("/dev/input/"):
-        from edge.hardware.wedge_evdev import open_evdev
-
         return open_evdev(path)
     return open(path, "rb")  # WedgeReader reads it for the node's lifetime

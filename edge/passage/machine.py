@@ -23,8 +23,8 @@ from checkpoint.contract.models import (
     Reading,
     Reason,
 )
+from checkpoint.contract.node.config import NodeConfig
 from edge.barrier.supervisor import BarrierSupervisor
-from edge.config import NodeConfig
 from edge.events import Emitter
 from edge.passage.decide import decide, temperature_refusal, unreadable_check
 from edge.passage.scanner import PassScanner

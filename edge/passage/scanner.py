@@ -12,6 +12,7 @@ import queue
 import time
 from collections.abc import Callable
 
+from checkpoint.contract.node.config import ScannerConfig
 from edge.hardware.camera import CameraError, FrameRate, FrameSource
 from edge.hardware.dedup import Deduplicator
 from edge.hardware.qr_decode import Scan, decode_frame
@@ -36,6 +37,9 @@ class PassScanner:
         self.errors: dict[str, int] = {"camera": 0, "qr_unreadable": 0, "duplicates": 0}
         self.camera_fault: str | None = None
         self._wedge: queue.Queue[tuple[float, Scan]] = queue.Queue(maxsize=64)
+
+    def reconfigure(self, config: ScannerConfig) -> None:
+        self.dedup.window_s = config.dedup_window_s
 
     def feed(self, scan: Scan) -> None:
         """A wedge scan (from the reader thread); kept until a passage asks for a pass."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checkpoint.contract.models import Reason
-from edge.config import SignalConfig
+from checkpoint.contract.node.config import SignalConfig
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,9 @@ from typing import Literal
 
 from gpiozero.pins.mock import MockFactory
 
-from checkpoint.contract.models import Passage
+from checkpoint.contract.models import Health, Passage
+from checkpoint.contract.node.config import NodeConfig
 from checkpoint.settings.mqtt import MqttSettings
-from edge.config import NodeConfig
 from edge.events import Emitter
 from edge.hardware.barrier_emulated import EmulatedBarrier
 from edge.hardware.camera_emulated import RenderedQRFrameSource
@@ -123,6 +123,24 @@ class SimNode:
         self.camera.clear()
         self.last_passage = self.node.last_passage
         return self.last_passage
+
+    # The runtime's node protocol (edge/runtime_node.py). A simulated node is rebuilt on a
+    # new config and leaves health reports to the runtime (a ward's health comes from
+    # SimWard's own sampler).
+
+    def reconfigure(self, config: NodeConfig) -> bool:
+        return False
+
+    def remeasure(self) -> object:
+        return self.node.remeasure()
+
+    def barrier_test(self) -> object:
+        return self.node.barrier_test()
+
+    def health(
+        self, *, outbox_depth: int, outbox_dropped: int, extra_flags: list[str]
+    ) -> Health | None:
+        return None
 
     def close(self) -> None:
         self.node.close()

@@ -23,14 +23,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from checkpoint.contract.models import BarrierAlarm, EventBase, Health, Passage
+from checkpoint.contract.node.config import NodeConfig
+from checkpoint.contract.node.uplink import LinkSettings, OutboxSettings
 from checkpoint.settings.mqtt import MqttSettings
-from edge.config import NodeConfig
 from edge.events import E, Emitter
 from edge.passcheck_allowlist import pass_text
 from edge.sim.node import SimNode, node_config
 from edge.uplink.link import Link
 from edge.uplink.outbox import Outbox
-from edge.uplink.settings import LinkSettings, OutboxSettings
 
 __all__ = ["SimNode", "SimWard", "node_config", "run_for"]
 

@@ -23,12 +23,11 @@ from pydantic import BaseModel, ValidationError
 
 from checkpoint.atomic import write_atomic
 from checkpoint.contract import decode_model, topics
+from checkpoint.contract.node.trust import TrustConfig, VerifierSettings
 from checkpoint.errors import ContractError
 from checkpoint.passes import documents as docs
 from checkpoint.passes.envelope import unwrap
 from checkpoint.passes.state import TrustState
-from checkpoint.passes.verifier import VerifierSettings
-from edge.trust.config import TrustConfig
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +128,8 @@ class TrustStore:
 
     def on_message(self, topic: str, payload: bytes) -> Outcome:
         """Apply one retained trust message; never raises on bad input."""
-        name = topic.rsplit("/", 1)[-1]
-        if topic != topics.TRUST + "/" + name or name not in docs.DOCUMENT_NAMES:
+        name = topics.trust_name(topic)
+        if name is None or name not in docs.DOCUMENT_NAMES:
             self._keep_reject("unknown_topic", topic, payload)
             return Outcome.REJECTED
         try:
@@ -156,28 +155,29 @@ class TrustStore:
     def _apply(self, name: str, payload: bytes) -> Outcome:
         payload = unwrap(name, payload, self.anchors)
         if name == docs.KEYS_DOC:
-            keys = decode_model(docs.TrustList, payload)
-            outcome = _compare(self.keys, keys)
+            self.keys, outcome = self._newest(name, self.keys, payload, docs.TrustList)
+        elif name == docs.POLICY_DOC:
+            self.policy, outcome = self._newest(name, self.policy, payload, docs.ZonePolicy)
+        elif name == docs.REVOCATIONS_DOC:
+            self.revocations, outcome = self._newest(
+                name, self.revocations, payload, docs.RevocationSnapshot
+            )
             if outcome is not Outcome.IGNORED_OLD:
-                self._save(name, keys)
-                self.keys = keys
-            return outcome
-        if name == docs.POLICY_DOC:
-            policy = decode_model(docs.ZonePolicy, payload)
-            outcome = _compare(self.policy, policy)
-            if outcome is not Outcome.IGNORED_OLD:
-                self._save(name, policy)
-                self.policy = policy
-            return outcome
-        if name == docs.REVOCATIONS_DOC:
-            snapshot = decode_model(docs.RevocationSnapshot, payload)
-            outcome = _compare(self.revocations, snapshot)
-            if outcome is not Outcome.IGNORED_OLD:
-                self._save(name, snapshot)
-                self.revocations = snapshot
                 self._apply_pending()
-            return outcome
-        return self._apply_delta(decode_model(docs.RevocationDelta, payload))
+        else:
+            outcome = self._apply_delta(decode_model(docs.RevocationDelta, payload))
+        return outcome
+
+    def _newest(
+        self, name: str, current: D | None, payload: bytes, model: type[D]
+    ) -> tuple[D | None, Outcome]:
+        """The document to keep (saved to disk if it is news) and what became of ``payload``."""
+        new = decode_model(model, payload)
+        outcome = _compare(current, new)
+        if outcome is Outcome.IGNORED_OLD:
+            return current, outcome
+        self._save(name, new)
+        return new, outcome
 
     def _apply_delta(self, delta: docs.RevocationDelta) -> Outcome:
         current = self.revocations

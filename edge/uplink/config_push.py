@@ -16,9 +16,9 @@ import yaml
 
 from checkpoint.atomic import write_atomic
 from checkpoint.contract import ConfigPush, decode_model
+from checkpoint.contract.node.config import NodeConfig
 from checkpoint.errors import CheckpointError, ConfigError, ContractError
 from checkpoint.settings.loading import validate_data
-from edge.config import NodeConfig
 
 UNKNOWN_VERSION = "unknown"
 

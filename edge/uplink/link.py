@@ -23,10 +23,10 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from checkpoint.contract import topics
+from checkpoint.contract.node.uplink import LinkSettings, OutboxSettings
 from checkpoint.settings.mqtt import MqttSettings
 from edge.uplink.outbox import Outbox
 from edge.uplink.ratelimit import TokenBucket
-from edge.uplink.settings import LinkSettings, OutboxSettings
 from edge.uplink.status import status_payload
 
 log = logging.getLogger(__name__)
@@ -259,7 +259,7 @@ class Link:
                 (topics.command_topic(self.node_id), 1),
                 # Keys, revocations, zone policy and levels: retained, so every (re)connect
                 # brings the newest of each.
-                (f"{topics.TRUST}/#", 1),
+                (topics.ALL_TRUST, 1),
             ]
         )
         client.publish(

@@ -21,13 +21,13 @@ from sqlalchemy import Engine, delete, func, select, update
 
 from checkpoint.contract import topics
 from checkpoint.contract.models import AlertMessage
-from hub.alerts.annotation import alert_point
 from hub.alerts.config import AlertsConfig
 from hub.alerts.errors import DeliveryError
 from hub.alerts.model import utc
-from hub.alerts.publisher import AlertPublisher
 from hub.alerts.tables import alert_outbox
-from hub.influx.v1 import InfluxError, InfluxV1
+from hub.influx.schema import alert_point
+from hub.influx.writer import InfluxError, InfluxWriter
+from hub.publisher import HubPublisher, PublishError
 from hub.state.locks import exclusive
 
 log = logging.getLogger(__name__)
@@ -46,8 +46,8 @@ class AlertDelivery:
         engine: Engine,
         config: AlertsConfig,
         *,
-        publisher: AlertPublisher | None = None,
-        influx: InfluxV1 | None = None,
+        publisher: HubPublisher | None = None,
+        influx: InfluxWriter | None = None,
         http: httpx.Client | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -122,7 +122,7 @@ class AlertDelivery:
             acked = self.publisher.publish_many(
                 [(topics.alert_topic(_ward(row.payload)), row.payload.encode()) for row in due]
             )
-        except DeliveryError:
+        except PublishError:
             return work
         done.extend(row.id for row in due[:acked])
         return work[acked:]
@@ -160,7 +160,10 @@ class AlertDelivery:
         if target == "mqtt":
             if self.publisher is None:
                 raise DeliveryError("no MQTT publisher configured")
-            self.publisher.publish(topics.alert_topic(message.ward_id), payload.encode())
+            try:
+                self.publisher.publish(topics.alert_topic(message.ward_id), payload.encode())
+            except PublishError as exc:
+                raise DeliveryError(str(exc)) from None
         elif target == "influx":
             if self.influx is None:
                 raise DeliveryError("no InfluxDB configured")

@@ -23,11 +23,11 @@ from sqlalchemy import Engine
 
 from hub.alerts import tables  # noqa: F401 - registers the alert tables before create_all
 from hub.alerts.delivery import AlertDelivery
-from hub.alerts.publisher import AlertPublisher
 from hub.alerts.store import AlertStore
 from hub.config import HubConfig
 from hub.derive import AlertDerivation
-from hub.influx.v1 import InfluxV1
+from hub.influx.writer import InfluxWriter
+from hub.publisher import HubPublisher
 from hub.rules.passes import RevokedAt
 from hub.state import open_store
 
@@ -38,7 +38,7 @@ class Alerting:
     def __init__(
         self,
         config: HubConfig,
-        influx: InfluxV1 | None,
+        influx: InfluxWriter | None,
         *,
         engine: Engine | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -47,7 +47,8 @@ class Alerting:
         # The hub's one state store (``state_url``), shared with dead letters and the API.
         self.engine = engine if engine is not None else open_store(config.resolved_state_url())
         self.publisher = (
-            AlertPublisher(config.mqtt, f"{config.client_id}-alerts")
+            # publish_many: a whole round of alerts in flight
+            HubPublisher(config.mqtt, f"{config.client_id}-alerts", max_inflight=500)
             if config.alerts.mqtt
             else None
         )
@@ -86,7 +87,7 @@ class Alerting:
         """Start delivery; with ``ticker``, also call ``tick`` every ``alerts.tick_s``
         (for a runtime that has no timer of its own)."""
         if self.publisher is not None:
-            self.publisher.start()
+            self.publisher.start(wait_s=self.publisher.timeout_s)
         self.delivery.start()
         self.delivery.wake()  # deliver what a previous run left in the outbox
         if ticker:

@@ -10,11 +10,11 @@ from sqlalchemy import Engine, text
 
 from hub.alerts.store import AlertStore
 from hub.api.audit import AuditLog
-from hub.api.downlink import Downlink
 from hub.api.keys import KeyStore
 from hub.api.sent import SentLog
 from hub.influx.v1 import InfluxV1
 from hub.passes.desk import PassDesk
+from hub.publisher import Publisher
 
 Probe = Callable[[], bool]
 
@@ -35,7 +35,7 @@ def store_probe(engine: Engine) -> Probe:
 class ApiContext:
     engine: Engine
     influx: InfluxV1 | None = None
-    downlink: Downlink | None = None
+    downlink: Publisher | None = None
     alerts: AlertStore | None = None
     passes: PassDesk | None = None
     stream_poll_s: float = 1.0  # how often the alert stream looks for changes

@@ -99,22 +99,19 @@ def node_events(
     return page
 
 
-def last_config_ack(influx: InfluxV1, node_id: str, version: str) -> dict[str, Any] | None:
-    rows = influx.query(
-        'SELECT "applied", "error" FROM "config_ack" WHERE "node" = $node AND "version" = $version '
-        "ORDER BY time DESC LIMIT 1",
-        {"node": node_id, "version": version},
-    )
+def _latest(influx: InfluxV1, query: str, params: dict[str, str]) -> dict[str, Any] | None:
+    rows = influx.query(f"{query} ORDER BY time DESC LIMIT 1", params)
     return rows[0] if rows else None
+
+
+def last_config_ack(influx: InfluxV1, node_id: str, version: str) -> dict[str, Any] | None:
+    query = 'SELECT "applied", "error" FROM "config_ack" WHERE "node" = $node AND "version" = $v'
+    return _latest(influx, query, {"node": node_id, "v": version})
 
 
 def command_result(influx: InfluxV1, node_id: str, command_id: str) -> dict[str, Any] | None:
-    rows = influx.query(
-        'SELECT "ok", "detail" FROM "command_result" WHERE "node" = $node '
-        'AND "command_id" = $command_id ORDER BY time DESC LIMIT 1',
-        {"node": node_id, "command_id": command_id},
-    )
-    return rows[0] if rows else None
+    query = 'SELECT "ok", "detail" FROM "command_result" WHERE "node" = $node AND "command_id" = $c'
+    return _latest(influx, query, {"node": node_id, "c": command_id})
 
 
 @dataclass(frozen=True, slots=True)

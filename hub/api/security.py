@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Protocol, TypeVar
 
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from hub.api.context import ApiContext
-from hub.api.downlink import Downlink
 from hub.api.roles import Principal, Role
 from hub.influx.v1 import InfluxV1
+from hub.publisher import Publisher
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer cpk_...`")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key: `cpk_...`")
@@ -70,6 +70,25 @@ def ensure_ward(principal: Principal, ward_id: str) -> None:
         )
 
 
+class InWard(Protocol):
+    @property
+    def ward_id(self) -> str: ...
+
+
+W = TypeVar("W", bound=InWard)
+
+
+def load_in_ward(who: Principal, load: Callable[[], W], missing: type[Exception]) -> W:
+    """What ``load`` finds, if ``who`` may act in its ward: HTTP 404 when ``load`` raises
+    ``missing``, 403 when the ward is not theirs."""
+    try:
+        found = load()
+    except missing as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    ensure_ward(who, found.ward_id)
+    return found
+
+
 AnyRole = Annotated[Principal, Depends(require(Role.TECHNICIAN, Role.COMMANDER))]
 Technician = Annotated[Principal, Depends(require(Role.TECHNICIAN))]
 Commander = Annotated[Principal, Depends(require(Role.COMMANDER))]
@@ -82,11 +101,11 @@ def require_influx(ctx: ContextDep) -> InfluxV1:
     return ctx.influx
 
 
-def require_downlink(ctx: ContextDep) -> Downlink:
+def require_downlink(ctx: ContextDep) -> Publisher:
     if ctx.downlink is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the broker is not configured")
     return ctx.downlink
 
 
 InfluxDep = Annotated[InfluxV1, Depends(require_influx)]
-DownlinkDep = Annotated[Downlink, Depends(require_downlink)]
+DownlinkDep = Annotated[Publisher, Depends(require_downlink)]

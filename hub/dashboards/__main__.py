@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from checkpoint.generated import write_files
 from hub.dashboards import all_dashboards
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "dashboards" / "grafana"
@@ -17,11 +18,7 @@ def render_all() -> dict[str, str]:
 
 
 def main(argv: list[str]) -> None:
-    out = Path(argv[0]) if argv else DEFAULT_DIR
-    out.mkdir(parents=True, exist_ok=True)
-    for name, text in render_all().items():
-        (out / name).write_text(text, encoding="utf-8")
-        print(out / name)
+    write_files(argv, DEFAULT_DIR, render_all())
 
 
 if __name__ == "__main__":

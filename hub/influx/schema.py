@@ -1,4 +1,5 @@
-"""The InfluxDB schema: which point each event becomes (documented in docs/influx-schema.md).
+"""The InfluxDB schema: which point each event and each alert change becomes (documented in
+docs/influx-schema.md).
 
 Tags are low-cardinality only (ward, checkpoint, node, and small enums); event ids and
 pass ids are fields, never tags.
@@ -13,6 +14,7 @@ one node in the same millisecond have different sequence numbers, so they never 
 from __future__ import annotations
 
 from checkpoint.contract import (
+    AlertMessage,
     BarrierAlarm,
     CommandResult,
     ConfigAck,
@@ -30,7 +32,7 @@ MEASUREMENTS = (
     "health",
     "config_ack",
     "command_result",
-    "alert",  # written by hub/alerts/annotation.py, one point per alert change
+    "alert",  # alert_point: one point per alert change, drawn by Grafana as annotations
 )
 
 
@@ -109,3 +111,25 @@ def event_point(event: Event) -> Point:
             tags["command"] = event.command
             fields |= {"command_id": event.command_id, "ok": event.ok, "detail": event.detail}
     return Point(event.type.value, tags, fields, point_time_ns(event))
+
+
+def alert_point(message: AlertMessage) -> Point:
+    """The ``alert`` measurement. The alert id is a field; the point time is the change's
+    ``updated_at``, so a change delivered twice overwrites its own point."""
+    tags = {
+        "ward": message.ward_id,
+        "checkpoint": message.checkpoint_id or "",
+        "node": message.node_id or "",
+        "kind": message.kind,
+        "severity": message.severity,
+        "change": message.change.value,
+        "state": message.state.value,
+    }
+    fields: dict[str, FieldValue] = {
+        "alert_id": message.alert_id,
+        "summary": message.summary,
+        "count": message.count,
+        "open_s": (message.updated_at - message.opened_at).total_seconds(),
+    }
+    time_ns = int(message.updated_at.timestamp() * 1_000_000) * 1000
+    return Point("alert", tags, fields, time_ns)

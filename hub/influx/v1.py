@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from hub.influx.writer import InfluxError
+from hub.influx.errors import InfluxError
 
 __all__ = ["InfluxError", "InfluxV1"]
 

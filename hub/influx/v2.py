@@ -15,7 +15,7 @@ from influxdb_client.client.write_api import SYNCHRONOUS
 from influxdb_client.domain.write_precision import WritePrecision
 from influxdb_client.rest import ApiException
 
-from hub.influx.writer import InfluxError
+from hub.influx.errors import InfluxError
 
 
 class InfluxV2:

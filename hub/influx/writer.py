@@ -1,4 +1,5 @@
-"""The one interface ingest writes through, whichever InfluxDB version is behind it.
+"""The one interface the hub writes every point through (ingest's events, alert changes),
+whichever InfluxDB version is behind it.
 
 ``influx.api`` in the hub config picks the implementation: ``v1`` (InfluxDB 1.x HTTP API,
 what Debian and Raspberry Pi OS install) or ``v2`` (InfluxDB 2.x/3.x through
@@ -10,17 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from checkpoint.errors import CheckpointError
 from checkpoint.settings.secrets import read_secret
 from hub.config import InfluxSettings
+from hub.influx.errors import InfluxError
+from hub.influx.v1 import InfluxV1
+from hub.influx.v2 import InfluxV2
 
-
-class InfluxError(CheckpointError, RuntimeError):
-    """InfluxDB refused or could not be reached. ``retryable`` says whether to try again."""
-
-    def __init__(self, message: str, *, retryable: bool) -> None:
-        super().__init__(message)
-        self.retryable = retryable
+__all__ = ["InfluxError", "InfluxWriter", "open_writer"]
 
 
 class InfluxWriter(Protocol):
@@ -37,24 +34,21 @@ class InfluxWriter(Protocol):
     def close(self) -> None: ...
 
 
+def _secret(settings: InfluxSettings) -> str | None:
+    return read_secret(settings.password_credential) if settings.password_credential else None
+
+
 def open_writer(settings: InfluxSettings) -> InfluxWriter:
-    secret = read_secret(settings.password_credential) if settings.password_credential else None
-    if settings.api == "v2":
-        from hub.influx.v2 import InfluxV2
+    s = settings
+    if s.api == "v2":
+        return InfluxV2(s.url, s.database, org=s.org, token=_secret(s), timeout_s=s.timeout_s)
+    return open_v1(s)
 
-        return InfluxV2(
-            settings.url,
-            settings.database,
-            org=settings.org,
-            token=secret,
-            timeout_s=settings.timeout_s,
-        )
-    from hub.influx.v1 import InfluxV1
 
+def open_v1(settings: InfluxSettings) -> InfluxV1:
+    """The InfluxDB 1.x API client; InfluxDB 2.x/3.x answer it too (with a DBRP mapping), and
+    the API's InfluxQL reads go through it whichever ``influx.api`` the writes use."""
+    s = settings
     return InfluxV1(
-        settings.url,
-        settings.database,
-        username=settings.username,
-        password=secret,
-        timeout_s=settings.timeout_s,
+        s.url, s.database, username=s.username, password=_secret(s), timeout_s=s.timeout_s
     )

@@ -4,7 +4,7 @@ Each step is retried with backoff until it succeeds or the hub stops; a step tha
 succeeded is not repeated. Only then does the consumer acknowledge the batch, so a crash
 at any point leaves the messages with the broker, which redelivers them.
 
-The derivation goes first, in a stage of its own (hub/ingest/consumer.py): an alert (a
+The derivation goes first, in a stage of its own (hub/ingest/lane.py): an alert (a
 fever) then waits neither for InfluxDB's latency nor for an InfluxDB outage. Redelivered
 after a crash between the steps, an event is derived from once (the derivation remembers
 what it saw) and its point written again (the same point).

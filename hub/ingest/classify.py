@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from checkpoint.contract import Event, NodeStatus, decode_event, decode_status
+from checkpoint.contract import Event, NodeStatus, decode_event, decode_status, topics
 from checkpoint.contract.codec import REASONS
 from checkpoint.errors import ContractError
 from hub.config import IngestSettings
@@ -34,17 +34,10 @@ class Rejected:
 Classified = Event | NodeStatus | Rejected
 
 
-def is_status_topic(topic: str) -> bool:
-    """``checkpoint/v1/up/<node>/status``, as the priority lane subscribes to it: a topic
-    that only ends in /status is an unknown topic, dead-lettered as such."""
-    parts = topic.split("/")
-    return len(parts) == 5 and parts[4] == "status"
-
-
 def classify(topic: str, payload: bytes, now: datetime, settings: IngestSettings) -> Classified:
     """Never raises for bad input: every failure becomes a ``Rejected`` with a reason."""
     try:
-        if is_status_topic(topic):
+        if topics.is_status_topic(topic):
             return decode_status(topic, payload)
         event = decode_event(topic, payload)
     except ContractError as exc:

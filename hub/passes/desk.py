@@ -34,12 +34,13 @@ from checkpoint.passes.policy import default_policy
 from checkpoint.settings.secrets import read_secret
 from hub.passes.issuer import PassIssuer
 from hub.passes.keystore import KeyStore
-from hub.passes.publisher import PublishError, TrustPublisher
+from hub.passes.publisher import TrustPublisher
 from hub.passes.revocations import RevocationLedger
 from hub.passes.sealing import Sealer, local_secret
 from hub.passes.settings import PassesSettings
 from hub.passes.stored_keys import StoredKeys
 from hub.passes.stored_ledger import StoredLedger
+from hub.publisher import PublishError
 from hub.state import metadata
 from hub.state.locks import Lease, exclusive, shares_instances
 from hub.state.types import UtcDateTime

@@ -13,45 +13,31 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import paho.mqtt.client as mqtt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from checkpoint.contract import encode, topics
-from checkpoint.errors import CheckpointError
 from checkpoint.passes import documents as docs
 from checkpoint.passes.envelope import seal
 from hub.passes.protocols import Ledger, SigningKeys
-
-
-class PublishError(CheckpointError, ConnectionError):
-    """The broker did not confirm a trust document; nodes still hold the previous one."""
+from hub.publisher import Publisher
 
 
 class TrustPublisher:
-    """Publishes through a connected paho client whose network loop is running."""
+    """Publishes through the hub's publisher; a document the broker did not confirm raises
+    ``hub.publisher.PublishError`` and nodes still hold the previous one."""
 
     def __init__(
-        self,
-        client: mqtt.Client,
-        *,
-        signer: tuple[str, Ed25519PrivateKey] | None = None,
-        timeout_s: float = 10.0,
+        self, publisher: Publisher, *, signer: tuple[str, Ed25519PrivateKey] | None = None
     ) -> None:
         """``signer``: the anchor key (``KeyStore.anchor_signer()``) that seals documents."""
-        self.client = client
+        self.publisher = publisher
         self.signer = signer
-        self.timeout_s = timeout_s
 
     def publish(self, name: str, document: docs.Document) -> None:
         if name not in docs.DOCUMENT_NAMES:
             raise ValueError(f"{name!r} is not a trust document name")
         payload = seal(name, document, *self.signer) if self.signer else encode(document)
-        info = self.client.publish(topics.trust_topic(name), payload, qos=1, retain=True)
-        if info.rc != mqtt.MQTT_ERR_SUCCESS:
-            raise PublishError(f"cannot publish {name}: {mqtt.error_string(info.rc)}")
-        info.wait_for_publish(self.timeout_s)
-        if not info.is_published():
-            raise PublishError(f"no PUBACK for {name} within {self.timeout_s}s")
+        self.publisher.publish(topics.trust_topic(name), payload, retain=True)
 
     def publish_keys(self, keys: SigningKeys, now: datetime | None = None) -> docs.TrustList:
         trust = keys.trust_list(now or datetime.now(UTC))

@@ -54,9 +54,10 @@ class ThermometerRule(Rule):
         history.append(event)
         out: list[Signal] = []
         self._range(event, th, key, out)
-        self._stuck(event, th, key, history, out)
-        self._ambient(event, th, key, history, out)
-        self._peers(event, th, key, history, out)
+        for check in (self._stuck, self._ambient, self._peers):
+            verdict = check(event, th, history)
+            if verdict is not None:
+                self._verdict(out, event, key, *verdict)
         return out
 
     def _verdict(
@@ -79,76 +80,44 @@ class ThermometerRule(Rule):
         kind = "thermometer_out_of_range"
         if not th.physiological_min_c <= event.object_c <= th.physiological_max_c:
             self._in_range[event.node_id] = 0
-            self._verdict(
-                out,
-                event,
-                key,
-                kind,
-                True,
-                lambda s: Raise(
-                    kind,
-                    "warning",
-                    s,
-                    f"thermometer at {event.node_id} reads {event.object_c} °C",
-                    {"object_c": event.object_c, "ambient_c": event.ambient_c},
-                ),
-                "",
-            )
+            summary = f"thermometer at {event.node_id} reads {event.object_c} °C"
+            details = {"object_c": event.object_c, "ambient_c": event.ambient_c}
+            self._verdict(out, event, key, kind, True, _warning(kind, summary, details), "")
             return
         run = self._in_range.get(event.node_id, 0) + 1
         self._in_range[event.node_id] = run
         if run >= th.range_clear_readings:
             self._verdict(out, event, key, kind, False, _never, "readings back in range")
 
-    def _stuck(
-        self,
-        event: Reading,
-        th: Thresholds,
-        key: str,
-        history: deque[Reading],
-        out: list[Signal],
-    ) -> None:
-        n = th.stuck_readings
-        if len(history) < n:
-            return
-        values = [r.object_c for r in islice(history, len(history) - n, None)]
-        self._verdict(
-            out,
-            event,
-            key,
+    # The window checks: each says whether its fault holds, and how to raise it if so.
+
+    def _stuck(self, event: Reading, th: Thresholds, history: deque[Reading]) -> Verdict | None:
+        window = _last(history, th.stuck_readings)
+        if window is None:
+            return None
+        values = [r.object_c for r in window]
+        return (
             "thermometer_stuck",
             max(values) - min(values) <= th.stuck_tolerance_c,
-            lambda s: Raise(
+            lambda s: _warn(
                 "thermometer_stuck",
-                "warning",
                 s,
                 f"thermometer at {event.node_id} stuck at {event.object_c} °C",
-                {"value_c": event.object_c, "readings": n},
+                {"value_c": event.object_c, "readings": len(values)},
             ),
             "value changes again",
         )
 
-    def _ambient(
-        self,
-        event: Reading,
-        th: Thresholds,
-        key: str,
-        history: deque[Reading],
-        out: list[Signal],
-    ) -> None:
-        n = th.drift_window
-        if len(history) < n:
-            return
-        delta = sum(r.object_c - r.ambient_c for r in islice(history, len(history) - n, None)) / n
-        self._verdict(
-            out,
-            event,
-            key,
+    def _ambient(self, event: Reading, th: Thresholds, history: deque[Reading]) -> Verdict | None:
+        window = _last(history, th.drift_window)
+        if window is None:
+            return None
+        delta = sum(r.object_c - r.ambient_c for r in window) / len(window)
+        return (
             "thermometer_ambient_drift",
             delta < th.ambient_min_delta_c,
-            lambda s: Raise(
+            lambda s: _warn(
                 "thermometer_ambient_drift",
-                "warning",
                 s,
                 f"thermometer at {event.node_id} reads ambient ({delta:+.1f} °C above air)",
                 {"mean_delta_c": round(delta, 2)},
@@ -156,14 +125,7 @@ class ThermometerRule(Rule):
             "object above ambient again",
         )
 
-    def _peers(
-        self,
-        event: Reading,
-        th: Thresholds,
-        key: str,
-        history: deque[Reading],
-        out: list[Signal],
-    ) -> None:
+    def _peers(self, event: Reading, th: Thresholds, history: deque[Reading]) -> Verdict | None:
         """Compare the reporting node's median with the median of the ward's others.
 
         Medians are cached per node and recomputed only for the node that reported, so a
@@ -174,33 +136,48 @@ class ThermometerRule(Rule):
         old = medians.pop(event.node_id, None)
         if old is not None:
             del ordered[bisect.bisect_left(ordered, old)]
-        n = th.drift_window
-        if len(history) < n:
-            return
-        median = statistics.median(r.object_c for r in islice(history, len(history) - n, None))
+        window = _last(history, th.drift_window)
+        if window is None:
+            return None
+        median = statistics.median(r.object_c for r in window)
         if len(ordered) < th.peer_min_nodes:  # the ward's others, before this node joins
             medians[event.node_id] = median
             bisect.insort(ordered, median)
-            return
+            return None
         ward_median = _median_of_sorted(ordered)
         medians[event.node_id] = median
         bisect.insort(ordered, median)
         off = median - ward_median
-        self._verdict(
-            out,
-            event,
-            key,
+        return (
             "thermometer_drift",
             abs(off) > th.peer_drift_c,
-            lambda s: Raise(
+            lambda s: _warn(
                 "thermometer_drift",
-                "warning",
                 s,
                 f"thermometer at {event.node_id} reads {off:+.1f} °C off the ward's others",
                 {"node_median_c": round(median, 2), "ward_median_c": round(ward_median, 2)},
             ),
             "agrees with the ward again",
         )
+
+
+# kind, whether the fault holds, how to raise it (built only when it is news), the clear text
+Verdict = tuple[str, bool, Callable[[Subject], Raise], str]
+
+
+def _last(history: deque[Reading], n: int) -> list[Reading] | None:
+    """The last ``n`` readings, or None while there are fewer."""
+    if len(history) < n:
+        return None
+    return list(islice(history, len(history) - n, None))
+
+
+def _warn(kind: str, subject: Subject, summary: str, details: dict[str, float | int]) -> Raise:
+    return Raise(kind, "warning", subject, summary, details)
+
+
+def _warning(kind: str, summary: str, details: dict[str, float]) -> Callable[[Subject], Raise]:
+    return lambda s: _warn(kind, s, summary, details)
 
 
 def _never(_subject: Subject) -> Raise:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from edge.config import NodeConfig
+from checkpoint.contract.node.config import NodeConfig
 
 BASE: dict[str, Any] = {"node_id": "w-cp01-n1", "checkpoint_id": "w-cp01", "ward_id": "w"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge.config import NodeConfig
+from checkpoint.contract.node.config import NodeConfig
 from edge.events import MemoryEmitter
 from edge.node import Node
 

@@ -14,16 +14,16 @@ import pytest
 from checkpoint.contract import encode
 from checkpoint.contract.levels import ZoneLevels, levels_topic
 from checkpoint.contract.models import Decision, Reason
+from checkpoint.contract.node.config import NodeConfig, ScannerConfig
+from checkpoint.contract.node.uplink import UplinkSettings
 from checkpoint.localstack.mosquitto import Mosquitto
 from checkpoint.passes.model import Category
 from checkpoint.passes.policy import default_policy
-from checkpoint.passes.verifier import OfflineVerifier
 from checkpoint.settings.mqtt import MqttSettings
-from edge.config import NodeConfig, ScannerConfig
 from edge.events import Emitter
 from edge.service import EdgeService
 from edge.sim.node import SimNode
-from edge.uplink.settings import UplinkSettings
+from edge.trust.verifier import OfflineVerifier
 from hub.passes.issuer import PassIssuer
 from hub.passes.keystore import KeyStore
 from hub.passes.publisher import TrustPublisher
@@ -75,7 +75,7 @@ def test_trust_and_levels_from_the_broker_decide_passages(
     start = NOW - timedelta(hours=1)
     resident = issuer.issue(category=Category.RESIDENT, ward_id="phucla", valid_from=start)
     rider = issuer.issue(category=Category.DELIVERY, ward_id="phucla", valid_from=start)
-    with mqtt.client(broker.port, "hub") as client:
+    with mqtt.publisher(broker.port, "hub") as client:
         hub = TrustPublisher(client)
         hub.publish_keys(keys, NOW)
         hub.publish_snapshot(issuer.ledger, NOW)

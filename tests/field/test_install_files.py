@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from checkpoint.provision.broker import acl_text, service_conf
-from checkpoint.provision.bundle import BROKER_FILES
-from checkpoint.provision.ward import PASSWORD_CREDENTIAL, node_config_data
 from checkpoint.settings.loading import read_yaml
+from greenzone.provision.broker import BROKER_FILES, acl_text, service_conf
+from greenzone.provision.ward import PASSWORD_CREDENTIAL, node_config_data
 from tests.field.conftest import small_ward
 
 ROOT = Path(__file__).resolve().parents[2] / "firmware_config"

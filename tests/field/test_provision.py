@@ -11,11 +11,11 @@ import pytest
 import yaml
 from cryptography import x509
 
+from checkpoint.contract.node.config import NodeConfig
 from checkpoint.errors import ConfigError
-from checkpoint.provision import passwords
-from checkpoint.provision.bundle import provision
-from checkpoint.provision.ward import WardConfig, check_node_configs
-from edge.config import NodeConfig
+from greenzone.provision import passwords
+from greenzone.provision.bundle import provision
+from greenzone.provision.ward import WardConfig, check_node_configs
 from tests.field.conftest import small_ward
 
 BIN = str(Path(sys.executable).with_name("checkpoint"))

@@ -12,12 +12,12 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from checkpoint.contract import topics
+from checkpoint.contract.node.config import NodeConfig
 from checkpoint.localstack.mosquitto import Mosquitto
 from checkpoint.localstack.process import free_port
-from checkpoint.provision.broker import service_conf
-from checkpoint.provision.bundle import Bundle
 from checkpoint.settings.loading import read_yaml
-from edge.config import NodeConfig
+from greenzone.provision.broker import service_conf
+from greenzone.provision.bundle import Bundle
 from tests.field.clients import Refused, User
 from tests.field.conftest import password
 

@@ -4,6 +4,7 @@ PostgreSQL state store that goes away in the middle and comes back."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,10 +16,10 @@ from checkpoint.contract.models import Reason
 from checkpoint.localstack.postgres import Postgres
 from edge.events import MemoryEmitter
 from hub.alerts.config import AlertsConfig
-from hub.derive import AlertDerivation
+from hub.derive import _TURN_EVENTS, AlertDerivation
 from hub.rules.config import RulesConfig
 from hub.state import open_store
-from tests.hub.traffic import Clock, passage
+from tests.hub.traffic import Clock, passage, reading
 
 
 @pytest.fixture
@@ -78,10 +79,6 @@ def test_a_batch_redelivered_after_commit_raises_nothing_new(engine: Engine) -> 
 def test_a_fever_waits_for_one_chunk_of_readings_not_for_all_of_them(tmp_path: Path) -> None:
     """Both ingest lanes derive through one AlertDerivation. While the bulk lane derives
     a large batch of readings, the priority lane's fever gets its turn between chunks."""
-    import threading
-
-    from hub.derive import _TURN_EVENTS
-    from tests.hub.traffic import reading
 
     engine = open_store(f"sqlite:///{tmp_path / 'hub.db'}")
     clock = Clock()

@@ -5,34 +5,15 @@ from __future__ import annotations
 
 import signal
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from checkpoint.settings.mqtt import MqttSettings
 from hub.influx.v1 import InfluxV1
 from tests.helpers import wait_for
 from tests.hub.conftest import RawPublisher, event_message, made_at, reading
 from tests.hubproc import BIN, HubProcess, metric
-
-
-@pytest.fixture
-def hub_process(
-    tmp_path: Path, mqtt_settings: MqttSettings, influx: InfluxV1, unique: str
-) -> Iterator[HubProcess]:
-    hub = HubProcess.configured(
-        tmp_path,
-        client_id=f"hub-{unique}",
-        mqtt=mqtt_settings,
-        influx_url=influx.url,
-        database=influx.database,
-        # Batches by time, not size, so that a kill lands while a batch is pending.
-        batch={"max_points": 5000, "receive_maximum": 5000, "max_interval_s": 1.0},
-    )
-    yield hub
-    hub.close()
 
 
 def stored_ids(influx: InfluxV1) -> list[str]:

@@ -8,13 +8,13 @@ from typing import Any, Literal
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from checkpoint.passes import codec
-from checkpoint.passes.documents import RevocationSnapshot, TrustedKey, TrustList
+from checkpoint.passes.documents import Revocation, RevocationSnapshot, TrustedKey, TrustList
 from checkpoint.passes.keys import public_key_text
 from checkpoint.passes.model import Category, Pass
 from checkpoint.passes.policy import default_policy
 from checkpoint.passes.state import FixedTrust, TrustState
-from checkpoint.passes.verifier import OfflineVerifier
 from edge.passcheck import PassContext
+from edge.trust.verifier import OfflineVerifier
 
 # 10:00 local time in Ha Noi (UTC+7).
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
@@ -45,8 +45,6 @@ def trust_list(*keys: tuple[str, Ed25519PrivateKey], version: int = 1) -> TrustL
 
 
 def revocations(*pass_ids: str, version: int = 3) -> RevocationSnapshot:
-    from checkpoint.passes.documents import Revocation
-
     return RevocationSnapshot(
         version=version,
         issued_at=NOW - timedelta(minutes=5),

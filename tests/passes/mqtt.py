@@ -1,4 +1,5 @@
-"""Plain paho clients for the trust tests, against a Mosquitto the test started itself.
+"""Plain paho clients and the hub's publisher for the trust tests, against a Mosquitto the
+test started itself.
 
 Trust topics are global (``checkpoint/v1/trust/<name>``) and retained, so these tests use
 their own broker rather than the session one: retained lists must not leak between tests.
@@ -14,6 +15,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from checkpoint.contract import topics
+from checkpoint.settings.mqtt import MqttSettings
+from hub.publisher import HubPublisher
 
 
 @contextmanager
@@ -38,3 +41,14 @@ def client(
     finally:
         c.disconnect()
         c.loop_stop()
+
+
+@contextmanager
+def publisher(port: int, name: str) -> Iterator[HubPublisher]:
+    """The hub's publisher, connected: what the hub publishes trust documents through."""
+    pub = HubPublisher(MqttSettings(host="127.0.0.1", port=port), name, timeout_s=10.0)
+    try:
+        assert pub.start(wait_s=10.0), "no CONNACK"
+        yield pub
+    finally:
+        pub.stop()

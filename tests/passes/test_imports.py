@@ -9,7 +9,7 @@ import sys
 PROBE = """
 import sys
 import checkpoint.passes.codec, checkpoint.passes.envelope, checkpoint.passes.policy
-import checkpoint.passes.qr, checkpoint.passes.verifier
+import checkpoint.passes.qr
 heavy = {"segno", "numpy", "edge", "hub", "paho", "zxingcpp", "yaml", "typer"}
 print(sorted(m for m in sys.modules if m.split(".")[0] in heavy))
 """

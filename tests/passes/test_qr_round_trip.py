@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from checkpoint.passes import qr
 from checkpoint.passes.model import Category
 from checkpoint.passes.policy import default_policy
 from checkpoint.passes.state import FixedTrust, TrustState
-from checkpoint.passes.verifier import OfflineVerifier
+from edge.trust.verifier import OfflineVerifier
 from hub.passes.issuer import PassIssuer
 from hub.passes.keystore import KeyStore
 from hub.passes.revocations import RevocationLedger
@@ -93,7 +94,6 @@ def test_svg_and_card(issuer: PassIssuer) -> None:
     local_end = issued.pass_.valid_until + timedelta(hours=7)
     assert f"Until {local_end:%Y-%m-%d %H:%M} (UTC+7)" in card
     assert "BV Ha Dong &lt;ICU&gt;" in card  # label escaped, the SVG stays well-formed
-    import xml.etree.ElementTree as ET
 
     ET.fromstring(card)  # noqa: S314 - our own output, parsed to prove it is well-formed XML
 

@@ -7,10 +7,11 @@ from datetime import timedelta
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from checkpoint.contract.models import Reason
+from checkpoint.contract.node.trust import VerifierSettings
 from checkpoint.passes.model import Category
 from checkpoint.passes.policy import default_policy
 from checkpoint.passes.state import FixedTrust, TrustState
-from checkpoint.passes.verifier import OfflineVerifier, VerifierSettings
+from edge.trust.verifier import OfflineVerifier
 from tests.passes.factory import NOW, context, make_pass, revocations, signed, trust_list
 
 KEY = Ed25519PrivateKey.generate()

@@ -14,7 +14,7 @@ from checkpoint.passes.documents import LevelRule
 from checkpoint.passes.model import Category, HourWindow
 from checkpoint.passes.policy import default_policy
 from checkpoint.passes.state import FixedTrust, TrustState
-from checkpoint.passes.verifier import OfflineVerifier
+from edge.trust.verifier import OfflineVerifier
 from tests.passes.factory import (
     NOW,
     context,

@@ -20,12 +20,12 @@ import pytest
 from paho.mqtt.reasoncodes import ReasonCode
 
 from checkpoint.contract import Reading, encode, topics
+from checkpoint.contract.node.uplink import LinkSettings, OutboxSettings
 from checkpoint.localstack import Mosquitto
-from checkpoint.provision.bundle import Bundle
 from checkpoint.settings.mqtt import MqttSettings, TlsSettings
 from edge.uplink.link import Link
 from edge.uplink.outbox import Outbox
-from edge.uplink.settings import LinkSettings, OutboxSettings
+from greenzone.provision.bundle import Bundle
 from hub.influx.v1 import InfluxV1
 from hub.service import HubService
 from tests.field.clients import User

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -26,20 +24,8 @@ from tests.reliability.ward_traffic import WardTraffic, wait_all_stored
 
 
 @pytest.fixture
-def hub(
-    tmp_path: Path, mqtt_settings: MqttSettings, influx: InfluxV1, unique: str
-) -> Iterator[HubProcess]:
-    process = HubProcess.configured(
-        tmp_path / "hub",
-        client_id=f"hub-{unique}",
-        mqtt=mqtt_settings,
-        influx_url=influx.url,
-        database=influx.database,
-        # Batches by time, not size: at ward rates a kill finds a batch pending.
-        batch={"max_points": 5000, "receive_maximum": 5000, "max_interval_s": 1.0},
-    )
-    yield process
-    process.close()
+def hub(hub_process: HubProcess) -> HubProcess:
+    return hub_process
 
 
 def kill_mid_batch(hub: HubProcess) -> int:

@@ -21,13 +21,13 @@ import pytest
 
 from checkpoint.contract import Health, decode_event, topics
 from checkpoint.contract.models import Decision, EventBase, Passage
+from checkpoint.contract.node.config import HealthConfig, NodeConfig
+from checkpoint.contract.node.uplink import LinkSettings, OutboxSettings, UplinkSettings
 from checkpoint.settings.mqtt import MqttSettings
-from edge.config import HealthConfig, NodeConfig
 from edge.events import Emitter
 from edge.service import EdgeService
 from edge.sim.node import SimNode, node_config
 from edge.sim.ward import CountingEmitter
-from edge.uplink.settings import LinkSettings, OutboxSettings, UplinkSettings
 from hub.influx.v1 import InfluxV1
 from tests.helpers import wait_for
 from tests.reliability.conftest import Ledger

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from checkpoint.contract.node.uplink import LinkSettings
 from checkpoint.localstack import Mosquitto
 from checkpoint.settings.mqtt import MqttSettings
 from edge.uplink.outbox import Outbox
-from edge.uplink.settings import LinkSettings
 from hub.config import IngestSettings
 from hub.influx.v1 import InfluxV1
 from tests.edge.uplink.node_proc import ROOT, NodeProcess, outbox_depth, outbox_event_ids

@@ -33,7 +33,7 @@ import pytest
 from checkpoint.settings.mqtt import MqttSettings
 from hub.influx.v1 import InfluxV1
 from tests.helpers import wait_for
-from tests.hubproc import HubProcess
+from tests.hubproc import TIME_BATCHES, HubProcess
 from tests.reliability.conftest import Ledger
 from tests.reliability.ledger import account, fired_alert_kinds, stored_event_ids
 from tests.reliability.ward_traffic import WardTraffic, wait_all_stored
@@ -51,10 +51,8 @@ def hubs(
             client_id=f"hub-{unique}-{name}",
             share_group=f"g-{unique}",
             mqtt=mqtt_settings,
-            influx_url=influx.url,
-            database=influx.database,
-            # Batches by time, so that the kill lands while a batch is pending.
-            batch={"max_points": 5000, "receive_maximum": 5000, "max_interval_s": 1.0},
+            influx=influx,
+            batch=TIME_BATCHES,
         )
         for name in ("a", "b")
     ]

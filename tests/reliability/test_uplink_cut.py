@@ -26,9 +26,9 @@ from pathlib import Path
 import pytest
 
 from checkpoint.contract.models import EventBase
+from checkpoint.contract.node.uplink import LinkSettings
 from checkpoint.settings.mqtt import MqttSettings
 from edge.sim.ward import SimWard
-from edge.uplink.settings import LinkSettings
 from hub.influx.v1 import InfluxV1
 from tests.edge.uplink.node_proc import NodeProcess, outbox_depth
 from tests.edge.uplink.node_proc import write_config as write_node_config

@@ -22,7 +22,7 @@ from hub.alerts.tables import alerts as alerts_table
 from hub.api.context import ApiContext
 from hub.api.roles import Principal
 from hub.api.schemas import StrictBody, errors
-from hub.api.security import AnyRole, Commander, ContextDep, ensure_ward
+from hub.api.security import AnyRole, Commander, ContextDep, ensure_ward, load_in_ward
 from hub.api.timewindow import window
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=errors(401, 403, 503))
@@ -52,27 +52,7 @@ class AlertOut(BaseModel):
 
     @classmethod
     def of(cls, a: Alert) -> AlertOut:
-        return cls(
-            id=a.id,
-            ward_id=a.ward_id,
-            checkpoint_id=a.checkpoint_id,
-            node_id=a.node_id,
-            kind=a.kind,
-            severity=a.severity,
-            state=a.state,
-            summary=a.summary,
-            details=a.details,
-            count=a.count,
-            flapping=a.flapping,
-            opened_at=a.opened_at,
-            updated_at=a.updated_at,
-            acknowledged_at=a.acknowledged_at,
-            acknowledged_by=a.acknowledged_by,
-            note=a.note,
-            resolved_at=a.resolved_at,
-            resolved_by=a.resolved_by,
-            escalated_at=a.escalated_at,
-        )
+        return cls.model_validate(a, from_attributes=True)
 
 
 class AlertsPage(BaseModel):
@@ -144,12 +124,7 @@ def list_alerts(
 
 
 def _load(store: AlertStore, alert_id: str, who: Principal) -> Alert:
-    try:
-        alert = store.get(alert_id)
-    except AlertNotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
-    ensure_ward(who, alert.ward_id)
-    return alert
+    return load_in_ward(who, lambda: store.get(alert_id), AlertNotFoundError)
 
 
 @router.get(

@@ -9,10 +9,10 @@ from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from checkpoint.contract.models import Id
-from hub.api.downlink import DownlinkError
 from hub.api.schemas import StrictBody, errors
 from hub.api.security import AnyRole, Commander, ContextDep, DownlinkDep, ensure_ward
 from hub.levels import LevelStore, publish
+from hub.publisher import PublishError
 
 router = APIRouter(prefix="/wards", tags=["levels"], responses=errors(401, 403, 503))
 WardId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", examples=["phucla"])]
@@ -93,7 +93,7 @@ def set_level(
     )
     try:
         publish(downlink, doc)
-    except DownlinkError as exc:
+    except PublishError as exc:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             f"level recorded, not yet delivered ({exc}); the hub republishes at start",

@@ -10,15 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from checkpoint.contract import Command, ConfigPush, encode, topics, uuid7
 from checkpoint.contract.models import CommandName, Id
-from edge.config import NodeConfig
+from checkpoint.contract.node.config import NodeConfig
 from hub.api import queries
-from hub.api.downlink import DownlinkError
 from hub.api.roles import Principal
 from hub.api.schemas import StrictBody, errors
 from hub.api.security import AnyRole, ContextDep, DownlinkDep, InfluxDep, Technician, ensure_ward
 from hub.api.timewindow import window
 from hub.influx.schema import MEASUREMENTS
 from hub.influx.v1 import InfluxError, InfluxV1
+from hub.publisher import PublishError
 
 router = APIRouter(prefix="/nodes", tags=["nodes"], responses=errors(401, 403, 503))
 NodeId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", examples=["phucla-cp07-n1"])]
@@ -209,7 +209,7 @@ def push_config(
     push = ConfigPush(version=body.version, config=as_json, issued_at=datetime.now(UTC))
     try:
         downlink.publish(topics.config_topic(node_id), encode(push), retain=True)
-    except DownlinkError as exc:
+    except PublishError as exc:
         raise _unavailable(exc) from None
     sent = ctx.sent.record(
         "config", key, node_id, config.ward_id, body.version, as_json, who.key_id
@@ -269,7 +269,7 @@ def send_command(
     command = Command(id=uuid7(), name=body.name, args=body.args, issued_at=datetime.now(UTC))
     try:
         downlink.publish(topics.command_topic(node_id), encode(command), retain=False)
-    except DownlinkError as exc:
+    except PublishError as exc:
         raise _unavailable(exc) from None
     sent = ctx.sent.record(
         "command", command.id, node_id, ward, body.name.value, body.args, who.key_id

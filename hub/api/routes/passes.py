@@ -14,7 +14,7 @@ from checkpoint.passes.errors import BadPassRequest
 from checkpoint.passes.model import Category, HourWindow
 from hub.api.roles import Principal
 from hub.api.schemas import IsoDatetime, StrictBody, errors
-from hub.api.security import AnyRole, ContextDep, ensure_ward
+from hub.api.security import AnyRole, ContextDep, ensure_ward, load_in_ward
 from hub.passes.desk import AlreadyRevokedError, IssuedRecord, PassDesk, PassNotFoundError, pass_of
 
 router = APIRouter(prefix="/passes", tags=["passes"], responses=errors(401, 403, 503))
@@ -84,28 +84,11 @@ class PassOut(BaseModel):
 
     @classmethod
     def of(cls, r: IssuedRecord) -> PassOut:
-        return cls(
-            pass_id=r.pass_id,
-            ward_id=r.ward_id,
-            category=r.category,
-            key_id=r.key_id,
-            label=r.label,
-            text=r.text,
-            valid_from=r.valid_from,
-            valid_until=r.valid_until,
-            issued_at=r.issued_at,
-            issued_by=r.issued_by,
-            revoked_at=r.revoked_at,
-        )
+        return cls.model_validate(r, from_attributes=True)
 
 
 def _load(desk: PassDesk, pass_id: str, who: Principal) -> IssuedRecord:
-    try:
-        record = desk.get(pass_id)
-    except PassNotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
-    ensure_ward(who, record.ward_id)
-    return record
+    return load_in_ward(who, lambda: desk.get(pass_id), PassNotFoundError)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PassOut)

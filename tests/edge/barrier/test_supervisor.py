@@ -8,8 +8,8 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from checkpoint.contract.models import BarrierAlarm, BarrierAlarmKind
+from checkpoint.contract.node.config import BarrierConfig, PinsConfig
 from edge.barrier.supervisor import BarrierSupervisor
-from edge.config import BarrierConfig, PinsConfig
 from edge.events import MemoryEmitter
 from edge.hardware.barrier_emulated import EmulatedBarrier
 from edge.hardware.devices import Devices

@@ -9,8 +9,8 @@ from checkpoint.contract.models import Reason
 from checkpoint.localstack.mosquitto import Mosquitto
 from checkpoint.passes.model import Category
 from checkpoint.passes.policy import default_policy
-from checkpoint.passes.verifier import OfflineVerifier
 from edge.trust import TrustStore
+from edge.trust.verifier import OfflineVerifier
 from hub.passes.issuer import PassIssuer
 from hub.passes.keystore import KeyStore
 from hub.passes.publisher import TrustPublisher
@@ -32,7 +32,7 @@ def test_revocation_reaches_a_running_node(tmp_path: Path) -> None:
         issued = issuer.issue(
             category=Category.RESIDENT, ward_id="phucla", valid_from=now - timedelta(hours=1)
         )
-        with mqtt.client(broker.port, "hub") as hub_client:
+        with mqtt.publisher(broker.port, "hub") as hub_client:
             hub = TrustPublisher(hub_client, signer=keys.anchor_signer())
             # Published before the node exists: retained, so the node gets them on subscribe.
             hub.publish_keys(keys)

@@ -10,11 +10,11 @@ from pydantic import ValidationError
 
 from checkpoint.contract import encode, topics
 from checkpoint.contract.models import Reason
+from checkpoint.contract.node.trust import TrustConfig
 from checkpoint.passes.envelope import seal
 from checkpoint.passes.keys import public_key_text
-from checkpoint.passes.verifier import OfflineVerifier
 from edge.trust import Outcome, TrustStore
-from edge.trust.config import TrustConfig
+from edge.trust.verifier import OfflineVerifier
 from tests.passes.factory import context, make_pass, revocations, signed, trust_list
 
 ANCHOR = Ed25519PrivateKey.generate()

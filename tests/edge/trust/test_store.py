@@ -9,10 +9,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from checkpoint.contract import encode, topics
 from checkpoint.contract.models import Reason
+from checkpoint.contract.node.trust import VerifierSettings
 from checkpoint.passes import documents as docs
 from checkpoint.passes.policy import default_policy
-from checkpoint.passes.verifier import OfflineVerifier, VerifierSettings
 from edge.trust import Outcome, TrustStore
+from edge.trust.verifier import OfflineVerifier
 from tests.passes.factory import NOW, context, make_pass, revocations, signed, trust_list
 
 KEY = Ed25519PrivateKey.generate()

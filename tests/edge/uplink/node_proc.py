@@ -25,12 +25,12 @@ from pathlib import Path
 import yaml
 
 from checkpoint.contract import Health, decode_event, topics
+from checkpoint.contract.node.config import HealthConfig, NodeConfig
+from checkpoint.contract.node.uplink import LinkSettings, OutboxSettings, UplinkSettings
 from checkpoint.settings.loading import load_model
 from checkpoint.settings.mqtt import MqttSettings
-from edge.config import HealthConfig, NodeConfig
 from edge.events import Emitter
 from edge.service import EdgeService
-from edge.uplink.settings import LinkSettings, OutboxSettings, UplinkSettings
 from tests.edge.uplink.support import ScriptedNode, passage
 
 ROOT = Path(__file__).parents[3]

@@ -10,9 +10,10 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
-from checkpoint.contract import Passage, Reading
-from edge.config import NodeConfig
+from checkpoint.contract import Health, Passage, Reading
+from checkpoint.contract.node.config import NodeConfig
 from edge.events import Emitter
+from edge.runtime_node import CommandUnsupportedError
 
 READING: dict[str, Any] = {
     "object_c": 36.4,
@@ -113,8 +114,19 @@ class ScriptedNode:
         self.emitter = emitter
         self.closed = False
 
+    def reconfigure(self, config: NodeConfig) -> bool:
+        return False  # rebuilt on every config: the test counts the nodes built
+
     def remeasure(self) -> str:
         return reading(self.emitter).id
+
+    def barrier_test(self) -> object:
+        raise CommandUnsupportedError("barrier_test")
+
+    def health(
+        self, *, outbox_depth: int, outbox_dropped: int, extra_flags: list[str]
+    ) -> Health | None:
+        return None
 
     def close(self) -> None:
         self.closed = True

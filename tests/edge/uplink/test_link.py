@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from checkpoint.contract import NodeStatus, topics
+from checkpoint.contract.node.uplink import LinkSettings, OutboxSettings
 from checkpoint.localstack import LocalStack, Mosquitto
 from checkpoint.localstack.process import free_port
 from checkpoint.settings.mqtt import MqttSettings
 from edge.uplink.link import Link
 from edge.uplink.outbox import Outbox
 from edge.uplink.ratelimit import TokenBucket
-from edge.uplink.settings import LinkSettings, OutboxSettings
 from tests.edge.uplink.support import Subscriber, passage, reading
 from tests.helpers import wait_for
 

@@ -18,12 +18,12 @@ from paho.mqtt.enums import MQTTProtocolVersion
 
 from checkpoint.contract import Command, ConfigAck, ConfigPush, decode_event, encode, topics
 from checkpoint.contract.models import CommandResult, Health
+from checkpoint.contract.node.config import HealthConfig, NodeConfig
+from checkpoint.contract.node.uplink import LinkSettings, UplinkSettings
 from checkpoint.localstack import LocalStack, Mosquitto
 from checkpoint.settings.loading import load_model
 from checkpoint.settings.mqtt import MqttSettings
-from edge.config import HealthConfig, NodeConfig
 from edge.service import EdgeService
-from edge.uplink.settings import LinkSettings, UplinkSettings
 from tests.edge.uplink.support import NodeFactory, Subscriber
 from tests.helpers import wait_for
 

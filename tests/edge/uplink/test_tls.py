@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from checkpoint.contract.node.uplink import LinkSettings, OutboxSettings
 from checkpoint.localstack import Mosquitto
 from checkpoint.localstack.process import free_port
 from checkpoint.settings.mqtt import MqttSettings, TlsSettings
 from edge.uplink.link import Link
 from edge.uplink.outbox import Outbox
-from edge.uplink.settings import LinkSettings, OutboxSettings
 from tests.edge.uplink.certs import make_ca, make_server_cert
 from tests.edge.uplink.support import passage
 from tests.helpers import wait_for

@@ -19,10 +19,10 @@ from checkpoint.localstack.process import free_port
 from checkpoint.settings.mqtt import MqttSettings
 from hub.alerts.config import AlertsConfig, WebhookSettings
 from hub.alerts.delivery import AlertDelivery
-from hub.alerts.publisher import AlertPublisher
 from hub.alerts.signals import Raise, Subject
 from hub.alerts.store import AlertStore
 from hub.influx.v1 import InfluxV1
+from hub.publisher import HubPublisher
 from hub.state import open_store
 from tests.helpers import wait_for
 
@@ -143,8 +143,8 @@ def test_mqtt_ward_topic_gets_every_change(
     config = AlertsConfig(influx=False)
     store = AlertStore(engine, config)
     got = ward_topic
-    publisher = AlertPublisher(mqtt_settings, f"hub-alerts-{unique}")
-    publisher.start()
+    publisher = HubPublisher(mqtt_settings, f"hub-alerts-{unique}")
+    publisher.start(wait_s=5.0)
     delivery = AlertDelivery(engine, config, publisher=publisher)
     try:
         raise_and_update(store, unique)
@@ -172,8 +172,8 @@ def test_a_storm_of_alerts_goes_out_in_one_round_in_order(
     config = AlertsConfig(influx=False)
     store = AlertStore(engine, config)
     got = ward_topic
-    publisher = AlertPublisher(mqtt_settings, f"hub-alerts-{unique}")
-    publisher.start()
+    publisher = HubPublisher(mqtt_settings, f"hub-alerts-{unique}")
+    publisher.start(wait_s=5.0)
     delivery = AlertDelivery(engine, config, publisher=publisher)
     try:
         with engine.begin() as conn:
@@ -198,7 +198,7 @@ def test_a_round_that_cannot_publish_keeps_every_row(
     engine = open_store(f"sqlite:///{tmp_path / 'hub.db'}")
     config = AlertsConfig(influx=False)
     store = AlertStore(engine, config)
-    publisher = AlertPublisher(mqtt_settings, f"hub-alerts-{unique}")  # never started
+    publisher = HubPublisher(mqtt_settings, f"hub-alerts-{unique}")  # never started
     delivery = AlertDelivery(engine, config, publisher=publisher)
     try:
         raise_and_update(store, unique)

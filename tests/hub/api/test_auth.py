@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from hub.api.app import create_app
 from hub.api.context import ApiContext
 from tests.hub.api.conftest import Keys, auth
 
@@ -16,8 +17,6 @@ def test_health_needs_no_key(client: TestClient) -> None:
 
 
 def test_readyz_reports_what_is_down(api_ctx: ApiContext) -> None:
-    from hub.api.app import create_app
-
     api_ctx.probes = {**api_ctx.probes, "broker": lambda: False}
     with TestClient(create_app(api_ctx)) as c:
         resp = c.get("/readyz")

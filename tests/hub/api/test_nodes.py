@@ -14,14 +14,15 @@ from fastapi.testclient import TestClient
 from paho.mqtt.enums import CallbackAPIVersion
 
 from checkpoint.contract import Command, ConfigPush, Health, decode_model, topics
+from checkpoint.contract.levels import ZoneLevels, levels_topic
 from checkpoint.contract.models import CommandResult, ConfigAck, Passage, Reading
 from checkpoint.settings.mqtt import MqttSettings
 from edge.events import MemoryEmitter
 from hub.api.app import create_app
 from hub.api.context import ApiContext
-from hub.api.downlink import MqttDownlink
 from hub.influx.schema import event_point
 from hub.influx.v1 import InfluxV1
+from hub.publisher import HubPublisher
 from tests.helpers import wait_for
 from tests.hub.api.conftest import Keys, auth
 
@@ -30,7 +31,7 @@ from tests.hub.api.conftest import Keys, auth
 def live(
     api_ctx: ApiContext, influx: InfluxV1, mqtt_settings: MqttSettings, unique: str
 ) -> Iterator[TestClient]:
-    downlink = MqttDownlink(mqtt_settings, f"api-{unique}")
+    downlink = HubPublisher(mqtt_settings, f"api-{unique}", connect_wait_s=5.0)
     downlink.start()
     api_ctx.influx = influx
     api_ctx.downlink = downlink
@@ -296,8 +297,6 @@ def test_hourly_counts(live: TestClient, keys: Keys, influx: InfluxV1) -> None:
 def test_commander_sets_a_level_and_nodes_get_the_ward_document(
     live: TestClient, keys: Keys, mqtt_settings: MqttSettings, unique: str
 ) -> None:
-    from checkpoint.contract.levels import ZoneLevels, levels_topic
-
     ward = f"w{unique}"
     admin = keys.admin
     url = f"/wards/{ward}/levels"

@@ -21,12 +21,12 @@ from hub.alerts.config import AlertsConfig
 from hub.alerts.store import AlertStore
 from hub.api.app import create_app
 from hub.api.context import ApiContext
-from hub.api.downlink import MqttDownlink
 from hub.api.roles import Role
 from hub.influx.v1 import InfluxV1
 from hub.passes.desk import PassDesk
 from hub.passes.publisher import TrustPublisher
 from hub.passes.settings import PassesSettings
+from hub.publisher import HubPublisher
 from hub.state import open_store
 
 # Built at import: schemathesis's lazy fixture loader does not run under pytest 9.
@@ -53,12 +53,14 @@ def _real_backends(stack: LocalStack) -> Iterator[None]:
     # A broker of its own: the fuzzed levels and trust documents are retained and global.
     broker = Mosquitto(_DB.parent / "broker")
     broker.start()
-    downlink = MqttDownlink(MqttSettings(host=broker.host, port=broker.port), "api-fuzz")
+    downlink = HubPublisher(
+        MqttSettings(host=broker.host, port=broker.port), "api-fuzz", connect_wait_s=5.0
+    )
     downlink.start()
     assert downlink.wait_connected(10)
     _CTX.influx, _CTX.downlink = influx, downlink
     assert _CTX.passes is not None
-    _CTX.passes.start(TrustPublisher(downlink.client))
+    _CTX.passes.start(TrustPublisher(downlink))
     yield
     _CTX.passes.stop()
     downlink.stop()

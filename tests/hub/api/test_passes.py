@@ -12,14 +12,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from checkpoint.contract.models import Decision, Passage, Reason
+from checkpoint.contract.node.trust import TrustConfig
 from checkpoint.localstack.mosquitto import Mosquitto
 from checkpoint.passes.model import Category
 from checkpoint.passes.state import FixedTrust, TrustState
-from checkpoint.passes.verifier import OfflineVerifier
 from edge.events import MemoryEmitter
 from edge.hardware.qr_decode import decode_frame
 from edge.trust import TrustStore
-from edge.trust.config import TrustConfig
+from edge.trust.verifier import OfflineVerifier
 from hub.api.app import create_app
 from hub.api.context import ApiContext
 from hub.passes.desk import PassDesk
@@ -147,7 +147,7 @@ def test_a_revocation_through_the_api_reaches_a_running_node(
     try:
         node_store = TrustStore(tmp_path / "node-trust", TrustConfig())
         with (
-            mqtt.client(broker.port, "hub") as hub_client,
+            mqtt.publisher(broker.port, "hub") as hub_client,
             mqtt.client(broker.port, "node", on_message=node_store.on_message),
         ):
             desk.start(TrustPublisher(hub_client))

@@ -14,7 +14,7 @@ from checkpoint.passes.keys import public_key_text
 from checkpoint.passes.model import Category
 from checkpoint.passes.policy import default_policy
 from checkpoint.passes.state import FixedTrust, TrustState
-from checkpoint.passes.verifier import OfflineVerifier
+from edge.trust.verifier import OfflineVerifier
 from hub.passes.issuer import PassIssuer, holder_hash
 from hub.passes.keystore import KeyStore
 from hub.passes.revocations import RevocationLedger

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from checkpoint.contract.models import Reason
+from checkpoint.contract.node.trust import VerifierSettings
 from checkpoint.localstack.mosquitto import Mosquitto
 from checkpoint.passes.model import Category
 from checkpoint.passes.policy import default_policy
-from checkpoint.passes.verifier import OfflineVerifier, VerifierSettings
 from edge.trust import TrustStore
+from edge.trust.verifier import OfflineVerifier
 from hub.passes.issuer import PassIssuer
 from hub.passes.keystore import KeyStore
 from hub.passes.publisher import TrustPublisher
@@ -49,7 +50,7 @@ def test_a_late_node_catches_up_from_snapshot_and_delta(
         issuer.issue(category=Category.RESIDENT, ward_id="phucla", valid_from=start)
         for _ in range(3)
     ]
-    with mqtt.client(broker.port, "hub") as client:
+    with mqtt.publisher(broker.port, "hub") as client:
         hub = TrustPublisher(client, signer=issuer.keys.anchor_signer())
         hub.publish_keys(issuer.keys)
         issuer.revoke(passes[0].pass_)
@@ -79,7 +80,7 @@ def test_refresh_makes_stale_lists_fresh(
     store = TrustStore(tmp_path / "node", settings, anchors=issuer.keys.anchor_public_keys())
     verifier = OfflineVerifier(store, settings)
     with (
-        mqtt.client(broker.port, "hub") as client,
+        mqtt.publisher(broker.port, "hub") as client,
         mqtt.client(broker.port, "node", store.on_message),
     ):
         hub = TrustPublisher(client, signer=issuer.keys.anchor_signer())

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from checkpoint.contract import Event
+from checkpoint.contract.node.config import ScannerConfig
 from checkpoint.settings.mqtt import MqttSettings
-from edge.config import ScannerConfig
 from edge.events import MemoryEmitter
 from edge.hardware.mlx90614 import celsius_to_raw
 from edge.sim.ward import SimNode, node_config

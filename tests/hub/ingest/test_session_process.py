@@ -86,8 +86,7 @@ def hub_and_sessions(
         tmp_path,
         client_id=f"hub-{unique}",
         mqtt=mqtt_settings,
-        influx_url=influx.url,
-        database=influx.database,
+        influx=influx,
     )
     try:
         hub.start()

@@ -9,7 +9,7 @@ from checkpoint.contract import Reading, uuid7
 from hub.influx.lineproto import Point
 from hub.influx.schema import MEASUREMENTS, event_point, point_time_ns
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "influx-schema.md"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "influx-schema.md"
 
 
 def test_every_measurement_is_documented() -> None:

@@ -12,6 +12,9 @@ from pathlib import Path
 
 from checkpoint.contract import topics
 
+# Where a provisioned broker's certificates, password file and ACL are installed.
+BROKER_FILES = Path("/etc/mosquitto/checkpoint")
+
 
 def acl_text(hub_username: str) -> str:
     return (
@@ -19,15 +22,15 @@ def acl_text(hub_username: str) -> str:
         "# Mosquitto denies whatever no line allows.\n"
         "\n"
         f"user {hub_username}\n"
-        f"topic read {topics.ROOT}/#\n"
-        f"topic write {topics.DOWN}/#\n"
-        f"topic write {topics.TRUST}/#\n"
-        f"topic write {topics.ALERTS}/#\n"
+        f"topic read {topics.ALL_TOPICS}\n"
+        f"topic write {topics.ALL_DOWN}\n"
+        f"topic write {topics.ALL_TRUST}\n"
+        f"topic write {topics.ALL_ALERTS}\n"
         "\n"
         "# Every other user is a node: its own subtree, and the trust data.\n"
-        f"pattern write {topics.UP}/%u/#\n"
-        f"pattern read {topics.DOWN}/%u/#\n"
-        f"pattern read {topics.TRUST}/#\n"
+        f"pattern write {topics.OWN_UP_PATTERN}\n"
+        f"pattern read {topics.OWN_DOWN_PATTERN}\n"
+        f"pattern read {topics.ALL_TRUST}\n"
     )
 
 
@@ -70,9 +73,7 @@ def service_conf(port: int, files: Path, *, bind: str = "") -> str:
 
 
 def write_examples(directory: Path) -> None:
-    """Refresh firmware_config/mosquitto/ (``python -m checkpoint.provision.broker``)."""
-    from checkpoint.provision.bundle import BROKER_FILES
-
+    """Refresh firmware_config/mosquitto/ (``python -m greenzone.provision.broker``)."""
     (directory / "checkpoint.conf").write_text(service_conf(8883, BROKER_FILES))
     (directory / "acl.example").write_text(acl_text("phucla-hub"))
 

@@ -8,6 +8,9 @@ from typing import Annotated
 
 import typer
 
+from checkpoint.settings.loading import load_model
+from greenzone.provision.ward import WardConfig
+
 
 def provision_command(
     ward_file: Annotated[Path, typer.Argument(help="Ward YAML file (firmware_config/wards/)")],
@@ -16,9 +19,7 @@ def provision_command(
     ],
 ) -> None:
     """Create or extend a ward's CA, certificates, passwords, ACL and node configs."""
-    from checkpoint.provision.bundle import provision
-    from checkpoint.provision.ward import WardConfig
-    from checkpoint.settings.loading import load_model
+    from greenzone.provision.bundle import provision  # noqa: PLC0415 - the edge/hub extra
 
     ward = load_model(WardConfig, ward_file)
     bundle = provision(ward, out, source=str(ward_file))

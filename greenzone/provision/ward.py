@@ -114,7 +114,7 @@ def node_config_data(ward: WardConfig, spec: CheckpointSpec, node_id: str) -> di
 
 def check_node_configs(ward: WardConfig, source: str) -> list[dict[str, Any]]:
     """Build and validate every node's config; errors name the checkpoint and the key."""
-    from edge.config import NodeConfig
+    from checkpoint.contract.node.config import NodeConfig  # noqa: PLC0415 - the edge/hub extra
 
     configs: list[dict[str, Any]] = []
     # A bad node_defaults key fails on every node: report it once, with the count.

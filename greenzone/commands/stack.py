@@ -6,10 +6,11 @@ import threading
 
 import typer
 
+from checkpoint.localstack import LocalStack
+
 
 def stack_command() -> None:
     """Start a real Mosquitto and InfluxDB on free loopback ports and print their addresses."""
-    from checkpoint.localstack import LocalStack
 
     with LocalStack() as stack:
         typer.echo(f"export CHECKPOINT_MQTT_URL=mqtt://{stack.mqtt_host}:{stack.mqtt_port}")

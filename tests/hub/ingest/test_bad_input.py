@@ -139,7 +139,7 @@ def test_a_node_flooding_garbage_is_counted_in_full_but_logged_sparingly(
     good = [reading(f"{unique}-cp01-n1", i) for i in range(50)]
     messages = [(noisy, b"\xffgarbage %d" % i) for i in range(500)]
     messages[::10] = [event_message(e) for e in good]  # good traffic in between
-    with caplog.at_level(logging.WARNING, logger="hub.ingest.consumer"):
+    with caplog.at_level(logging.WARNING, logger="hub.ingest.intake"):
         raw_publisher.publish(messages)
         assert hub.ingest is not None
         ingest = hub.ingest

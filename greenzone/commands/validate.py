@@ -9,28 +9,26 @@ import typer
 from pydantic import BaseModel
 
 from checkpoint.errors import ConfigError
+from checkpoint.settings.loading import read_yaml, validate_data
+from greenzone.provision.ward import WardConfig, check_node_configs
+from hub.config import HubConfig
 
 
 def model_for(data: Any) -> type[BaseModel]:
     """Which config a file holds: a ward file lists checkpoints, a node file names its
     node_id, a hub file does neither."""
     if isinstance(data, dict) and "checkpoints" in data:
-        from checkpoint.provision.ward import WardConfig
-
         return WardConfig
     if isinstance(data, dict) and "node_id" in data:
-        from edge.config import NodeConfig
+        from checkpoint.contract.node.config import NodeConfig  # noqa: PLC0415 - the edge/hub extra
 
         return NodeConfig
-    from hub.config import HubConfig
 
     return HubConfig
 
 
 def validate_file(path: Path) -> type[BaseModel]:
     """Validate one file; raise ConfigError naming the file, the key path and the problem."""
-    from checkpoint.provision.ward import WardConfig, check_node_configs
-    from checkpoint.settings.loading import read_yaml, validate_data
 
     data = read_yaml(path)
     model = model_for(data)

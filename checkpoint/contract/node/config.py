@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from checkpoint.contract.models import Id
+from checkpoint.contract.node.trust import TrustConfig
+from checkpoint.contract.node.uplink import UplinkSettings
 from checkpoint.settings.base import StrictModel
 from checkpoint.settings.mqtt import MqttSettings
-from edge.trust.config import TrustConfig
-from edge.uplink.settings import UplinkSettings
 
 BcmPin = Annotated[int, Field(ge=2, le=27, description="BCM GPIO number")]
 

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import TYPE_CHECKING, Annotated
 
+import paho.mqtt.client as mqtt_client
 import typer
+from paho.mqtt.enums import CallbackAPIVersion
+from rich.console import Console
+from rich.table import Table
 
+from checkpoint.contract import AlertMessage, BarrierAlarm, Passage, Reading, decode_model, topics
+from checkpoint.contract.models import Decision
+from checkpoint.errors import ContractError
+from checkpoint.localstack import LocalStack
 from checkpoint.settings.mqtt import MqttSettings
+from hub.api.roles import Role
+from hub.api.settings import ApiSettings
+from hub.config import HubConfig, InfluxSettings, MetricsSettings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -23,8 +35,6 @@ if TYPE_CHECKING:
 
 def describe(e: Event) -> str | None:
     """One line for an event the hub stored: readings, passages and barrier alarms."""
-    from checkpoint.contract import BarrierAlarm, Passage, Reading
-    from checkpoint.contract.models import Decision
 
     if isinstance(e, Reading):
         flag = "[bold red]FEVER?[/]" if e.object_c >= 37.5 else ""
@@ -51,7 +61,6 @@ def describe(e: Event) -> str | None:
 
 def print_summary(console: Console, influx: InfluxV1) -> None:
     """What InfluxDB holds at the end, read back with InfluxQL."""
-    from rich.table import Table
 
     rows = influx.query(
         'SELECT count("object_c") AS n, mean("object_c") AS mean_c, max("object_c") AS max_c '
@@ -78,9 +87,6 @@ def print_summary(console: Console, influx: InfluxV1) -> None:
 
 
 def alert_line(payload: bytes) -> str | None:
-    from checkpoint.contract import AlertMessage, decode_model
-    from checkpoint.errors import ContractError
-
     try:
         alert = decode_model(AlertMessage, payload)
     except ContractError:
@@ -95,10 +101,6 @@ def alert_line(payload: bytes) -> str | None:
 
 def command_centre(host: str, port: int, say: Callable[[str | None], None]) -> mqtt.Client:
     """What the ward command centre receives: alerts on the ward's topic, printed."""
-    import paho.mqtt.client as mqtt_client
-    from paho.mqtt.enums import CallbackAPIVersion
-
-    from checkpoint.contract import topics
 
     centre = mqtt_client.Client(CallbackAPIVersion.VERSION2, client_id="demo-command-centre")
     centre.on_connect = lambda c, *_a: c.subscribe(topics.alert_topic("phucla"), qos=1)
@@ -110,11 +112,8 @@ def command_centre(host: str, port: int, say: Callable[[str | None], None]) -> m
 
 def start_hub(stack: LocalStack, show: Callable[[list[Event]], None]) -> tuple[HubService, str]:
     """The real hub (ingest, rules, alerts, API, metrics) on the stack, with an admin key."""
-    from hub.api.keys import KeyStore
-    from hub.api.roles import Role
-    from hub.api.settings import ApiSettings
-    from hub.config import HubConfig, InfluxSettings, MetricsSettings
-    from hub.service import HubService
+    from hub.api.keys import KeyStore  # noqa: PLC0415 - the hub extra
+    from hub.service import HubService  # noqa: PLC0415 - the edge/edge/hub/hub extra
 
     cfg = HubConfig(
         data_dir=stack.workdir / "hub",
@@ -141,13 +140,9 @@ def demo_command(
 ) -> None:
     """Start Mosquitto and InfluxDB, the hub (ingest, rules, alerts, API) and a simulated
     ward; print what is stored and every alert the command centre receives."""
-    import logging
 
-    from rich.console import Console
-
-    from checkpoint.localstack import LocalStack
-    from edge.sim.ward import SimWard, run_for
-    from hub.influx.v1 import InfluxV1
+    from edge.sim.ward import SimWard, run_for  # noqa: PLC0415 - the edge/edge/hub extra
+    from hub.influx.v1 import InfluxV1  # noqa: PLC0415 - the hub extra
 
     console = Console(highlight=False)
     print_lock = threading.Lock()

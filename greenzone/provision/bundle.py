@@ -22,10 +22,9 @@ from pathlib import Path
 import yaml
 
 from checkpoint.errors import ConfigError
-from checkpoint.provision import broker, passwords, pki
-from checkpoint.provision.ward import WardConfig, check_node_configs
-
-BROKER_FILES = Path("/etc/mosquitto/checkpoint")
+from greenzone.provision import broker, passwords, pki
+from greenzone.provision.broker import BROKER_FILES
+from greenzone.provision.ward import WardConfig, check_node_configs
 
 
 @dataclass

@@ -14,6 +14,10 @@ import click
 import typer
 
 from checkpoint.errors import CheckpointError, MissingExtraError
+from edge.cli import edge_app, sim_command
+from greenzone.commands import demo, provision, stack, validate
+from hub.cli import hub_app
+from hub.passes.cli import passes_app
 
 app = typer.Typer(
     help="Green-zone checkpoint system: nodes, hub, simulator and demo.",
@@ -47,12 +51,8 @@ def _main(
 
 
 def _register_parts() -> None:
-    # Each part's commands live with the part; importing them imports only typer.
-    from checkpoint.commands import demo, provision, stack, validate
-    from edge.cli import edge_app, sim_command
-    from hub.cli import hub_app
-    from hub.passes.cli import passes_app
-
+    # Each part's commands live with the part; importing them imports only the base
+    # install (typer, pydantic): what needs an extra is imported when a command runs.
     app.add_typer(edge_app, name="edge")
     app.add_typer(hub_app, name="hub")
     app.add_typer(passes_app, name="passes")

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidSignature
-from pydantic import Field
 
 from checkpoint.contract.models import PassCheck, Reason
+from checkpoint.contract.node.trust import VerifierSettings
 from checkpoint.passes import codec
 from checkpoint.passes.documents import ZonePolicy
 from checkpoint.passes.errors import PassError
@@ -24,23 +23,9 @@ from checkpoint.passes.keys import load_public_key
 from checkpoint.passes.model import Pass, within
 from checkpoint.passes.policy import default_policy
 from checkpoint.passes.state import TrustSource, TrustState
-from checkpoint.settings.base import StrictModel
-
-if TYPE_CHECKING:  # the node's seam; importing it at run time would tie the hub to edge/
-    from edge.passcheck import PassContext
+from edge.passcheck import PassContext
 
 log = logging.getLogger(__name__)
-
-
-class VerifierSettings(StrictModel):
-    max_age_s: float = Field(
-        default=24 * 3600.0,
-        gt=0,
-        description="Lists older than this are stale: the fallback policy applies",
-    )
-    clock_skew_s: float = Field(
-        default=120.0, ge=0, description="Tolerance for a node clock behind the hub's"
-    )
 
 
 class OfflineVerifier:

@@ -8,7 +8,18 @@ from pydantic import Field
 
 from checkpoint.passes.documents import PublicKeyText
 from checkpoint.passes.model import KeyId
-from checkpoint.passes.verifier import VerifierSettings
+from checkpoint.settings.base import StrictModel
+
+
+class VerifierSettings(StrictModel):
+    max_age_s: float = Field(
+        default=24 * 3600.0,
+        gt=0,
+        description="Lists older than this are stale: the fallback policy applies",
+    )
+    clock_skew_s: float = Field(
+        default=120.0, ge=0, description="Tolerance for a node clock behind the hub's"
+    )
 
 
 class TrustConfig(VerifierSettings):

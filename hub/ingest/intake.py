@@ -1,0 +1,107 @@
+"""The read stage of a lane: each arrival becomes what its batch will do with it.
+
+A node status is kept for the rules; a sound event becomes its InfluxDB line; anything
+else becomes a dead letter with its reason (bad input, a node over its budget, an event id
+reused for another event). Runs on the session's reader thread, once per message.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from checkpoint.contract import Health, NodeStatus
+from hub.config import HubConfig
+from hub.influx.schema import event_point
+from hub.ingest.admission import NodeAdmission
+from hub.ingest.batch import Pending
+from hub.ingest.classify import ID_REUSED, RATE_LIMITED, Rejected, classify
+from hub.ingest.deadletters import DeadLetter
+from hub.ingest.ratelog import RateLimitedLog
+from hub.ingest.recent import RecentIds
+from hub.metrics import HubMetrics
+
+log = logging.getLogger(__name__)
+
+
+class Intake:
+    def __init__(
+        self,
+        config: HubConfig,
+        *,
+        recent: RecentIds,
+        admission: NodeAdmission,
+        stats: dict[str, int],
+        metrics: HubMetrics,
+    ) -> None:
+        self.config = config
+        self.recent = recent  # shared by the lanes
+        self.admission = admission  # one budget per node across the lanes
+        self.stats = stats  # the lane's counters
+        self.metrics = metrics
+        self._reject_log = RateLimitedLog(log, config.ingest.reject_log_per_min)
+
+    def read(self, item: Pending, now: datetime) -> bool:
+        """Classify and prepare ``item``; False for a copy the priority lane has (not
+        counted as received twice)."""
+        result = classify(item.topic, item.payload, now, self.config.ingest)
+        if item.copy:
+            if isinstance(result, Rejected):
+                return False  # the priority lane dead-letters it; one dead letter is enough
+            if not isinstance(result, NodeStatus) and self.recent.get(result.id) is not None:
+                return False  # the priority lane stored it already
+        if isinstance(result, NodeStatus):
+            item.status = result
+            self.stats["statuses"] += 1
+        elif isinstance(result, Rejected):
+            self.reject(item, result, now)
+            if isinstance(result.event, Health):
+                # Dead-lettered for its time, yet a node's own report: the rules still
+                # hear it (no line: it is not stored), or a node whose clock jumped far
+                # ahead would only ever look silent, never raise clock_skew.
+                item.event = result.event
+        elif not self.admission.admit(result.node_id, result.ts.timestamp()):
+            # Valid, but its node is over budget: kept as a dead letter (one row, no rules
+            # pass) so that the broker's queue, which every node shares, keeps moving.
+            detail = (
+                f"node {result.node_id} made more than {self.config.ingest.node_max_per_minute} "
+                f"events in the minute of {result.ts.isoformat()}; event {result.id}"
+            )
+            self.reject(item, Rejected(RATE_LIMITED, detail), now)
+        else:
+            point = event_point(result)
+            seen = self.recent.get(result.id)
+            if seen is not None and seen != point.time_ns:
+                detail = (
+                    f"event id {result.id} was stored at {seen} ns, "
+                    f"this one would be at {point.time_ns} ns"
+                )
+                self.reject(item, Rejected(ID_REUSED, detail), now)
+            else:
+                if seen is not None:
+                    # Stored before (redelivery, replay): written again it overwrites its
+                    # own point, which is cheaper than a second code path.
+                    self.stats["duplicates"] += 1
+                    self.metrics.duplicates.inc()
+                item.line, item.event, item.time_ns = point.to_line(), result, point.time_ns
+        return True
+
+    def reject(self, item: Pending, rejected: Rejected, now: datetime) -> None:
+        self.stats["rejected"] += 1
+        self.metrics.rejected.labels(reason=rejected.reason).inc()
+        limit = self.config.ingest.dead_letter_max_bytes
+        item.dead = DeadLetter(
+            now,
+            item.topic,
+            rejected.reason,
+            rejected.detail,
+            item.payload[:limit],
+            len(item.payload),
+        )
+        self._reject_log.report(
+            rejected.reason,
+            "rejected %s on %s: %s",
+            rejected.reason,
+            item.topic,
+            rejected.detail[:300],
+        )
