@@ -10,13 +10,11 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
-from checkpoint.contract import BarrierAlarm, Passage, topics
+from checkpoint.contract import BarrierAlarm, Passage
 from checkpoint.contract.models import (
     AlertMessage,
     BarrierAlarmKind,
@@ -35,29 +33,9 @@ from hub.influx.v1 import InfluxV1
 from hub.ingest.consumer import Ingest
 from hub.rules.config import RulesConfig, Thresholds
 from tests.helpers import wait_for
+from tests.hub.alerts.listeners import WardWatcher
 from tests.hub.traffic import health
 from tests.node_publisher import Publisher
-
-
-class WardWatcher:
-    """A command centre: subscribed to the ward's alert topic."""
-
-    def __init__(self, settings: MqttSettings, ward: str) -> None:
-        self.got: list[AlertMessage] = []
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=MQTTProtocolVersion.MQTTv5)
-        subscribed = threading.Event()
-        self.client.on_message = lambda _c, _u, m: self.got.append(
-            AlertMessage.model_validate_json(m.payload)
-        )
-        self.client.on_subscribe = lambda *_a: subscribed.set()
-        self.client.connect(settings.host, settings.port)
-        self.client.loop_start()
-        self.client.subscribe(topics.alert_topic(ward), qos=1)
-        assert subscribed.wait(5)
-
-    def close(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
 
 
 class SlowHook:

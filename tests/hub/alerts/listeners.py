@@ -1,0 +1,68 @@
+"""What the command centre's ends look like to a test: a chat/SMS bridge (a real HTTP
+server on a loopback port) and a client subscribed to the ward's alert topic."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+
+from checkpoint.contract import topics
+from checkpoint.contract.models import AlertMessage
+from checkpoint.settings.mqtt import MqttSettings
+
+
+class Hook:
+    """A real HTTP server that fails the first ``fail`` POSTs with 503, then accepts."""
+
+    def __init__(self, fail: int) -> None:
+        self.fail = fail
+        self.received: list[AlertMessage] = []
+        self.attempts = 0
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                hook.attempts += 1
+                if hook.attempts <= hook.fail:
+                    self.send_response(503)
+                else:
+                    hook.received.append(AlertMessage.model_validate_json(body))
+                    self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/alerts"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class WardWatcher:
+    """A command centre: subscribed to the ward's alert topic."""
+
+    def __init__(self, settings: MqttSettings, ward: str) -> None:
+        self.got: list[AlertMessage] = []
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=MQTTProtocolVersion.MQTTv5)
+        subscribed = threading.Event()
+        self.client.on_message = lambda _c, _u, m: self.got.append(
+            AlertMessage.model_validate_json(m.payload)
+        )
+        self.client.on_subscribe = lambda *_a: subscribed.set()
+        self.client.connect(settings.host, settings.port)
+        self.client.loop_start()
+        self.client.subscribe(topics.alert_topic(ward), qos=1)
+        assert subscribed.wait(5)
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
