@@ -24,7 +24,7 @@ from hub.alerts.store import AlertStore
 from hub.influx.v1 import InfluxV1
 from hub.state import open_store
 from tests.helpers import wait_for
-from tests.hub.alerts.listeners import Hook
+from tests.hub.alerts.scene import Hook
 
 T0 = datetime(2021, 8, 23, 9, 0, tzinfo=UTC)
 T1 = T0 + timedelta(seconds=30)  # when raise_and_update made its last change

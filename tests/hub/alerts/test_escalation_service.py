@@ -15,16 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from checkpoint.contract import Passage
 from checkpoint.contract.models import (
     AlertChange,
     AlertMessage,
     AlertNotice,
-    BarrierMotion,
-    Decision,
-    PassCheck,
-    Reason,
-    TemperatureCheck,
 )
 from checkpoint.settings.mqtt import MqttSettings
 from edge.events import MemoryEmitter
@@ -36,7 +30,7 @@ from hub.config import HubConfig
 from hub.influx.v1 import InfluxV1
 from hub.service import HubService
 from tests.helpers import wait_for
-from tests.hub.alerts.listeners import Hook, WardWatcher
+from tests.hub.alerts.scene import Hook, WardWatcher, emit_fever
 from tests.hub.conftest import fast_config
 from tests.node_publisher import Publisher
 
@@ -49,7 +43,7 @@ LATE_S = 0.8
 @pytest.fixture
 def bridge() -> Iterator[Hook]:
     """The ward commander's chat bridge."""
-    server = Hook(fail=0)
+    server = Hook()
     yield server
     server.close()
 
@@ -89,19 +83,7 @@ def fever_at_the_checkpoint(mqtt_settings: MqttSettings, ward: str) -> None:
     node.connect()
     emitter = MemoryEmitter(f"{ward}-cp03-a", f"{ward}-cp03", ward, sink=node.publish)
     try:
-        emitter.emit(
-            Passage,
-            direction="in",
-            decision=Decision.REFUSE,
-            reason=Reason.FEVER,
-            zone_level="green",
-            temperature=TemperatureCheck(
-                first_c=38.3, second_c=38.5, ambient_c=30.1, threshold_c=37.5, fever=True
-            ),
-            pass_check=PassCheck(pass_id="gdd-19ab", valid=True, reason=Reason.OK),
-            barrier=BarrierMotion(opened=False, closed=True),
-            duration_ms=31_000,
-        )
+        emit_fever(emitter)
     finally:
         node.close()
 
