@@ -14,9 +14,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from checkpoint.settings.base import StrictModel
 from hub.alerts.signals import Severity
@@ -52,18 +52,13 @@ def _default_tiers() -> list[Tier]:
     ]
 
 
+RENOTIFY = "While unacknowledged, the current tier hears the alert again this often; null: never"
+ESCALATE = "Unacknowledged this long at a tier: the next tier is called; null: never"
+
+
 class SeverityPolicy(StrictModel):
-    renotify_every_s: float | None = Field(
-        default=None,
-        gt=0,
-        description="While unacknowledged, the current tier hears the alert again this often; "
-        "null: never",
-    )
-    escalate_after_s: float | None = Field(
-        default=None,
-        gt=0,
-        description="Unacknowledged this long at a tier: the next tier is called; null: never",
-    )
+    renotify_every_s: float | None = Field(default=None, gt=0, description=RENOTIFY)
+    escalate_after_s: float | None = Field(default=None, gt=0, description=ESCALATE)
     tiers: list[Tier] = Field(
         default_factory=_default_tiers,
         min_length=1,
@@ -71,17 +66,19 @@ class SeverityPolicy(StrictModel):
     )
 
 
-# What a severity's policy is when the file does not say (a block in the file names only the
-# fields it changes): critical re-sent every 5 min and escalated after 15 min.
-BUILT_IN: dict[str, dict[str, Any]] = {
-    "critical": {"renotify_every_s": 300, "escalate_after_s": 900},
-    "warning": {"renotify_every_s": 900, "escalate_after_s": 1800},
-    "info": {"renotify_every_s": None, "escalate_after_s": None},
-}
+class CriticalPolicy(SeverityPolicy):
+    renotify_every_s: float | None = Field(default=300, gt=0, description=RENOTIFY)
+    escalate_after_s: float | None = Field(default=900, gt=0, description=ESCALATE)
+
+
+class WarningPolicy(SeverityPolicy):
+    renotify_every_s: float | None = Field(default=900, gt=0, description=RENOTIFY)
+    escalate_after_s: float | None = Field(default=1800, gt=0, description=ESCALATE)
 
 
 class WardEscalation(StrictModel):
-    """A ward's overrides: each block names only the fields it changes."""
+    """A ward's overrides: each block names only the fields it changes, the others come
+    from the same severity's policy above."""
 
     critical: SeverityPolicy | None = Field(default=None, description="Critical alerts")
     warning: SeverityPolicy | None = Field(default=None, description="Warnings")
@@ -89,28 +86,14 @@ class WardEscalation(StrictModel):
 
 
 class EscalationConfig(StrictModel):
-    critical: SeverityPolicy = Field(
-        default_factory=lambda: SeverityPolicy(**BUILT_IN["critical"]),
-        description="Critical alerts: re-sent every 300 s, escalated after 900 s",
-    )
-    warning: SeverityPolicy = Field(
-        default_factory=lambda: SeverityPolicy(**BUILT_IN["warning"]),
-        description="Warnings: re-sent every 900 s, escalated after 1800 s",
-    )
+    critical: CriticalPolicy = Field(default_factory=CriticalPolicy, description="Critical alerts")
+    warning: WarningPolicy = Field(default_factory=WarningPolicy, description="Warnings")
     info: SeverityPolicy = Field(
-        default_factory=lambda: SeverityPolicy(**BUILT_IN["info"]),
-        description="Information: told once, to the first tier",
+        default_factory=SeverityPolicy, description="Information: told once, to the first tier"
     )
     wards: dict[str, WardEscalation] = Field(
         default_factory=dict, description="Per-ward overrides, by ward id"
     )
-
-    @field_validator("critical", "warning", "info", mode="before")
-    @classmethod
-    def _over_built_in(cls, value: Any, info: Any) -> Any:
-        if isinstance(value, dict):
-            return BUILT_IN[info.field_name] | value
-        return value
 
     def for_ward(self, ward_id: str, severity: Severity) -> SeverityPolicy:
         base: SeverityPolicy = getattr(self, severity)

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 
 from checkpoint.contract.models import AlertChange, AlertMessage, AlertNotice
 from checkpoint.localstack.postgres import Postgres
-from hub.alerts.chain import EscalationConfig, SeverityPolicy, Tier
+from hub.alerts.chain import CriticalPolicy, EscalationConfig, Tier
 from hub.alerts.config import AlertsConfig, WebhookSettings
 from hub.alerts.signals import Raise, Subject
 from hub.alerts.store import AlertStore
@@ -29,7 +29,7 @@ CHAIN = AlertsConfig(
         WebhookSettings(url="http://127.0.0.1:9/zalo", name="zalo", changes=False),
     ],
     escalation=EscalationConfig(
-        critical=SeverityPolicy(
+        critical=CriticalPolicy(
             renotify_every_s=60,
             escalate_after_s=150,
             tiers=[
