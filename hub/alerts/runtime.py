@@ -68,6 +68,7 @@ class Alerting:
             on_change=self.delivery.wake,
             revoked_at=revoked_at,
         )
+        self.clock = clock
         self.tick_s = config.alerts.tick_s
         self.poll_s = config.alerts.poll_s
         self._stop = threading.Event()
@@ -83,6 +84,10 @@ class Alerting:
     def tick(self, now: datetime | None = None) -> None:
         self.derivation.tick(now)
 
+    def notify_due(self) -> None:
+        """Send the re-notifications and escalations due now (hub/alerts/escalation.py)."""
+        self.store.notify_due(self.clock())
+
     def start(self, *, ticker: bool = False) -> None:
         """Start delivery and the escalation chain (re-sends and escalations due, every
         ``alerts.poll_s``); with ``ticker``, also call ``tick`` every ``alerts.tick_s``
@@ -92,7 +97,7 @@ class Alerting:
         self.delivery.start()
         self.delivery.wake()  # deliver what a previous run left in the outbox
         loops: list[tuple[str, float, Callable[[], object]]] = [
-            ("alert-escalation", self.poll_s, self.store.notify_due)
+            ("alert-escalation", self.poll_s, self.notify_due)
         ]
         if ticker:
             loops.append(("alert-tick", self.tick_s, self.tick))
