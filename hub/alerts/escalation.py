@@ -35,7 +35,7 @@ CLAIM_BATCH = 200
 
 @dataclass(frozen=True, slots=True)
 class Told:
-    """A claimed notice, to be stored as a change of its alert and delivered."""
+    """A notice: which tier of the chain hears which change of an alert."""
 
     alert_id: str
     change: AlertChange
@@ -61,7 +61,7 @@ class EscalationChain:
     def policy(self, alert: Alert) -> SeverityPolicy:
         return self.config.escalation.for_ward(alert.ward_id, alert.severity)
 
-    def start(self, conn: Connection, alert: Alert, now: datetime) -> tuple[Tier, AlertNotice]:
+    def start(self, conn: Connection, alert: Alert, now: datetime) -> Told:
         """A new alert: its first tier is told now (with the ``new`` change)."""
         policy = self.policy(alert)
         plan = schedule(policy, 0, now, now)
@@ -70,7 +70,8 @@ class EscalationChain:
                 alert_id=alert.id, tier=0, tier_at=now, notices=1, last_at=now, next_at=plan.next_at
             )
         )
-        return policy.tiers[0], _notice(policy.tiers[0], 1, 0, now, plan.next_at)
+        notice = _notice(policy.tiers[0], 1, 0, now, plan.next_at)
+        return Told(alert.id, AlertChange.NEW, policy.tiers[0], notice)
 
     def stop(self, conn: Connection, alert_id: str) -> None:
         """Acknowledged or resolved: nobody needs telling again."""

@@ -21,11 +21,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from checkpoint.contract.ids import uuid7
-from checkpoint.contract.models import AlertChange, AlertMessage, AlertNotice, AlertState
-from hub.alerts.chain import Tier
+from checkpoint.contract.models import AlertChange, AlertMessage, AlertState
 from hub.alerts.config import AlertsConfig
 from hub.alerts.errors import AlertConflictError, AlertInputError, AlertNotFoundError
-from hub.alerts.escalation import CLAIM_BATCH, EscalationChain, Standing
+from hub.alerts.escalation import CLAIM_BATCH, EscalationChain, Standing, Told
 from hub.alerts.model import SEVERITY_RANK, Alert
 from hub.alerts.routing import targets
 from hub.alerts.signals import Clear, Raise, Signal
@@ -200,7 +199,7 @@ class AlertStore:
         )
         alert = self._load(conn, alert_id)
         told = self.chain.start(conn, alert, now)
-        return [self._emit(conn, alert, AlertChange.NEW, now, told)]
+        return [self._emit(conn, alert, told.change, now, told)]
 
     def _clear(self, conn: Connection, sig: Clear, now: datetime) -> list[AlertMessage]:
         current = self.active(conn, sig.subject.key, sig.kind)
@@ -263,7 +262,7 @@ class AlertStore:
                 claimed = self.chain.claim_due(conn, now)
                 for told in claimed:
                     alert = self._load(conn, told.alert_id)
-                    out.append(self._emit(conn, alert, told.change, now, (told.tier, told.notice)))
+                    out.append(self._emit(conn, alert, told.change, now, told))
             if len(claimed) < CLAIM_BATCH:
                 break
         if out:
@@ -345,11 +344,11 @@ class AlertStore:
         alert: Alert,
         change: AlertChange,
         now: datetime,
-        told: tuple[Tier, AlertNotice] | None = None,
+        told: Told | None = None,
     ) -> AlertMessage:
-        """Record a change (or a notice: ``told`` the tier and the notice) in the alert's
-        history and queue it for each of its targets."""
-        message = alert.message(change, None if told is None else told[1])
+        """Record a change or a notice (``told``) in the alert's history and queue it for
+        each of its targets."""
+        message = alert.message(change, None if told is None else told.notice)
         payload = message.model_dump_json()
         conn.execute(
             insert(alert_changes).values(
@@ -361,7 +360,7 @@ class AlertStore:
             )
         )
         for target in targets(
-            self.config, alert.ward_id, change, None if told is None else told[0]
+            self.config, alert.ward_id, change, None if told is None else told.tier
         ):
             conn.execute(
                 insert(alert_outbox).values(
