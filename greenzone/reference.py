@@ -97,10 +97,17 @@ def _constraints(info: FieldInfo) -> str:
     return ", ".join(out)
 
 
+def _as_json(value: object) -> object:
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else str(value)
+
+
 def _default(info: FieldInfo) -> str:
     if info.default_factory is not None:
         value = info.default_factory()  # type: ignore[call-arg]
-        return "(section)" if isinstance(value, BaseModel) else f"`{json.dumps(value)}`"
+        if isinstance(value, BaseModel):
+            return "(section)"
+        # A list of models (the escalation chain's tiers) is shown as the YAML would say it.
+        return f"`{json.dumps(value, default=_as_json, ensure_ascii=False)}`"
     if info.default is PydanticUndefined:
         return "**required**"
     value = info.default

@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import Row
 
-from checkpoint.contract.models import AlertChange, AlertMessage, AlertState
+from checkpoint.contract.models import AlertChange, AlertMessage, AlertNotice, AlertState
 from hub.alerts.signals import Severity
 
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
@@ -86,7 +86,7 @@ class Alert:
     def active(self) -> bool:
         return self.state != AlertState.RESOLVED
 
-    def message(self, change: AlertChange) -> AlertMessage:
+    def message(self, change: AlertChange, notice: AlertNotice | None = None) -> AlertMessage:
         details = dict(self.details)
         if self.flapping:
             details["flapping"] = True
@@ -112,4 +112,5 @@ class Alert:
             opened_at=self.opened_at,
             updated_at=self.updated_at,
             details=details,
+            notice=notice,
         )

@@ -4,7 +4,7 @@ The hub runtime (hub/service.py) does::
 
     alerting = Alerting(config, influx)
     ingest = Ingest(config, influx, derivation=alerting.derivation)
-    alerting.start()        # delivery threads
+    alerting.start()        # delivery threads, and the escalation chain's
     ...every alerts.tick_s: alerting.tick()   (or alerting.start(ticker=True))
     alerting.stop()
 
@@ -69,9 +69,11 @@ class Alerting:
             on_change=self.delivery.wake,
             revoked_at=revoked_at,
         )
+        self.clock = clock
         self.tick_s = config.alerts.tick_s
+        self.poll_s = config.alerts.poll_s
         self._stop = threading.Event()
-        self._ticker: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     @property
     def store(self) -> AlertStore:
@@ -83,28 +85,41 @@ class Alerting:
     def tick(self, now: datetime | None = None) -> None:
         self.derivation.tick(now)
 
+    def notify_due(self) -> None:
+        """Send the re-notifications and escalations due now (hub/alerts/escalation.py)."""
+        self.store.notify_due(self.clock())
+
     def start(self, *, ticker: bool = False) -> None:
-        """Start delivery; with ``ticker``, also call ``tick`` every ``alerts.tick_s``
+        """Start delivery and the escalation chain (re-sends and escalations due, every
+        ``alerts.poll_s``); with ``ticker``, also call ``tick`` every ``alerts.tick_s``
         (for a runtime that has no timer of its own)."""
         if self.publisher is not None:
             self.publisher.start(wait_s=self.publisher.timeout_s)
         self.delivery.start()
         self.delivery.wake()  # deliver what a previous run left in the outbox
+        loops: list[tuple[str, float, Callable[[], object]]] = [
+            ("alert-escalation", self.poll_s, self.notify_due)
+        ]
         if ticker:
-            self._ticker = threading.Thread(target=self._tick_loop, name="alert-tick", daemon=True)
-            self._ticker.start()
+            loops.append(("alert-tick", self.tick_s, self.tick))
+        for name, every, work in loops:
+            thread = threading.Thread(
+                target=self._every, args=(every, work), name=name, daemon=True
+            )
+            self._threads.append(thread)
+            thread.start()
 
-    def _tick_loop(self) -> None:
-        while not self._stop.wait(self.tick_s):
+    def _every(self, seconds: float, work: Callable[[], object]) -> None:
+        while not self._stop.wait(seconds):
             try:
-                self.tick()
+                work()
             except Exception:  # the state store may be away for a while: try next time
-                log.exception("alert tick failed")
+                log.exception("%s failed", threading.current_thread().name)
 
     def stop(self) -> None:
         self._stop.set()
-        if self._ticker is not None:
-            self._ticker.join(timeout=10)
+        for thread in self._threads:
+            thread.join(timeout=10)
         self.delivery.stop()
         if self.publisher is not None:
             self.publisher.stop()

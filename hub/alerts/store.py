@@ -8,6 +8,9 @@ Flapping: an alert opened again soon after it resolved counts a flip (``flap_win
 From ``flap_threshold`` flips on, the alert is *flapping*: a clear no longer resolves it
 at once but only after the condition stayed clear for ``flap_hold_s``, and a re-raise while
 it waits is folded in silently, so the command centre stops hearing open/resolved pairs.
+
+Re-notification and escalation of unacknowledged alerts: hub/alerts/escalation.py, whose
+notices this store records and queues like the changes (``notify_due``).
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from checkpoint.contract.ids import uuid7
 from checkpoint.contract.models import AlertChange, AlertMessage, AlertState
 from hub.alerts.config import AlertsConfig
 from hub.alerts.errors import AlertConflictError, AlertInputError, AlertNotFoundError
+from hub.alerts.escalation import CLAIM_BATCH, EscalationChain, Standing, Told
 from hub.alerts.model import SEVERITY_RANK, Alert
+from hub.alerts.routing import targets
 from hub.alerts.signals import Clear, Raise, Signal
 from hub.alerts.tables import alert_changes, alert_outbox, alerts
 
@@ -47,6 +52,7 @@ class AlertStore:
         self.engine = engine
         self.config = config
         self.on_enqueued = on_enqueued
+        self.chain = EscalationChain(config)
 
     # ---------------------------------------------------------------- reading
 
@@ -67,6 +73,11 @@ class AlertStore:
             query = query.where(alerts.c.ward_id == ward_id)
         with self.engine.connect() as conn:
             return [Alert.from_row(r) for r in conn.execute(query)]
+
+    def standing(self, found: Sequence[Alert]) -> dict[str, Standing]:
+        """Where each of these alerts is in its escalation chain, by alert id."""
+        with self.engine.connect() as conn:
+            return self.chain.standing(conn, found)
 
     def open_alerts(self) -> int:
         """Alerts not yet resolved (open or acknowledged): the hub's open-alerts gauge."""
@@ -146,6 +157,8 @@ class AlertStore:
             self._update(conn, current.id, values)
             return []
         updated = self._update(conn, current.id, values)
+        if severity != current.severity:
+            self.chain.severity_changed(conn, updated, now)
         return [self._emit(conn, updated, AlertChange.UPDATED, now)]
 
     def _open(self, conn: Connection, sig: Raise, now: datetime) -> list[AlertMessage]:
@@ -184,7 +197,9 @@ class AlertStore:
                 resolve_after_s=sig.resolve_after_s,
             )
         )
-        return [self._emit(conn, self._load(conn, alert_id), AlertChange.NEW, now)]
+        alert = self._load(conn, alert_id)
+        told = self.chain.start(conn, alert, now)
+        return [self._emit(conn, alert, told.change, now, told)]
 
     def _clear(self, conn: Connection, sig: Clear, now: datetime) -> list[AlertMessage]:
         current = self.active(conn, sig.subject.key, sig.kind)
@@ -209,29 +224,17 @@ class AlertStore:
         if note:
             values["note"] = note[:512]
         resolved = self._update(conn, alert.id, values)
+        self.chain.stop(conn, alert.id)
         return [self._emit(conn, resolved, AlertChange.RESOLVED, now)]
 
     # ---------------------------------------------------------------- time
 
     def tick(self, conn: Connection, now: datetime) -> list[AlertMessage]:
-        """Escalate the unacknowledged, resolve held flappers and quiet incidents."""
+        """Resolve held flappers and quiet incidents; forget old history."""
         now = now.astimezone(UTC)
         out: list[AlertMessage] = []
         horizon = now - timedelta(days=self.config.history_days)
         conn.execute(delete(alert_changes).where(alert_changes.c.at < horizon))
-        due = now - timedelta(seconds=self.config.escalate_after_s)
-        rows = conn.execute(
-            select(alerts).where(
-                alerts.c.state == AlertState.OPEN.value,
-                alerts.c.escalated_at.is_(None),
-                alerts.c.opened_at <= due,
-            )
-        )
-        for alert in [Alert.from_row(r) for r in rows]:
-            escalated = self._update(
-                conn, alert.id, {"escalated_at": now, "severity": "critical", "updated_at": now}
-            )
-            out.append(self._emit(conn, escalated, AlertChange.ESCALATED, now))
         active = conn.execute(
             select(alerts).where(
                 alerts.c.state != RESOLVED,
@@ -247,6 +250,23 @@ class AlertStore:
                 and alert.last_seen_at + timedelta(seconds=alert.resolve_after_s) <= now
             ):
                 out += self._resolve(conn, alert, now, by="hub", note="no recurrence")
+        return out
+
+    def notify_due(self, now: datetime | None = None) -> list[AlertMessage]:
+        """Send the re-notifications and escalations due at ``now`` (claimed, recorded in
+        each alert's history and queued for delivery in one transaction per batch)."""
+        now = (now or datetime.now(UTC)).astimezone(UTC)
+        out: list[AlertMessage] = []
+        while True:
+            with self.engine.begin() as conn:
+                claimed = self.chain.claim_due(conn, now)
+                for told in claimed:
+                    alert = self._load(conn, told.alert_id)
+                    out.append(self._emit(conn, alert, told.change, now, told))
+            if len(claimed) < CLAIM_BATCH:
+                break
+        if out:
+            self._notify()
         return out
 
     # ---------------------------------------------------------------- people (hub API)
@@ -275,6 +295,7 @@ class AlertStore:
                     "updated_at": now,
                 },
             )
+            self.chain.stop(conn, alert_id)
             self._emit(conn, acked, AlertChange.ACKNOWLEDGED, now)
         self._notify()
         return acked
@@ -317,21 +338,17 @@ class AlertStore:
         conn.execute(update(alerts).where(alerts.c.id == alert_id).values(**values))
         return self._load(conn, alert_id)
 
-    def targets(self, ward_id: str) -> list[str]:
-        found = []
-        if self.config.mqtt:
-            found.append("mqtt")
-        if self.config.influx:
-            found.append("influx")
-        for i, hook in enumerate(self.config.webhooks):
-            if not hook.wards or ward_id in hook.wards:
-                found.append(f"webhook:{i}")
-        return found
-
     def _emit(
-        self, conn: Connection, alert: Alert, change: AlertChange, now: datetime
+        self,
+        conn: Connection,
+        alert: Alert,
+        change: AlertChange,
+        now: datetime,
+        told: Told | None = None,
     ) -> AlertMessage:
-        message = alert.message(change)
+        """Record a change or a notice (``told``) in the alert's history and queue it for
+        each of its targets."""
+        message = alert.message(change, None if told is None else told.notice)
         payload = message.model_dump_json()
         conn.execute(
             insert(alert_changes).values(
@@ -342,7 +359,9 @@ class AlertStore:
                 payload=payload,
             )
         )
-        for target in self.targets(alert.ward_id):
+        for target in targets(
+            self.config, alert.ward_id, change, None if told is None else told.tier
+        ):
             conn.execute(
                 insert(alert_outbox).values(
                     alert_id=alert.id, target=target, payload=payload, attempts=0, next_at=now

@@ -58,6 +58,22 @@ Index(
 )
 Index("alerts_by_state", alerts.c.state, alerts.c.updated_at)
 
+# Where each alert stands in its ward's escalation chain (hub/alerts/escalation.py): the
+# tier, since when, the notices sent, and when the next one falls. next_at is NULL once
+# nobody needs telling again (acknowledged, resolved, or a chain that neither re-sends nor
+# escalates). A table of its own, so that a state store made before it gains it on start.
+alert_escalation = Table(
+    "alert_escalation",
+    metadata,
+    Column("alert_id", String(36), primary_key=True),
+    Column("tier", Integer, nullable=False),
+    Column("tier_at", DateTime(timezone=True), nullable=False),
+    Column("notices", Integer, nullable=False),
+    Column("last_at", DateTime(timezone=True), nullable=False),
+    Column("next_at", DateTime(timezone=True)),
+)
+Index("alert_escalation_due", alert_escalation.c.next_at)
+
 # Changes waiting to be delivered, one row per (change, target), in change order.
 alert_outbox = Table(
     "alert_outbox",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 
 from checkpoint.contract.models import AlertMessage, AlertState, Id
 from hub.alerts.errors import AlertConflictError, AlertNotFoundError
+from hub.alerts.escalation import Standing
 from hub.alerts.model import Alert
 from hub.alerts.store import AlertStore
 from hub.alerts.tables import alert_changes
@@ -27,6 +29,19 @@ from hub.api.timewindow import window
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=errors(401, 403, 503))
 AlertId = Annotated[str, Path(max_length=36, pattern=r"^[0-9a-f-]+$")]
+
+
+class EscalationOut(BaseModel):
+    """Where the alert is in its ward's escalation chain (hub config alerts.escalation)."""
+
+    tier: int = Field(description="0 is the first tier")
+    tier_name: str
+    notices: int = Field(description="Notifications sent so far (its history lists each)")
+    last_at: datetime = Field(description="When the last notice was sent")
+    next_at: datetime | None = Field(
+        description="When the next re-send or escalation falls; null: nobody is told again "
+        "(acknowledged, resolved, or a chain that neither re-sends nor escalates)"
+    )
 
 
 class AlertOut(BaseModel):
@@ -49,10 +64,18 @@ class AlertOut(BaseModel):
     resolved_at: datetime | None
     resolved_by: str | None
     escalated_at: datetime | None
+    escalation: EscalationOut | None
 
     @classmethod
-    def of(cls, a: Alert) -> AlertOut:
-        return cls.model_validate(a, from_attributes=True)
+    def of(cls, a: Alert, standing: Standing | None) -> AlertOut:
+        stored = {name: getattr(a, name) for name in cls.model_fields if name != "escalation"}
+        escalation = None if standing is None else EscalationOut(**asdict(standing))
+        return cls(**stored, escalation=escalation)
+
+    @classmethod
+    def each(cls, store: AlertStore, found: list[Alert]) -> list[AlertOut]:
+        standing = store.standing(found)
+        return [cls.of(a, standing.get(a.id)) for a in found]
 
 
 class AlertsPage(BaseModel):
@@ -119,7 +142,7 @@ def list_alerts(
     q = q.order_by(t.c.opened_at.desc(), t.c.id.desc()).limit(limit + 1).offset(offset)
     with store.engine.connect() as conn:
         found = [Alert.from_row(r) for r in conn.execute(q)]
-    items = [AlertOut.of(a) for a in found[:limit]]
+    items = AlertOut.each(store, found[:limit])
     return AlertsPage(items=items, next_offset=offset + limit if len(found) > limit else None)
 
 
@@ -192,8 +215,9 @@ class ChangeOut(BaseModel):
 
 @router.get("/{alert_id}/history", response_model=list[ChangeOut], responses=errors(404))
 def history(alert_id: AlertId, who: AnyRole, store: StoreDep) -> list[ChangeOut]:
-    """Every change of an alert, oldest first: opened, updated, escalated, acknowledged
-    (by whom, with their note), resolved."""
+    """Every change of an alert, oldest first: opened, updated, renotified and escalated
+    (each notice with its tier and targets), acknowledged (by whom, with their note),
+    resolved."""
     _load(store, alert_id, who)
     t = alert_changes
     q = select(t).where(t.c.alert_id == alert_id).order_by(t.c.id)
@@ -212,8 +236,9 @@ def history(alert_id: AlertId, who: AnyRole, store: StoreDep) -> list[ChangeOut]
 
 @router.get("/{alert_id}", response_model=AlertOut, responses=errors(404))
 def get_alert(alert_id: AlertId, who: AnyRole, store: StoreDep) -> AlertOut:
-    """One alert with who acknowledged or resolved it, when, and their note."""
-    return AlertOut.of(_load(store, alert_id, who))
+    """One alert with who acknowledged or resolved it, when, and their note, and where it
+    is in its escalation chain."""
+    return AlertOut.each(store, [_load(store, alert_id, who)])[0]
 
 
 def _change(
@@ -233,7 +258,7 @@ def _change(
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     detail = {"kind": alert.kind, "note": note}
     ctx.audit.record(who, action, alert_id, ward_id=alert.ward_id, detail=detail)
-    return AlertOut.of(changed)
+    return AlertOut.each(store, [changed])[0]
 
 
 @router.post("/{alert_id}/ack", response_model=AlertOut, responses=errors(404, 409))

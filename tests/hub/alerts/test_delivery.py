@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -25,42 +24,10 @@ from hub.influx.v1 import InfluxV1
 from hub.publisher import HubPublisher
 from hub.state import open_store
 from tests.helpers import wait_for
+from tests.hub.alerts.scene import Hook
 
 T0 = datetime(2021, 8, 23, 9, 0, tzinfo=UTC)
 T1 = T0 + timedelta(seconds=30)  # when raise_and_update made its last change
-
-
-class Hook:
-    """A real HTTP server that fails the first ``fail`` POSTs with 503, then accepts."""
-
-    def __init__(self, fail: int) -> None:
-        self.fail = fail
-        self.received: list[AlertMessage] = []
-        self.attempts = 0
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                hook.attempts += 1
-                if hook.attempts <= hook.fail:
-                    self.send_response(503)
-                else:
-                    hook.received.append(AlertMessage.model_validate_json(body))
-                    self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *_args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/alerts"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

@@ -4,27 +4,17 @@ node's own offline status becomes a node_offline alert, resolved when it is back
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
-from checkpoint.contract import BarrierAlarm, Passage, topics
+from checkpoint.contract import BarrierAlarm
 from checkpoint.contract.models import (
-    AlertMessage,
     BarrierAlarmKind,
-    BarrierMotion,
-    Decision,
-    PassCheck,
-    Reason,
-    TemperatureCheck,
 )
 from checkpoint.settings.mqtt import MqttSettings
 from edge.events import MemoryEmitter
@@ -35,74 +25,23 @@ from hub.influx.v1 import InfluxV1
 from hub.ingest.consumer import Ingest
 from hub.rules.config import RulesConfig, Thresholds
 from tests.helpers import wait_for
+from tests.hub.alerts.scene import Hook, WardWatcher, emit_fever
 from tests.hub.traffic import health
 from tests.node_publisher import Publisher
-
-
-class WardWatcher:
-    """A command centre: subscribed to the ward's alert topic."""
-
-    def __init__(self, settings: MqttSettings, ward: str) -> None:
-        self.got: list[AlertMessage] = []
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=MQTTProtocolVersion.MQTTv5)
-        subscribed = threading.Event()
-        self.client.on_message = lambda _c, _u, m: self.got.append(
-            AlertMessage.model_validate_json(m.payload)
-        )
-        self.client.on_subscribe = lambda *_a: subscribed.set()
-        self.client.connect(settings.host, settings.port)
-        self.client.loop_start()
-        self.client.subscribe(topics.alert_topic(ward), qos=1)
-        assert subscribed.wait(5)
-
-    def close(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
-
-
-class SlowHook:
-    """A chat bridge that hangs: it answers only once the test lets it."""
-
-    def __init__(self) -> None:
-        self.release = threading.Event()
-        self.waiting = 0
-        self.received: list[AlertMessage] = []
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                hook.waiting += 1
-                hook.release.wait(30)
-                hook.received.append(AlertMessage.model_validate_json(body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *_args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @dataclass
 class Hub:
     alerting: Alerting
     ingest: Ingest
-    hook: SlowHook
+    hook: Hook
 
 
 @pytest.fixture
 def hub(
     mqtt_settings: MqttSettings, influx: InfluxV1, unique: str, tmp_path: Path
 ) -> Iterator[Hub]:
-    hook = SlowHook()
+    hook = Hook(hang=True)
     config = HubConfig(
         client_id=f"hub-{unique}",
         mqtt=mqtt_settings,
@@ -138,19 +77,7 @@ def test_fever_passage_to_alert_on_the_ward_topic(
         wait_for(lambda: watcher.got, what="the barrier alert on the ward topic")
         wait_for(lambda: hub.hook.waiting, what="hook hangs")
         # ... and the fever that follows must not wait behind it.
-        emitter.emit(
-            Passage,
-            direction="in",
-            decision=Decision.REFUSE,
-            reason=Reason.FEVER,
-            zone_level="green",
-            temperature=TemperatureCheck(
-                first_c=38.3, second_c=38.5, ambient_c=30.1, threshold_c=37.5, fever=True
-            ),
-            pass_check=PassCheck(pass_id="gdd-19ab", valid=True, reason=Reason.OK),
-            barrier=BarrierMotion(opened=False, closed=True),
-            duration_ms=31_000,
-        )
+        emit_fever(emitter)
         wait_for(lambda: [m for m in watcher.got if m.kind == "fever"], what="the fever alert")
     finally:
         node.close()

@@ -48,7 +48,7 @@ def queued(engine: Engine) -> list[AlertMessage]:
 
 @pytest.fixture
 def store(engine: Engine) -> AlertStore:
-    return AlertStore(engine, AlertsConfig(escalate_after_s=300, flap_threshold=2))
+    return AlertStore(engine, AlertsConfig(flap_threshold=2))
 
 
 def test_a_repeated_condition_updates_one_alert(store: AlertStore) -> None:
@@ -104,21 +104,6 @@ def test_acknowledge_then_resolve_and_conflicts(store: AlertStore) -> None:
         ("node_offline", AlertChange.RESOLVED),
         ("disk_critical", AlertChange.NEW),
     ]
-
-
-def test_escalation_when_not_acknowledged(store: AlertStore) -> None:
-    [new] = apply(store, OFFLINE, at(0))
-    assert tick(store, at(299)) == []
-    [esc] = tick(store, at(300))
-    assert esc.change == AlertChange.ESCALATED
-    assert esc.severity == "critical"
-    assert tick(store, at(900)) == []  # escalated once, not on every tick
-    # An acknowledged alert is not escalated.
-    other = Raise("cpu_temp_critical", "warning", NODE, "hot")
-    [m] = apply(store, other, at(1000))
-    store.acknowledge(m.alert_id, "chihuy-an", now=at(1001))
-    assert tick(store, at(2000)) == []
-    assert store.get(new.alert_id).escalated_at == at(300)
 
 
 def test_flapping_is_held_open_and_resolves_after_quiet(store: AlertStore) -> None:

@@ -21,7 +21,6 @@ def test_per_ward_overrides_from_the_hub_file(tmp_path: Path) -> None:
         "    hoangmai:\n"
         "      refused_burst_count: 12\n"
         "alerts:\n"
-        "  escalate_after_s: 600\n"
         "  webhooks:\n"
         "    - url: http://chat-bridge.local/hook\n"
         "      wards: [hoangmai]\n"
