@@ -19,12 +19,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from checkpoint.passes.verifier import OfflineVerifier
 from sqlalchemy import Engine
 
 from checkpoint.contract.models import Passage, Reason
 from checkpoint.localstack.mosquitto import Mosquitto
 from checkpoint.localstack.postgres import Postgres
-from checkpoint.passes.verifier import OfflineVerifier
 from checkpoint.settings.mqtt import MqttSettings
 from checkpoint.settings.secrets import read_secret
 from edge.trust import TrustStore

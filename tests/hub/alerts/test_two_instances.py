@@ -15,9 +15,9 @@ from checkpoint.localstack.postgres import Postgres
 from checkpoint.settings.mqtt import MqttSettings
 from hub.alerts.config import AlertsConfig
 from hub.alerts.delivery import AlertDelivery
-from hub.alerts.publisher import AlertPublisher
 from hub.alerts.signals import Raise, Subject
 from hub.alerts.store import AlertStore
+from hub.publisher import HubPublisher
 from hub.state import open_store
 from tests.helpers import wait_for
 from tests.ward_alerts import WardAlerts
@@ -70,7 +70,7 @@ def test_two_deliveries_publish_each_change_once(
     for i in range(20):
         with store.engine.begin() as conn:
             store.apply(conn, barrier, T0 + timedelta(seconds=i))
-    publishers = [AlertPublisher(mqtt_settings, f"hub-{unique}-{i}-alerts") for i in (0, 1)]
+    publishers = [HubPublisher(mqtt_settings, f"hub-{unique}-{i}-alerts") for i in (0, 1)]
     ward = WardAlerts(mqtt_settings.host, mqtt_settings.port, unique)
     try:
         for publisher in publishers:

@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from checkpoint.passes.verifier import OfflineVerifier
+
 from checkpoint.contract.models import Reason
 from checkpoint.localstack.mosquitto import Mosquitto
 from checkpoint.localstack.postgres import Postgres
 from checkpoint.passes.model import Category
-from checkpoint.passes.verifier import OfflineVerifier
 from edge.trust import TrustStore
 from hub.passes.desk import PassDesk
 from hub.passes.publisher import TrustPublisher
