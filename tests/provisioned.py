@@ -7,7 +7,6 @@ scenario share these fixtures.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -16,6 +15,7 @@ from checkpoint.localstack.process import free_port
 from checkpoint.provision.broker import service_conf
 from checkpoint.provision.bundle import Bundle, provision
 from checkpoint.provision.ward import WardConfig
+from checkpoint.settings.mqtt import CLIENT_ID_FIELD, MqttSettings, TlsSettings
 
 
 def small_ward() -> WardConfig:
@@ -51,5 +51,21 @@ def secure_broker(bundle: Bundle, tmp_path_factory: pytest.TempPathFactory) -> I
     broker.stop()
 
 
-def password(where: Path) -> str:
-    return (where / "mqtt-password").read_text().strip()
+def mqtt_settings(bundle: Bundle, broker: Mosquitto, account: str) -> MqttSettings:
+    """A provisioned account's settings on the test broker: a node id, or the hub's
+    user name (then each session's certificate is picked by its client id)."""
+    ward = small_ward()
+    if account == ward.hub_username:
+        where, stem = bundle.hub_dir, CLIENT_ID_FIELD
+    else:
+        where, stem = bundle.node_dir(account), "node"
+    return MqttSettings(
+        host=broker.host,
+        port=broker.port,
+        username=account,
+        tls=TlsSettings(
+            ca_file=where / "ward-ca.pem",
+            cert_file=where / f"{stem}.pem",
+            key_file=where / f"{stem}.key",
+        ),
+    )
