@@ -8,13 +8,20 @@ from checkpoint.provision.ward import WardConfig
 # A SIGHUP makes Mosquitto reread the ACL; the listener, its certificate and
 # use_username_as_clientid are read at start only.
 RELOADED = frozenset({"acl"})
+LISTED = 6  # names printed in full; past that, a count
+
+
+def _names(names: list[str]) -> str:
+    if len(names) <= LISTED:
+        return ", ".join(names)
+    return f"{', '.join(names[: LISTED - 1])} and {len(names) - LISTED + 1} more"
 
 
 def summary(ward: WardConfig, bundle: Bundle) -> str:
     out = bundle.out
     lines = [f"{out}: ward {ward.ward_id}, {len(bundle.nodes)} node(s)"]
     if bundle.created:
-        lines.append(f"New certificates ({len(bundle.created)}): {', '.join(bundle.created)}")
+        lines.append(f"New certificates ({len(bundle.created)}): {_names(bundle.created)}")
     else:
         lines.append("No new certificates: every account kept its key.")
     if bundle.changed:
@@ -45,7 +52,7 @@ def _steps(ward: WardConfig, bundle: Bundle) -> list[str]:
     nodes_new = [n for n in bundle.nodes if n in bundle.created]
     if nodes_new:
         steps.append(
-            f"Nodes: set up {', '.join(nodes_new)} from {out / 'nodes'}/<node id>/ "
+            f"Nodes: set up {_names(nodes_new)} from {out / 'nodes'}/<node id>/ "
             "(firmware_config/raspberry-pi.md)."
         )
     if ward.command_centre_username in bundle.created:
