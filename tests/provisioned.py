@@ -51,7 +51,7 @@ def secure_broker(bundle: Bundle, tmp_path_factory: pytest.TempPathFactory) -> I
     broker.stop()
 
 
-def mqtt_settings(bundle: Bundle, broker: Mosquitto, account: str) -> MqttSettings:
+def account_settings(bundle: Bundle, broker: Mosquitto, account: str) -> MqttSettings:
     """A provisioned account's settings on the test broker: a node id, or the hub's
     user name (then each session's certificate is picked by its client id)."""
     ward = small_ward()

@@ -31,7 +31,7 @@ from hub.service import HubService
 from tests.field.clients import User
 from tests.helpers import wait_for
 from tests.hub.conftest import fast_config, reading
-from tests.provisioned import mqtt_settings
+from tests.provisioned import account_settings
 from tests.reliability.conftest import Ledger
 from tests.reliability.hostile import assert_hub_healthy
 from tests.reliability.ledger import account, stored_event_ids
@@ -43,7 +43,7 @@ VICTIM, FORGER, HUB = "testward-cp02-n2", "testward-cp02-n1", "testward-hub"
 def hub(
     bundle: Bundle, secure_broker: Mosquitto, influx: InfluxV1, tmp_path: Path
 ) -> Iterator[HubService]:
-    mqtt = mqtt_settings(bundle, secure_broker, HUB)
+    mqtt = account_settings(bundle, secure_broker, HUB)
     # The broker makes each session's client id its certificate's name: the hub's own.
     service = HubService(fast_config(mqtt, influx.url, influx.database, HUB, tmp_path))
     service.start()
@@ -106,7 +106,7 @@ def test_a_node_cannot_forge_another_nodes_events(
     ledger: Ledger,
     tmp_path: Path,
 ) -> None:
-    victim = Victim(mqtt_settings(bundle, secure_broker, VICTIM), tmp_path)
+    victim = Victim(account_settings(bundle, secure_broker, VICTIM), tmp_path)
     victim.link.start()
     try:
         assert victim.link.connected.wait(30)
