@@ -48,7 +48,7 @@ def _main(
 
 def _register_parts() -> None:
     # Each part's commands live with the part; importing them imports only typer.
-    from checkpoint.commands import demo, provision, stack, validate
+    from checkpoint.commands import demo, install_files, provision, stack, validate
     from edge.cli import edge_app, sim_command
     from hub.cli import hub_app
     from hub.passes.cli import passes_app
@@ -61,6 +61,7 @@ def _register_parts() -> None:
     app.command("validate-config")(validate.validate_command)
     app.command("stack")(stack.stack_command)
     app.command("provision")(provision.provision_command)
+    app.command("install-files")(install_files.install_files_command)
 
 
 _register_parts()

@@ -16,6 +16,7 @@ from checkpoint.provision.broker import service_conf
 from checkpoint.provision.bundle import Bundle, provision
 from checkpoint.provision.ward import WardConfig
 from checkpoint.settings.mqtt import CLIENT_ID_FIELD, MqttSettings, TlsSettings
+from tests.field.clients import User
 
 
 def small_ward() -> WardConfig:
@@ -56,16 +57,24 @@ def account_settings(bundle: Bundle, broker: Mosquitto, account: str) -> MqttSet
     user name (then each session's certificate is picked by its client id)."""
     ward = small_ward()
     if account == ward.hub_username:
-        where, stem = bundle.hub_dir, CLIENT_ID_FIELD
+        ca, files, stem = bundle.hub_dir, bundle.hub_sessions_dir, CLIENT_ID_FIELD
     else:
-        where, stem = bundle.node_dir(account), "node"
+        ca = files = bundle.node_dir(account)
+        stem = "node"
     return MqttSettings(
         host=broker.host,
         port=broker.port,
         username=account,
         tls=TlsSettings(
-            ca_file=where / "ward-ca.pem",
-            cert_file=where / f"{stem}.pem",
-            key_file=where / f"{stem}.key",
+            ca_file=ca / "ward-ca.pem",
+            cert_file=files / f"{stem}.pem",
+            key_file=files / f"{stem}.key",
         ),
+    )
+
+
+def hub_session(bundle: Bundle, client_id: str) -> User:
+    """A test client with the certificate of the hub session ``client_id``."""
+    return User(
+        client_id, bundle.hub_sessions_dir, client_id, ca_file=bundle.hub_dir / "ward-ca.pem"
     )

@@ -9,7 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from checkpoint.errors import ConfigError
-from checkpoint.provision.ward import CA_FILE, HUB_CREDENTIALS, WardConfig
+from checkpoint.provision.ward import CA_FILE, HUB_CREDENTIALS, HUB_SESSION_DIR, WardConfig
 from checkpoint.settings.mqtt import CLIENT_ID_FIELD
 
 # The hub runs beside the ward's broker and reaches it over loopback; the broker's
@@ -28,8 +28,8 @@ def hub_config_data(ward: WardConfig) -> dict[str, Any]:
             "username": ward.hub_username,  # the broker takes each session's from its cert
             "tls": {
                 "ca_file": CA_FILE,
-                "cert_file": f"{HUB_CREDENTIALS}/{CLIENT_ID_FIELD}.pem",
-                "key_file": f"{HUB_CREDENTIALS}/{CLIENT_ID_FIELD}.key",
+                "cert_file": f"{HUB_CREDENTIALS}/{HUB_SESSION_DIR}_{CLIENT_ID_FIELD}.pem",
+                "key_file": f"{HUB_CREDENTIALS}/{HUB_SESSION_DIR}_{CLIENT_ID_FIELD}.key",
             },
         },
         "influx": {"url": "http://127.0.0.1:8086", "api": "v1", "database": "checkpoint"},

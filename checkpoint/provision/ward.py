@@ -22,6 +22,9 @@ from checkpoint.settings.mqtt import hub_session_ids
 # /run/credentials/<unit>/, readable only by the service.
 NODE_CREDENTIALS = "/run/credentials/checkpoint-node.service"
 HUB_CREDENTIALS = "/run/credentials/checkpoint-hub.service"
+# The hub's session certificates: a directory the hub unit loads whole
+# (LoadCredential=mqtt:/etc/checkpoint/credentials/mqtt/), each file as mqtt_<file name>.
+HUB_SESSION_DIR = "mqtt"
 CA_FILE = "/etc/checkpoint/ward-ca.pem"
 
 

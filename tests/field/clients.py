@@ -27,8 +27,10 @@ class User:
         *,
         username: str | None = None,
         password: str | None = None,
+        ca_file: Path | None = None,
     ) -> None:
-        """``files`` holds ward-ca.pem and the client's STEM.pem/STEM.key. The provisioned
+        """``files`` holds the client's STEM.pem/STEM.key and, unless ``ca_file`` says
+        otherwise, ward-ca.pem. The provisioned
         broker takes the user name from the certificate and ignores any password: a
         ``username``/``password`` here is what a client claims, for the identity tests."""
         self.client = mqtt.Client(
@@ -38,7 +40,7 @@ class User:
             self.client.username_pw_set(username, password)
         cert, key = files / f"{stem}.pem", files / f"{stem}.key"
         self.client.tls_set(
-            ca_certs=str(files / "ward-ca.pem"),
+            ca_certs=str(ca_file or files / "ward-ca.pem"),
             certfile=str(cert) if cert.exists() else None,
             keyfile=str(key) if key.exists() else None,
         )

@@ -9,7 +9,7 @@ from typing import Any
 
 from checkpoint.localstack.process import free_port
 from checkpoint.provision.bundle import BROKER_FILES, Bundle
-from checkpoint.provision.ward import CA_FILE, HUB_CREDENTIALS, NODE_CREDENTIALS
+from checkpoint.provision.ward import CA_FILE, HUB_CREDENTIALS, HUB_SESSION_DIR, NODE_CREDENTIALS
 from checkpoint.settings.loading import read_yaml
 
 
@@ -36,9 +36,15 @@ def _tls(mqtt: dict[str, Any], credentials: str, where: Path) -> None:
 
 
 def hub_config(bundle: Bundle, broker_port: int, influx_url: str, data: Path) -> dict[str, Any]:
-    """The bundle's hub.yaml; the database is the test's own (a name, for isolation)."""
+    """The bundle's hub.yaml. Its session certificates are credentials loaded from a
+    directory (``mqtt_<file>``): they are read from the bundle's hub/mqtt/<file>."""
     config = read_yaml(bundle.hub_dir / "hub.yaml")
     config["mqtt"]["port"] = broker_port
+    loaded = f"{HUB_CREDENTIALS}/{HUB_SESSION_DIR}_"
+    tls = config["mqtt"]["tls"]
+    for key in ("cert_file", "key_file"):
+        assert tls[key].startswith(loaded), tls[key]
+        tls[key] = str(bundle.hub_sessions_dir / tls[key].removeprefix(loaded))
     _tls(config["mqtt"], HUB_CREDENTIALS, bundle.hub_dir)
     config["influx"]["url"] = influx_url
     config["data_dir"] = str(data)

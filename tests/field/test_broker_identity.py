@@ -18,6 +18,7 @@ from checkpoint.contract import topics
 from checkpoint.localstack.mosquitto import Mosquitto
 from checkpoint.provision.bundle import Bundle
 from tests.field.clients import User
+from tests.provisioned import hub_session
 
 N1, N2 = "testward-cp02-n1", "testward-cp02-n2"
 HUB = "testward-hub"
@@ -33,7 +34,7 @@ def n1(bundle: Bundle, secure_broker: Mosquitto) -> Iterator[User]:
 
 
 def hub_user(bundle: Bundle) -> User:
-    return User(HUB, bundle.hub_dir, HUB)
+    return hub_session(bundle, HUB)
 
 
 def impostor(bundle: Bundle, node_id: str, *, client_id: str, username: str) -> User:
@@ -127,7 +128,7 @@ def test_the_command_centre_reads_its_wards_alerts_and_nothing_else(
     cc.connect(host, port)
     try:
         cc.subscribe(f"{topics.ROOT}/#")  # asks for everything, gets its ward's alerts
-        hub = User(f"{HUB}-alerts", bundle.hub_dir, f"{HUB}-alerts")
+        hub = hub_session(bundle, f"{HUB}-alerts")
         hub.connect(host, port)
         hub.publish(topics.command_topic(N1), b"a command")
         hub.publish(topics.trust_topic("keys"), b"trust")

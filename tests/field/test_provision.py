@@ -42,7 +42,7 @@ def test_every_account_gets_a_certificate_named_for_it_and_nodes_get_their_confi
         assert config.node_id == config.mqtt.username == node_id
         assert _common_name(where / "node.pem", ca) == node_id  # the broker's user name
         assert (where / "node.key").stat().st_mode & 0o077 == 0
-    hub = bundle.hub_dir
+    hub = bundle.hub_sessions_dir
     for account in ["testward-hub", "testward-hub-priority", "testward-hub-api"]:
         assert _common_name(hub / f"{account}.pem", ca) == account
         assert (hub / f"{account}.key").stat().st_mode & 0o077 == 0
@@ -59,7 +59,7 @@ def test_the_hub_config_connects_to_a_name_the_broker_certificate_holds(tmp_path
     assert pki.covers((tmp_path / "broker" / "server.pem").read_bytes(), [config.mqtt.host])
     assert config.mqtt.tls is not None
     cert, _key = config.mqtt.tls.client_files("testward-hub-priority")
-    assert cert == "/run/credentials/checkpoint-hub.service/testward-hub-priority.pem"
+    assert cert == "/run/credentials/checkpoint-hub.service/mqtt_testward-hub-priority.pem"
 
 
 def test_the_acl_gives_the_command_centre_its_wards_alerts_and_nothing_else(

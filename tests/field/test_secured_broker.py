@@ -17,6 +17,7 @@ from checkpoint.provision.bundle import Bundle
 from checkpoint.settings.loading import read_yaml
 from edge.config import NodeConfig
 from tests.field.clients import Refused, User
+from tests.provisioned import hub_session
 
 N1, N2 = "testward-cp02-n1", "testward-cp02-n2"
 HUB = "testward-hub"
@@ -28,7 +29,7 @@ def node(bundle: Bundle, node_id: str) -> User:
 
 @pytest.fixture
 def hub(bundle: Bundle, secure_broker: Mosquitto) -> Iterator[User]:
-    user = User(HUB, bundle.hub_dir, HUB)
+    user = hub_session(bundle, HUB)
     user.connect(secure_broker.host, secure_broker.port)
     user.subscribe(f"{topics.ROOT}/#")
     yield user
@@ -136,7 +137,7 @@ def test_queued_qos1_messages_survive_a_broker_restart(bundle: Bundle, tmp_path:
     )
     broker.start()
     try:
-        hub = User(HUB, bundle.hub_dir, HUB)
+        hub = hub_session(bundle, HUB)
         hub.connect(broker.host, broker.port, session_expiry_s=3600)
         hub.subscribe(f"{topics.UP}/+/events/+")
         hub.close()  # away, but the broker keeps its session and queues for it
@@ -147,7 +148,7 @@ def test_queued_qos1_messages_survive_a_broker_restart(bundle: Bundle, tmp_path:
         n1.close()
         broker.restart()
 
-        hub = User(HUB, bundle.hub_dir, HUB)
+        hub = hub_session(bundle, HUB)
         hub.connect(broker.host, broker.port, session_expiry_s=3600)
         got = hub.receive_until(b"queued while the hub was away")
         hub.close()
