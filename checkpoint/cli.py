@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+from importlib.metadata import version
 from types import FrameType
 from typing import Annotated
 
@@ -21,6 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+DISTRIBUTION = "greenzone-checkpoint"
 _state = {"debug": bool(os.environ.get("CHECKPOINT_DEBUG"))}
 
 
@@ -29,9 +31,21 @@ def _sigterm_as_exit(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"checkpoint {version(DISTRIBUTION)}")
+        raise typer.Exit
+
+
 @app.callback()
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
 ) -> None:
     _state["debug"] = _state["debug"] or debug
     logging.basicConfig(
