@@ -51,7 +51,7 @@ def acl_text(
 
 
 def listener_conf(port: int, files: Path, *, bind: str = "") -> str:
-    """The TLS listener. ``files`` holds ward-ca.pem, server.pem/.key and acl."""
+    """The TLS listener. ``files`` holds ward-ca.pem, server.pem/.key, ward-crl.pem and acl."""
     address = f" {bind}" if bind else ""
     return (
         f"listener {port}{address}\n"
@@ -60,6 +60,8 @@ def listener_conf(port: int, files: Path, *, bind: str = "") -> str:
         f"certfile {files / 'server.pem'}\n"
         f"keyfile {files / 'server.key'}\n"
         "tls_version tlsv1.2\n"
+        # Certificates of removed or re-keyed accounts (provision/revocation.py).
+        f"crlfile {files / 'ward-crl.pem'}\n"
         # A certificate signed by the ward CA; its common name is the account.
         "require_certificate true\n"
         "use_identity_as_username true\n"

@@ -3,7 +3,7 @@ one directory per node.
 
     OUT/ca/ward-ca.pem, ward-ca.key      the ward CA; keep the key offline
     OUT/broker/                          copy to the broker (/etc/mosquitto/checkpoint/)
-        ward-ca.pem server.pem server.key acl checkpoint.conf
+        ward-ca.pem server.pem server.key acl ward-crl.pem checkpoint.conf
     OUT/hub/                             copy to the hub server (firmware_config/provisioning.md)
         hub.yaml ward-ca.pem             -> /etc/checkpoint/
         mqtt/<account>.pem, .key         -> /etc/checkpoint/credentials/mqtt/, one per hub
@@ -15,7 +15,9 @@ one directory per node.
 
 Every client certificate's common name is its broker account (broker.py). Running it
 again keeps what exists (the CA, each account's key and certificate) and adds what is new,
-so adding a checkpoint does not re-key the ward. Secrets are written with mode 0600.
+so adding a checkpoint does not re-key the ward; a certificate that is no longer an
+account's (a removed node, a deleted node directory) is revoked (revocation.py). Secrets
+are written with mode 0600.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from checkpoint.errors import ConfigError
-from checkpoint.provision import broker, pki
+from checkpoint.provision import broker, pki, revocation
 from checkpoint.provision.configs import (
     HUB_BROKER_HOST,
     check_hub_config,
@@ -44,6 +46,8 @@ class Bundle:
     nodes: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)  # accounts whose certificates are new
     changed: list[str] = field(default_factory=list)  # broker files written anew (broker/X)
+    current: set[int] = field(default_factory=set)  # serials of the accounts' certificates
+    revoked: list[str] = field(default_factory=list)  # names of all revoked certificates
 
     def node_dir(self, node_id: str) -> Path:
         return self.out / "nodes" / node_id
@@ -96,6 +100,7 @@ def _client(
         _write(cert, issued.cert_pem)
         _write(key, issued.key_pem, secret=True)
         bundle.created.append(user)
+    bundle.current.add(revocation.record(bundle.out, cert.read_bytes(), user))
 
 
 def _broker_file(bundle: Bundle, name: str, data: bytes | str, *, secret: bool = False) -> None:
@@ -146,6 +151,10 @@ def provision(ward: WardConfig, out: Path, *, source: str = "ward file") -> Bund
         bundle.nodes.append(node_id)
 
     _broker_file(bundle, "acl", ward_acl(ward))
+    crl = out / "broker" / revocation.CRL
+    existing = crl.read_bytes() if crl.exists() else None
+    _broker_file(bundle, revocation.CRL, revocation.crl_for(out, ca, bundle.current, existing))
+    bundle.revoked = revocation.revoked_names(out, bundle.current)
     _broker_file(bundle, "ward-ca.pem", ca.cert_pem)
     _broker_file(bundle, "checkpoint.conf", broker.service_conf(ward.broker.port, BROKER_FILES))
     return bundle

@@ -26,6 +26,8 @@ def summary(ward: WardConfig, bundle: Bundle) -> str:
         lines.append("No new certificates: every account kept its key.")
     if bundle.changed:
         lines.append(f"Broker files changed: {', '.join(bundle.changed)}")
+    if bundle.revoked and "ward-crl.pem" in bundle.changed:
+        lines.append(f"Revoked certificates: {_names(bundle.revoked)}")
     lines += ["", "Next steps:", *_steps(ward, bundle)]
     return "\n".join(lines)
 

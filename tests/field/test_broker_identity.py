@@ -10,15 +10,21 @@ on such a listener, so the connection itself is accepted, as the certificate's a
 
 from __future__ import annotations
 
+import shutil
+import ssl
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from checkpoint.contract import topics
 from checkpoint.localstack.mosquitto import Mosquitto
-from checkpoint.provision.bundle import Bundle
-from tests.field.clients import User
-from tests.provisioned import hub_session
+from checkpoint.localstack.process import free_port
+from checkpoint.provision.broker import service_conf
+from checkpoint.provision.bundle import Bundle, provision
+from checkpoint.provision.report import summary
+from tests.field.clients import Refused, User
+from tests.provisioned import hub_session, small_ward
 
 N1, N2 = "testward-cp02-n1", "testward-cp02-n2"
 HUB = "testward-hub"
@@ -139,3 +145,37 @@ def test_the_command_centre_reads_its_wards_alerts_and_nothing_else(
         cc.publish_denied(topics.alert_topic("testward"), b"forged alert")
     finally:
         cc.close()
+
+
+def test_a_replaced_or_removed_nodes_old_certificate_is_refused(tmp_path: Path) -> None:
+    """Re-keying a lost node (its directory deleted, provisioning rerun) and removing a
+    node revoke their old certificates: the broker refuses them at the TLS handshake."""
+    ward = small_ward()
+    first = provision(ward, tmp_path / "bundle")
+    old = tmp_path / "old"
+    shutil.copytree(first.node_dir(N1), old / N1)
+    shutil.copytree(first.node_dir(N2), old / N2)
+    shutil.rmtree(first.node_dir(N1))  # N1 lost: a new key and certificate
+    one_node = ward.checkpoints[1].model_copy(update={"nodes": 1})  # N2 removed
+    smaller = ward.model_copy(update={"checkpoints": [ward.checkpoints[0], one_node]})
+    again = provision(smaller, tmp_path / "bundle")
+    assert again.created == [N1]
+    assert sorted(again.revoked) == [N1, N2]
+    assert "Revoked certificates:" in summary(smaller, again)
+    port = free_port()
+    broker = Mosquitto(
+        tmp_path / "broker",
+        port=port,
+        extra_config=service_conf(port, again.out / "broker", bind="127.0.0.1"),
+    )
+    broker.start()
+    try:
+        fresh = User(N1, again.node_dir(N1))
+        fresh.connect(broker.host, port)
+        fresh.close()
+        for node_id in (N1, N2):
+            stale = User(node_id, old / node_id)
+            with pytest.raises((Refused, ssl.SSLError, OSError)):
+                stale.connect(broker.host, port, timeout_s=5)
+    finally:
+        broker.stop()
