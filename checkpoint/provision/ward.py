@@ -25,6 +25,7 @@ HUB_CREDENTIALS = "/run/credentials/checkpoint-hub.service"
 # The hub's session certificates: a directory the hub unit loads whole
 # (LoadCredential=mqtt:/etc/checkpoint/credentials/mqtt/), each file as mqtt_<file name>.
 HUB_SESSION_DIR = "mqtt"
+MAX_ACCOUNT = 64  # X.509 upper bound of a common name, which is the account (broker.py)
 CA_FILE = "/etc/checkpoint/ward-ca.pem"
 
 
@@ -75,9 +76,16 @@ class WardConfig(StrictModel):
                 raise ValueError(f"checkpoint id {spec.id!r} appears twice")
             seen.add(spec.id)
         nodes = {n for spec in self.checkpoints for n in spec.node_ids()}
-        clash = nodes & {*self.hub_accounts(), self.command_centre_username}
+        services = [*self.hub_accounts(), self.command_centre_username]
+        clash = nodes & set(services) or set(services[:-1]) & {services[-1]}
         if clash:
-            raise ValueError(f"{', '.join(sorted(clash))}: both a node id and a hub account")
+            raise ValueError(f"{', '.join(sorted(clash))}: names two accounts")
+        too_long = [a for a in [*services, *nodes] if len(a) > MAX_ACCOUNT]
+        if too_long:
+            raise ValueError(
+                f"{too_long[0]}: an account name (a certificate's common name) has at most "
+                f"{MAX_ACCOUNT} characters; shorten ward_id, hub_username or checkpoint ids"
+            )
         return self
 
     def node_ids(self) -> list[str]:

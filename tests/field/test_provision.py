@@ -152,6 +152,17 @@ def test_duplicate_checkpoints_are_refused() -> None:
         WardConfig.model_validate(data)
 
 
+def test_account_names_that_clash_or_cannot_be_a_common_name_are_refused() -> None:
+    data = small_ward().model_dump()
+    data["hub_username"] = "testward-command-centre"
+    with pytest.raises(ValueError, match="testward-command-centre: names two accounts"):
+        WardConfig.model_validate(data)
+    data = small_ward().model_dump()
+    data["ward_id"] = "w" * 55  # its command-centre account would be 70 characters
+    with pytest.raises(ValueError, match="at most 64 characters"):
+        WardConfig.model_validate(data)
+
+
 def test_identity_cannot_be_overridden() -> None:
     data = small_ward().model_dump()
     data["node_defaults"] = {"node_id": "someone-else", "mqtt": {"username": "someone-else"}}
