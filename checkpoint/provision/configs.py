@@ -38,7 +38,7 @@ def hub_config_data(ward: WardConfig) -> dict[str, Any]:
 
 def check_hub_config(data: dict[str, Any], source: str) -> None:
     """Refuse a hub config the hub would refuse (provisioning composes both sides)."""
-    from hub.config import HubConfig
+    from hub.config import HubConfig  # here: checkpoint/ imports hub only for this check
 
     try:
         HubConfig.model_validate(data)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -34,6 +35,7 @@ from tests.helpers import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 EXTRAS = ("edge", "hub")
+NOT_SOURCE = (".git", ".venv", "build", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis")
 
 
 def _run(argv: list[str], timeout_s: float = 600, **kwargs: object) -> str:
@@ -57,8 +59,12 @@ def _venv(wheel: Path, extra: str, where: Path) -> Path:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """extra -> the ``checkpoint`` command of a venv that has only that extra."""
+    # From a copy: setuptools builds in the source tree, and a build/ left there by an
+    # earlier build would put modules deleted since into the wheel.
+    source = tmp_path_factory.mktemp("source") / "src"
+    shutil.copytree(REPO, source, symlinks=True, ignore=shutil.ignore_patterns(*NOT_SOURCE))
     wheels = tmp_path_factory.mktemp("wheel")
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(REPO)])
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(source)])
     [wheel] = wheels.glob("*.whl")
     venvs = tmp_path_factory.mktemp("venvs")
     with ThreadPoolExecutor(len(EXTRAS)) as pool:
