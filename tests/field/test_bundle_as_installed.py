@@ -10,6 +10,7 @@ command centre."""
 from __future__ import annotations
 
 import json
+import queue
 import shutil
 import subprocess
 import threading
@@ -102,38 +103,32 @@ def test_a_fever_is_stored_and_reaches_the_command_centre(
     ward: Bundle, broker: Mosquitto, hub: HubProcess, influx: InfluxV1, tmp_path: Path
 ) -> None:
     cc = ward.command_centre_dir
-    # What provisioning.md tells the command centre to run, on the test's port.
+    # What provisioning.md tells the command centre to run, on the test's port; -d prints
+    # the SUBACK (line-buffered by stdbuf), so the fever comes once the subscription stands.
     listener = subprocess.Popen(
         [
-            "mosquitto_sub",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(broker.port),
-            "--cafile",
-            str(cc / "ward-ca.pem"),
-            "--cert",
-            str(cc / "command-centre.pem"),
-            "--key",
-            str(cc / "command-centre.key"),
-            "-t",
-            topics.alert_topic(WARD),
-            "-q",
-            "1",
-            "-C",
-            "1",
-            "-W",
-            "90",
+            *("stdbuf", "-oL", "mosquitto_sub", "-d", "-h", "127.0.0.1", "-p", str(broker.port)),
+            *("--cafile", str(cc / "ward-ca.pem")),
+            *("--cert", str(cc / "command-centre.pem"), "--key", str(cc / "command-centre.key")),
+            *("-t", topics.alert_topic(WARD), "-q", "1", "-C", "1", "-W", "90"),
         ],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
     )
+    lines: queue.Queue[str] = queue.Queue()
+    assert listener.stdout is not None
+    threading.Thread(target=lambda: [lines.put(x) for x in listener.stdout], daemon=True).start()
     config = NodeConfig.model_validate(installed.node_config(ward, NODE, broker.port, tmp_path))
     try:
+        while "SUBACK" not in lines.get(timeout=30):
+            pass
         with InstalledNode(config) as node:
             passage = node.person_arrives(39.2, node.resident_pass())
-        out, err = listener.communicate(timeout=120)
+        received = lines.get(timeout=90)
+        while not received.startswith("{"):
+            received = lines.get(timeout=90)
+        assert listener.wait(30) == 0
     finally:
         listener.kill()
     assert passage is not None
@@ -144,8 +139,7 @@ def test_a_fever_is_stored_and_reaches_the_command_centre(
         what="the passage in InfluxDB",
     )
     assert [r["event_id"] for r in rows] == [passage.id]
-    assert listener.returncode == 0, err
-    alert = json.loads(out)
+    alert = json.loads(received)
     assert (alert["kind"], alert["checkpoint_id"], alert["ward_id"]) == (
         "fever",
         "testward-cp01",
