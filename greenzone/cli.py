@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+from importlib.metadata import version
 from types import FrameType
 from typing import Annotated
 
@@ -15,7 +16,7 @@ import typer
 
 from checkpoint.errors import CheckpointError, MissingExtraError
 from edge.cli import edge_app, sim_command
-from greenzone.commands import demo, provision, stack, validate
+from greenzone.commands import demo, install_files, provision, stack, validate
 from hub.cli import hub_app
 from hub.passes.cli import passes_app
 
@@ -25,6 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+DISTRIBUTION = "greenzone-checkpoint"
 _state = {"debug": bool(os.environ.get("CHECKPOINT_DEBUG"))}
 
 
@@ -33,9 +35,21 @@ def _sigterm_as_exit(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"checkpoint {version(DISTRIBUTION)}")
+        raise typer.Exit
+
+
 @app.callback()
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
 ) -> None:
     _state["debug"] = _state["debug"] or debug
     logging.basicConfig(
@@ -61,6 +75,7 @@ def _register_parts() -> None:
     app.command("validate-config")(validate.validate_command)
     app.command("stack")(stack.stack_command)
     app.command("provision")(provision.provision_command)
+    app.command("install-files")(install_files.install_files_command)
 
 
 _register_parts()

@@ -42,13 +42,21 @@ PRIORITY_FILTERS = (*(f"{UP}/+/events/{t}" for t in PRIORITY_EVENT_TYPES), ALL_S
 ALL_TRUST = f"{TRUST}/#"
 LEVELS_PREFIX = "levels-"  # trust/levels-<ward>: a ward's zone levels (contract/levels.py)
 
-# Broker ACL entries (Mosquitto): the hub's subtrees, and the patterns that confine a
-# node (its user name, ``%u``, is its node id) to its own subtree.
+# Broker ACL entries (Mosquitto): the hub's subtrees; node_up_filter and node_down_filter
+# confine one node's account to its own subtree.
 ALL_TOPICS = f"{ROOT}/#"
 ALL_DOWN = f"{DOWN}/#"
 ALL_ALERTS = f"{ALERTS}/#"
-OWN_UP_PATTERN = f"{UP}/%u/#"
-OWN_DOWN_PATTERN = f"{DOWN}/%u/#"
+
+
+def node_up_filter(node_id: str) -> str:
+    """Everything one node may publish: a broker ACL line for that node's account."""
+    return f"{UP}/{check_id(node_id, 'node id')}/#"
+
+
+def node_down_filter(node_id: str) -> str:
+    """Everything the hub sends one node: a broker ACL line for that node's account."""
+    return f"{DOWN}/{check_id(node_id, 'node id')}/#"
 
 
 def check_id(value: str, what: str = "id") -> str:

@@ -11,17 +11,47 @@ from pydantic import Field, model_validator
 from checkpoint.settings.base import StrictModel
 from checkpoint.settings.secrets import read_secret
 
+# The hub's MQTT sessions, as suffixes of its client_id: the ingest lane, the priority
+# lane, the API's downlink (which also publishes the trust data) and the alert publisher.
+# A broker that binds the client id to the certificate (use_identity_as_username with
+# use_username_as_clientid) needs one certificate per session, named by its client id;
+# `checkpoint provision` issues one for each of these.
+HUB_SESSION_SUFFIXES = ("", "-priority", "-api", "-alerts")
+CLIENT_ID_FIELD = "{client_id}"
+
+
+def hub_session_ids(client_id: str) -> list[str]:
+    return [client_id + suffix for suffix in HUB_SESSION_SUFFIXES]
+
 
 class TlsSettings(StrictModel):
     ca_file: Path = Field(description="CA certificate that signed the broker's certificate")
-    cert_file: Path | None = Field(default=None, description="Client certificate (mutual TLS)")
-    key_file: Path | None = Field(default=None, description="Client private key")
+    cert_file: Path | None = Field(
+        default=None,
+        description="Client certificate (mutual TLS); {client_id} in the path stands for "
+        "the session's client id (one certificate per hub session)",
+    )
+    key_file: Path | None = Field(
+        default=None, description="Client private key; {client_id} as in cert_file"
+    )
 
     @model_validator(mode="after")
     def _cert_and_key_together(self) -> TlsSettings:
         if (self.cert_file is None) != (self.key_file is None):
             raise ValueError("cert_file and key_file go together: set both or neither")
+        for path in (self.cert_file, self.key_file):
+            # A brace other than {client_id} is a typo; str.format would fail at connect.
+            if path is not None and "{" in str(path).replace(CLIENT_ID_FIELD, ""):
+                raise ValueError(f"{path}: the only placeholder is {CLIENT_ID_FIELD}")
         return self
+
+    def client_files(self, client_id: str) -> tuple[str | None, str | None]:
+        """The certificate and key of the session ``client_id``."""
+
+        def named(path: Path | None) -> str | None:
+            return None if path is None else str(path).replace(CLIENT_ID_FIELD, client_id)
+
+        return named(self.cert_file), named(self.key_file)
 
 
 class MqttSettings(StrictModel):
@@ -61,9 +91,6 @@ class MqttSettings(StrictModel):
         if self.username:
             client.username_pw_set(self.username, self.resolved_password())
         if self.tls is not None:
-            client.tls_set(
-                ca_certs=str(self.tls.ca_file),
-                certfile=str(self.tls.cert_file) if self.tls.cert_file else None,
-                keyfile=str(self.tls.key_file) if self.tls.key_file else None,
-            )
+            certfile, keyfile = self.tls.client_files(client_id)
+            client.tls_set(ca_certs=str(self.tls.ca_file), certfile=certfile, keyfile=keyfile)
         return client

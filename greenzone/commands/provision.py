@@ -1,5 +1,5 @@
-"""``checkpoint provision WARD.yaml --out DIR``: a ward's certificates, broker users and ACL,
-and every node's config, from one ward file."""
+"""``checkpoint provision WARD.yaml --out DIR``: a ward's certificates, broker ACL,
+the hub's and every node's config, from one ward file."""
 
 from __future__ import annotations
 
@@ -18,12 +18,10 @@ def provision_command(
         Path, typer.Option("--out", help="Bundle directory; existing credentials are kept")
     ],
 ) -> None:
-    """Create or extend a ward's CA, certificates, passwords, ACL and node configs."""
+    """Create or extend a ward's CA, certificates, ACL, hub and node configs."""
     from greenzone.provision.bundle import provision  # noqa: PLC0415 - the edge/hub extra
+    from greenzone.provision.report import summary  # noqa: PLC0415 - the edge/hub extra
 
     ward = load_model(WardConfig, ward_file)
     bundle = provision(ward, out, source=str(ward_file))
-    typer.echo(
-        f"{out}: ward {ward.ward_id}, {len(bundle.nodes)} node(s), "
-        f"{len(bundle.created)} new credential(s); broker files in {out / 'broker'}"
-    )
+    typer.echo(summary(ward, bundle))

@@ -145,3 +145,33 @@ def _is_ip(name: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def serial(cert_pem: bytes) -> int:
+    return x509.load_pem_x509_certificate(cert_pem).serial_number
+
+
+def make_crl(ca: Issued, revoked: list[int]) -> bytes:
+    """The CA's revocation list of ``revoked`` serials, PEM. Its next update lies as far
+    ahead as the CA's end: OpenSSL refuses every client once a CRL's next update passes,
+    and provisioning writes a new one whenever the list changes."""
+    ca_key = serialization.load_pem_private_key(ca.key_pem, password=None)
+    if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
+        raise TypeError("the ward CA key must be an EC key")
+    start, _end = _window(0)
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca.cert.subject)
+        .last_update(start)
+        .next_update(ca.cert.not_valid_after_utc)
+    )
+    for number in sorted(revoked):
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(number).revocation_date(start).build()
+        )
+    crl = builder.sign(ca_key, hashes.SHA256())
+    return crl.public_bytes(serialization.Encoding.PEM)
+
+
+def revoked_serials(crl_pem: bytes) -> set[int]:
+    return {entry.serial_number for entry in x509.load_pem_x509_crl(crl_pem)}

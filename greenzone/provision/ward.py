@@ -15,13 +15,18 @@ from pydantic import Field, ValidationError, model_validator
 from checkpoint.contract.models import Id
 from checkpoint.errors import ConfigError
 from checkpoint.settings.base import StrictModel
+from checkpoint.settings.mqtt import hub_session_ids
 
 # Where the node's systemd unit puts its secrets (LoadCredential= in
 # firmware_config/systemd/checkpoint-node.service): credentials live under
 # /run/credentials/<unit>/, readable only by the service.
 NODE_CREDENTIALS = "/run/credentials/checkpoint-node.service"
-NODE_CA_FILE = "/etc/checkpoint/ward-ca.pem"
-PASSWORD_CREDENTIAL = "mqtt-password"  # noqa: S105 - a credential file name, not a secret
+HUB_CREDENTIALS = "/run/credentials/checkpoint-hub.service"
+# The hub's session certificates: a directory the hub unit loads whole
+# (LoadCredential=mqtt:/etc/checkpoint/credentials/mqtt/), each file as mqtt_<file name>.
+HUB_SESSION_DIR = "mqtt"
+MAX_ACCOUNT = 64  # X.509 upper bound of a common name, which is the account (broker.py)
+CA_FILE = "/etc/checkpoint/ward-ca.pem"
 
 
 class BrokerEndpoint(StrictModel):
@@ -53,7 +58,11 @@ class WardConfig(StrictModel):
     name: str = Field(default="", max_length=200, description="Human name of the ward")
     config_version: str = Field(default="1", max_length=64, description="Version of node configs")
     broker: BrokerEndpoint = Field(default_factory=BrokerEndpoint)
-    hub_username: Id = Field(default="hub", description="The hub's MQTT user; reads everything")
+    hub_username: Id = Field(
+        default="hub",
+        description="The hub's client id and MQTT user; each hub session has an account "
+        "named after it (<hub_username>-priority, -api, -alerts)",
+    )
     node_defaults: dict[str, Any] = Field(
         default_factory=dict, description="Node config keys shared by every node (wiring ...)"
     )
@@ -67,12 +76,29 @@ class WardConfig(StrictModel):
                 raise ValueError(f"checkpoint id {spec.id!r} appears twice")
             seen.add(spec.id)
         nodes = {n for spec in self.checkpoints for n in spec.node_ids()}
-        if self.hub_username in nodes:
-            raise ValueError(f"hub_username {self.hub_username!r} is also a node id")
+        services = [*self.hub_accounts(), self.command_centre_username]
+        clash = nodes & set(services) or set(services[:-1]) & {services[-1]}
+        if clash:
+            raise ValueError(f"{', '.join(sorted(clash))}: names two accounts")
+        too_long = [a for a in [*services, *nodes] if len(a) > MAX_ACCOUNT]
+        if too_long:
+            raise ValueError(
+                f"{too_long[0]}: an account name (a certificate's common name) has at most "
+                f"{MAX_ACCOUNT} characters; shorten ward_id, hub_username or checkpoint ids"
+            )
         return self
 
     def node_ids(self) -> list[str]:
         return [n for spec in self.checkpoints for n in spec.node_ids()]
+
+    def hub_accounts(self) -> list[str]:
+        """One broker account per hub session: the broker binds client id to account."""
+        return hub_session_ids(self.hub_username)
+
+    @property
+    def command_centre_username(self) -> str:
+        """The account that may read this ward's alerts and nothing else."""
+        return f"{self.ward_id}-command-centre"
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -95,10 +121,9 @@ def node_config_data(ward: WardConfig, spec: CheckpointSpec, node_id: str) -> di
         "mqtt": {
             "host": ward.broker.host,
             "port": ward.broker.port,
-            "username": node_id,
-            "password_credential": PASSWORD_CREDENTIAL,
+            "username": node_id,  # the broker takes it from the certificate
             "tls": {
-                "ca_file": NODE_CA_FILE,
+                "ca_file": CA_FILE,
                 "cert_file": f"{NODE_CREDENTIALS}/node.pem",
                 "key_file": f"{NODE_CREDENTIALS}/node.key",
             },

@@ -20,16 +20,27 @@ class Refused(Exception):
 
 class User:
     def __init__(
-        self, client_id: str, username: str, password: str, files: Path, stem: str = "node"
+        self,
+        client_id: str,
+        files: Path,
+        stem: str = "node",
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        ca_file: Path | None = None,
     ) -> None:
-        """``files`` holds ward-ca.pem and the client's STEM.pem/STEM.key."""
+        """``files`` holds the client's STEM.pem/STEM.key and, unless ``ca_file`` says
+        otherwise, ward-ca.pem. The provisioned
+        broker takes the user name from the certificate and ignores any password: a
+        ``username``/``password`` here is what a client claims, for the identity tests."""
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5
         )
-        self.client.username_pw_set(username, password)
+        if username is not None:
+            self.client.username_pw_set(username, password)
         cert, key = files / f"{stem}.pem", files / f"{stem}.key"
         self.client.tls_set(
-            ca_certs=str(files / "ward-ca.pem"),
+            ca_certs=str(ca_file or files / "ward-ca.pem"),
             certfile=str(cert) if cert.exists() else None,
             keyfile=str(key) if key.exists() else None,
         )

@@ -3,6 +3,6 @@ registered in tests/conftest.py): the reliability suite's ACL scenario uses them
 
 from __future__ import annotations
 
-from tests.provisioned import password, small_ward
+from tests.provisioned import account_settings, small_ward
 
-__all__ = ["password", "small_ward"]
+__all__ = ["account_settings", "small_ward"]

@@ -1,5 +1,5 @@
-"""The provisioned TLS, password and ACL files on a real Mosquitto: each node is confined
-to its own topics, strangers and wrong passwords are refused, the hub sees everything."""
+"""The provisioned TLS and ACL files on a real Mosquitto: each node is confined to its own
+topics, a client without a ward certificate is refused, the hub sees everything."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from checkpoint.contract import topics
 from checkpoint.contract.node.config import NodeConfig
@@ -19,21 +17,19 @@ from checkpoint.settings.loading import read_yaml
 from greenzone.provision.broker import service_conf
 from greenzone.provision.bundle import Bundle
 from tests.field.clients import Refused, User
-from tests.field.conftest import password
+from tests.provisioned import hub_session
 
 N1, N2 = "testward-cp02-n1", "testward-cp02-n2"
 HUB = "testward-hub"
 
 
-def node(bundle: Bundle, node_id: str, client_id: str | None = None) -> User:
-    where = bundle.node_dir(node_id)
-    return User(client_id or node_id, node_id, password(where), where)
+def node(bundle: Bundle, node_id: str) -> User:
+    return User(node_id, bundle.node_dir(node_id))
 
 
 @pytest.fixture
-def hub(bundle: Bundle, secure_broker: Mosquitto, request: pytest.FixtureRequest) -> Iterator[User]:
-    where = bundle.out / "hub"
-    user = User(f"hub-{request.node.name}"[:60], HUB, password(where), where, "hub")
+def hub(bundle: Bundle, secure_broker: Mosquitto) -> Iterator[User]:
+    user = hub_session(bundle, HUB)
     user.connect(secure_broker.host, secure_broker.port)
     user.subscribe(f"{topics.ROOT}/#")
     yield user
@@ -123,26 +119,11 @@ def test_a_node_reads_its_own_commands_and_trust_data_but_not_another_nodes(
     assert b"for n2" not in got
 
 
-def test_an_unknown_user_is_refused(bundle: Bundle, secure_broker: Mosquitto) -> None:
-    # Even with a certificate from the ward CA, a name that is not in the password file.
-    where = bundle.node_dir(N1)
-    stranger = User("stranger", "stranger", password(where), where)
-    with pytest.raises(Refused):
-        stranger.connect(secure_broker.host, secure_broker.port)
-
-
-def test_a_wrong_password_is_refused(bundle: Bundle, secure_broker: Mosquitto) -> None:
-    # N2's password with N1's name: each node has its own.
-    user = User("wrong", N1, password(bundle.node_dir(N2)), bundle.node_dir(N1))
-    with pytest.raises(Refused):
-        user.connect(secure_broker.host, secure_broker.port)
-
-
 def test_a_client_without_a_ward_certificate_is_refused(
     bundle: Bundle, secure_broker: Mosquitto, tmp_path: Path
 ) -> None:
     (tmp_path / "ward-ca.pem").write_bytes((bundle.out / "broker" / "ward-ca.pem").read_bytes())
-    user = User("nocert", N1, password(bundle.node_dir(N1)), tmp_path)
+    user = User(N1, tmp_path, username=N1)
     with pytest.raises((Refused, ssl.SSLError, OSError)):
         user.connect(secure_broker.host, secure_broker.port, timeout_s=5)
 
@@ -156,8 +137,7 @@ def test_queued_qos1_messages_survive_a_broker_restart(bundle: Bundle, tmp_path:
     )
     broker.start()
     try:
-        where = bundle.out / "hub"
-        hub = User("hub-persist", HUB, password(where), where, "hub")
+        hub = hub_session(bundle, HUB)
         hub.connect(broker.host, broker.port, session_expiry_s=3600)
         hub.subscribe(f"{topics.UP}/+/events/+")
         hub.close()  # away, but the broker keeps its session and queues for it
@@ -168,7 +148,7 @@ def test_queued_qos1_messages_survive_a_broker_restart(bundle: Bundle, tmp_path:
         n1.close()
         broker.restart()
 
-        hub = User("hub-persist", HUB, password(where), where, "hub")
+        hub = hub_session(bundle, HUB)
         hub.connect(broker.host, broker.port, session_expiry_s=3600)
         got = hub.receive_until(b"queued while the hub was away")
         hub.close()
@@ -181,7 +161,7 @@ def test_a_provisioned_node_config_reaches_the_broker(
     bundle: Bundle, secure_broker: Mosquitto, hub: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The node's config.yaml as written, with systemd's credential directory played by
-    the bundle: its user name, credential password and TLS files get it in."""
+    the bundle: its certificate gets it in."""
     where = bundle.node_dir(N2)
     data = read_yaml(where / "config.yaml")
     tls = data["mqtt"]["tls"]
@@ -190,20 +170,9 @@ def test_a_provisioned_node_config_reaches_the_broker(
     tls["ca_file"] = str(where / "ward-ca.pem")
     data["mqtt"] |= {"host": secure_broker.host, "port": secure_broker.port}
     config = NodeConfig.model_validate(data)
-    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(where))
-
     settings = config.mqtt
     assert settings.username == N2
-    assert settings.tls is not None
-    client = mqtt.Client(
-        CallbackAPIVersion.VERSION2, client_id=N2, protocol=MQTTProtocolVersion.MQTTv5
-    )
-    client.username_pw_set(settings.username, settings.resolved_password())
-    client.tls_set(
-        ca_certs=str(settings.tls.ca_file),
-        certfile=str(settings.tls.cert_file),
-        keyfile=str(settings.tls.key_file),
-    )
+    client = settings.new_client(N2)
     client.connect(settings.host, settings.port)
     client.loop_start()
     try:

@@ -1,5 +1,5 @@
-"""A node publishing under another node's id, on the provisioned broker (TLS, per-node
-passwords, the generated ACL) with the real hub behind it.
+"""A node publishing under another node's id, on the provisioned broker (TLS, accounts
+bound to certificates, the generated ACL) with the real hub behind it.
 
 The good node publishes real events through its own outbox and link; a second node, with
 its own valid credentials, forges an event of the first and publishes it on the first's
@@ -22,7 +22,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from checkpoint.contract import Reading, encode, topics
 from checkpoint.contract.node.uplink import LinkSettings, OutboxSettings
 from checkpoint.localstack import Mosquitto
-from checkpoint.settings.mqtt import MqttSettings, TlsSettings
+from checkpoint.settings.mqtt import MqttSettings
 from edge.uplink.link import Link
 from edge.uplink.outbox import Outbox
 from greenzone.provision.bundle import Bundle
@@ -31,7 +31,7 @@ from hub.service import HubService
 from tests.field.clients import User
 from tests.helpers import wait_for
 from tests.hub.conftest import fast_config, reading
-from tests.provisioned import password
+from tests.provisioned import account_settings
 from tests.reliability.conftest import Ledger
 from tests.reliability.hostile import assert_hub_healthy
 from tests.reliability.ledger import account, stored_event_ids
@@ -39,28 +39,13 @@ from tests.reliability.ledger import account, stored_event_ids
 VICTIM, FORGER, HUB = "testward-cp02-n2", "testward-cp02-n1", "testward-hub"
 
 
-def credentials(bundle: Bundle, broker: Mosquitto, who: str) -> MqttSettings:
-    where = bundle.out / "hub" if who == HUB else bundle.node_dir(who)
-    stem = "hub" if who == HUB else "node"
-    return MqttSettings(
-        host=broker.host,
-        port=broker.port,
-        username=who,
-        password=password(where),
-        tls=TlsSettings(
-            ca_file=where / "ward-ca.pem",
-            cert_file=where / f"{stem}.pem",
-            key_file=where / f"{stem}.key",
-        ),
-    )
-
-
 @pytest.fixture
 def hub(
-    bundle: Bundle, secure_broker: Mosquitto, influx: InfluxV1, unique: str, tmp_path: Path
+    bundle: Bundle, secure_broker: Mosquitto, influx: InfluxV1, tmp_path: Path
 ) -> Iterator[HubService]:
-    mqtt = credentials(bundle, secure_broker, HUB)
-    service = HubService(fast_config(mqtt, influx.url, influx.database, f"hub-{unique}", tmp_path))
+    mqtt = account_settings(bundle, secure_broker, HUB)
+    # The broker makes each session's client id its certificate's name: the hub's own.
+    service = HubService(fast_config(mqtt, influx.url, influx.database, HUB, tmp_path))
     service.start()
     yield service
     service.stop()
@@ -121,30 +106,20 @@ def test_a_node_cannot_forge_another_nodes_events(
     ledger: Ledger,
     tmp_path: Path,
 ) -> None:
-    victim = Victim(credentials(bundle, secure_broker, VICTIM), tmp_path)
+    victim = Victim(account_settings(bundle, secure_broker, VICTIM), tmp_path)
     victim.link.start()
     try:
         assert victim.link.connected.wait(30)
         victim.emit(20)
         # A forged event of the victim's, well formed: only the ACL stands in its way.
         forged = reading(VICTIM, 999, ward="testward", temp=39.5)
-        forger = User(
-            f"forger-{tmp_path.name}"[:60],
-            FORGER,
-            password(bundle.node_dir(FORGER)),
-            bundle.node_dir(FORGER),
-        )
+        forger = User(FORGER, bundle.node_dir(FORGER))
         forger.connect(secure_broker.host, secure_broker.port)
         how = publish_refused(forger, topics.event_topic(VICTIM, "reading"), encode(forged))
         forger.close()
         victim.emit(20)
         # The same forgery on the forger's own topic: allowed by the ACL, refused by the hub.
-        again = User(
-            f"forger2-{tmp_path.name}"[:60],
-            FORGER,
-            password(bundle.node_dir(FORGER)),
-            bundle.node_dir(FORGER),
-        )
+        again = User(FORGER, bundle.node_dir(FORGER))
         again.connect(secure_broker.host, secure_broker.port)
         again.publish(topics.event_topic(FORGER, "reading"), encode(forged))
         again.close()

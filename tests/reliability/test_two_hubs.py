@@ -19,7 +19,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from checkpoint.passes.verifier import OfflineVerifier
 from sqlalchemy import Engine
 
 from checkpoint.contract.models import Passage, Reason
@@ -28,6 +27,7 @@ from checkpoint.localstack.postgres import Postgres
 from checkpoint.settings.mqtt import MqttSettings
 from checkpoint.settings.secrets import read_secret
 from edge.trust import TrustStore
+from edge.trust.verifier import OfflineVerifier
 from hub.alerts.config import AlertsConfig
 from hub.alerts.store import AlertStore
 from hub.api.keys import KeyStore as ApiKeys

@@ -7,13 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from checkpoint.passes.verifier import OfflineVerifier
-
 from checkpoint.contract.models import Reason
 from checkpoint.localstack.mosquitto import Mosquitto
 from checkpoint.localstack.postgres import Postgres
 from checkpoint.passes.model import Category
 from edge.trust import TrustStore
+from edge.trust.verifier import OfflineVerifier
 from hub.passes.desk import PassDesk
 from hub.passes.publisher import TrustPublisher
 from hub.passes.settings import PassesSettings
