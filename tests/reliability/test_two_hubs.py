@@ -69,8 +69,7 @@ def pair(
             tmp_path / name,
             client_id=f"hub-{unique}",  # one session at the broker, taken over
             mqtt=MqttSettings(host=own_broker.host, port=own_broker.port),
-            influx_url=influx.url,
-            database=influx.database,
+            influx=influx,
             state_url=store.url.render_as_string(hide_password=False),
             lease_check_s=0.5,
             passes={"key_credential": pass_key_credential},
