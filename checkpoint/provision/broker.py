@@ -3,7 +3,8 @@
 The ACL keys on the MQTT user name, which is the node id (``%u``), matching the topic tree
 of checkpoint/contract/topics.py: a node writes only under ``up/<its id>/``, reads only
 ``down/<its id>/`` and the shared trust data. The hub reads everything and writes what
-goes down to nodes, the trust data and the alerts.
+goes down to nodes, the trust data and the alerts, and clears what a node retained
+under ``up/``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ def acl_text(hub_username: str) -> str:
         f"topic write {topics.DOWN}/#\n"
         f"topic write {topics.TRUST}/#\n"
         f"topic write {topics.ALERTS}/#\n"
+        "# Only to clear what a node retained on its event topics (an empty retained message):\n"
+        "# Mosquitto cannot stop a node from retaining, so the hub clears it once refused.\n"
+        f"topic write {topics.UP}/#\n"
         "\n"
         "# Every other user is a node: its own subtree, and the trust data.\n"
         f"pattern write {topics.UP}/%u/#\n"

@@ -35,14 +35,22 @@ from typing import Any
 
 from checkpoint.contract import Event, Health, NodeStatus, topics
 from hub.config import HubConfig
+from hub.influx.lineproto import LineProtocolError
 from hub.influx.schema import event_point
 from hub.influx.writer import InfluxWriter
 from hub.ingest.admission import NodeAdmission
 from hub.ingest.batch import BatchWriter, Derivation, Pending
-from hub.ingest.classify import ID_REUSED, RATE_LIMITED, Rejected, classify, is_status_topic
+from hub.ingest.classify import (
+    DECODE_ERROR,
+    ID_REUSED,
+    RATE_LIMITED,
+    Rejected,
+    classify,
+    is_status_topic,
+)
 from hub.ingest.deadletters import DeadLetter, DeadLetterStore
 from hub.ingest.ratelog import RateLimitedLog
-from hub.ingest.receiver import SessionProcess, SessionSpec
+from hub.ingest.receiver import Message, SessionProcess, SessionSpec
 from hub.ingest.recent import RecentIds
 from hub.metrics import HubMetrics
 
@@ -168,13 +176,15 @@ class Lane:
             # paho reconnects by itself; the broker keeps our session and the backlog.
             log.warning("hub lost the broker (%s); reconnecting", reason)
 
-    def _on_messages(self, messages: list[tuple[int, int, int, str, bytes]]) -> None:
+    def _on_messages(self, messages: list[Message]) -> None:
         items = []
         received = 0
         now = datetime.now(UTC)  # one clock reading per arrival: they came together
-        for generation, mid, qos, topic, payload in messages:
-            item = Pending(mid, qos, generation, topic, payload)
-            if self.copies and is_status_topic(topic):
+        for generation, mid, qos, topic, payload, retain in messages:
+            item = Pending(mid, qos, generation, topic, payload, retained=retain)
+            if retain and not payload:
+                pass  # a retained message deleted (the hub's own clearing): nothing was sent
+            elif self.copies and is_status_topic(topic):
                 pass  # the priority lane's (retained): acknowledged with the batch, unread
             else:
                 item.copy = self.copies and is_priority_event_topic(topic)
@@ -188,7 +198,7 @@ class Lane:
     def _read(self, item: Pending, now: datetime) -> bool:
         """Classify and prepare ``item``; False for a copy the priority lane has (not
         counted as received twice)."""
-        result = classify(item.topic, item.payload, now, self.config.ingest)
+        result = classify(item.topic, item.payload, now, self.config.ingest, retained=item.retained)
         if item.copy:
             if isinstance(result, Rejected):
                 return False  # the priority lane dead-letters it; one dead letter is enough
@@ -214,6 +224,13 @@ class Lane:
             self._reject(item, Rejected(RATE_LIMITED, detail), now)
         else:
             point = event_point(result)
+            try:
+                line = point.to_line()
+            except LineProtocolError as exc:
+                # The contract let through what line protocol cannot carry: a hub bug; the
+                # message is kept, and no rule hears of it.
+                self._reject(item, Rejected(DECODE_ERROR, f"event {result.id}: {exc}"), now)
+                return True
             seen = self.recent.get(result.id)
             if seen is not None and seen != point.time_ns:
                 detail = (
@@ -227,7 +244,7 @@ class Lane:
                     # own point, which is cheaper than a second code path.
                     self.stats["duplicates"] += 1
                     self.metrics.duplicates.inc()
-                item.line, item.event, item.time_ns = point.to_line(), result, point.time_ns
+                item.line, item.event, item.time_ns = line, result, point.time_ns
         return True
 
     def _queue(self, items: list[Pending]) -> None:
@@ -335,6 +352,9 @@ class Lane:
         with self._lock:
             self._unacked -= len(batch)
         self._acknowledge(batch)
+        # Refused and kept: now the broker may forget what it retained (or the next
+        # subscription would bring it again).
+        self.session.clear_retained([p.topic for p in batch if p.retained and p.dead is not None])
         self.recent.add_many(
             (p.event.id, p.time_ns) for p in batch if p.event is not None and p.line is not None
         )
