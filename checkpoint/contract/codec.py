@@ -81,18 +81,21 @@ def _describe(exc: ValidationError) -> str:
 
 
 # How many JSON strings a value of each type was (a key's value: 1 if a string, else 0),
-# filled in as types are met; the count runs for every message, so no isinstance chains.
+# filled in as enum types are met: this runs for every message, so no isinstance chains
+# for the common types.
 _STRINGS: dict[type, int] = {str: 1, datetime: 1, int: 0, float: 0, bool: 0, type(None): 0}
 
 
 def _quoted(model: BaseModel) -> int:
     """How many JSON strings (keys and string values) the payload of ``model`` had, if
     no key appeared twice in an object."""
-    n = 0
     values = model.__dict__
+    fields = model.__pydantic_fields_set__
+    # Our encoder writes every field: then the values need no lookup by name.
+    present = values.values() if len(fields) == len(values) else [values[f] for f in fields]
+    n = 0
     strings = _STRINGS
-    for name in model.__pydantic_fields_set__:
-        value = values[name]
+    for value in present:
         kind = strings.get(type(value))
         if kind is None:
             if isinstance(value, BaseModel):
@@ -104,7 +107,7 @@ def _quoted(model: BaseModel) -> int:
             if isinstance(value, list):
                 n += 1 + sum(type(item) is str for item in value)
                 continue
-            kind = strings[type(value)] = int(isinstance(value, str | datetime))  # enums
+            kind = strings[type(value)] = int(isinstance(value, str | datetime))  # an enum
         n += 1 + kind
     return n
 

@@ -208,7 +208,7 @@ def test_escaped_quotes_take_the_exact_path() -> None:
     data["extra"] = 'say "hi"'
     assert reason_of(TOPIC, json.dumps(data).encode()) == "bad_schema"
     event = reading()
-    payload = encode(event).replace(b'"cp01-n1"', b'"cp01\u002dn1"')  # an escape, same text
+    payload = encode(event).replace(b'"cp01-n1"', b'"cp01\\u002dn1"')  # an escape, same text
     assert decode_event(TOPIC, payload) == event
 
 
