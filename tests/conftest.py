@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from checkpoint.localstack import LocalStack
+from checkpoint.localstack import LocalStack, Mosquitto
 from checkpoint.settings.mqtt import MqttSettings
 from hub.influx.v1 import InfluxV1
 
@@ -45,6 +45,16 @@ def influx(stack: LocalStack, unique: str) -> Iterator[InfluxV1]:
     client.create_database()
     yield client
     client.close()
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    """A Mosquitto of the test's own, for what must not leak to other tests: retained
+    trust documents, retained junk."""
+    server = Mosquitto(tmp_path / "broker")
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

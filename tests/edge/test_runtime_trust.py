@@ -5,11 +5,8 @@ the broker gone still decides with what it stored."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import pytest
 
 from checkpoint.contract import encode
 from checkpoint.contract.levels import ZoneLevels, levels_topic
@@ -32,15 +29,6 @@ from tests.helpers import wait_for
 from tests.passes import mqtt
 
 NOW = datetime.now(UTC)
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    # Our own broker: trust topics are global and retained; they must not leak to others.
-    server = Mosquitto(tmp_path / "broker")
-    server.start()
-    yield server
-    server.stop()
 
 
 class Runtime:

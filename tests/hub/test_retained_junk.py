@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
-import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from checkpoint.contract import encode, topics
@@ -23,15 +21,6 @@ from hub.ingest.deadletters import DeadLetterStore
 from hub.service import HubService
 from tests.helpers import wait_for
 from tests.hub.conftest import RawPublisher, fast_config, reading
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    """A broker of its own: what is retained here reaches no other test's hub."""
-    server = Mosquitto(tmp_path / "broker")
-    server.start()
-    yield server
-    server.stop()
 
 
 def _retained_on(mqtt_settings: MqttSettings, topic_filter: str) -> dict[str, bytes]:

@@ -4,13 +4,11 @@ file on the hub."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from hub.api.app import create_app
 from hub.api.context import ApiContext
 from hub.passes.desk import PassDesk
 from hub.passes.settings import PassesSettings
@@ -21,16 +19,11 @@ NUMBER = "079201012345"  # a citizen ID number
 
 @pytest.fixture
 def desk(api_ctx: ApiContext, tmp_path: Path) -> PassDesk:
-    desk = PassDesk(api_ctx.engine, PassesSettings(), directory=tmp_path / "passes")
-    desk.issuer.salt = b"phucla-salt"
-    api_ctx.passes = desk
-    return desk
-
-
-@pytest.fixture
-def client(api_ctx: ApiContext, desk: PassDesk) -> Iterator[TestClient]:
-    with TestClient(create_app(api_ctx)) as c:
-        yield c
+    """A pass desk with the ward's salt and, as yet, no signing key (the API reads it from
+    the context at each request)."""
+    api_ctx.passes = PassDesk(api_ctx.engine, PassesSettings(), directory=tmp_path / "passes")
+    api_ctx.passes.issuer.salt = b"phucla-salt"
+    return api_ctx.passes
 
 
 @pytest.mark.parametrize(

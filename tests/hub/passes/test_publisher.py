@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,15 +20,6 @@ from hub.passes.revocations import RevocationLedger
 from tests.helpers import wait_for
 from tests.passes import mqtt
 from tests.passes.factory import context
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    # Our own broker: trust topics are global and retained, they must not leak between tests.
-    server = Mosquitto(tmp_path / "broker")
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
