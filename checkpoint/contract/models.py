@@ -269,7 +269,7 @@ class ConfigPush(WireModel):
     """Retained on ``.../config``; the node validates ``config`` and acks ``version``."""
 
     v: Literal[1] = SCHEMA_VERSION
-    version: str = Field(max_length=64)
+    version: Text = Field(max_length=64)
     config: dict[str, Any]
     issued_at: AwareDatetime
 
