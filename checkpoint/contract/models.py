@@ -71,10 +71,18 @@ class WireModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def is_text(value: str) -> bool:
+    """Whether ``value`` may go into a contract text field (no control characters)."""
+    return _CONTROL.search(value) is None
+
+
 def one_line(text: str, max_length: int) -> str:
     """Free text (an exception's message) made fit for a contract text field: control
     characters and runs of whitespace become one space, cut to ``max_length``."""
-    return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", text).split())[:max_length]
+    return " ".join(_CONTROL.sub(" ", text).split())[:max_length]
 
 
 # ---------------------------------------------------------------- events (node -> hub)
