@@ -43,8 +43,10 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     data = dict(pairs)
     if len(data) != len(pairs):
         seen: set[str] = set()
-        twice = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
-        raise ContractError("duplicate_key", f"key {twice!r} appears twice in one object")
+        for key, _ in pairs:
+            if key in seen:
+                raise ContractError("duplicate_key", f"key {key!r} appears twice in one object")
+            seen.add(key)
     return data
 
 
