@@ -111,8 +111,7 @@ class _Session:
             self._out.append((CONNECTED, self._generation))
             self._has_out.notify()
             self._has_room.notify_all()
-        # Retain as published: a message a node published retained says so when it comes
-        # live too, so the hub can refuse it and clear it at the broker (hub/ingest/classify.py).
+        # Retain as published: the hub sees the flag on live messages too (classify.py).
         options = SubscribeOptions(qos=1, retainAsPublished=True)
         client.subscribe([(f, options) for f in self.spec.subscriptions])
         if flags.session_present:
@@ -135,17 +134,8 @@ class _Session:
 
     def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
         with self._has_out:
-            self._out.append(
-                (
-                    MESSAGE,
-                    self._generation,
-                    msg.mid,
-                    msg.qos,
-                    msg.topic,
-                    bytes(msg.payload),
-                    bool(msg.retain),
-                )
-            )
+            item = (MESSAGE, self._generation, msg.mid, msg.qos, msg.topic, msg.payload, msg.retain)
+            self._out.append(item)
             if len(self._out) == 1:
                 self._has_out.notify()
             if msg.qos > 0:
@@ -394,8 +384,7 @@ class SessionProcess:
             conn, process, reader = self._conn, self._process, self._reader
         if conn is None or process is None:
             return
-        with self._send_lock, contextlib.suppress(OSError):
-            conn.send(("stop",))
+        self._send(("stop",))
         try:
             process.wait(10)
         except subprocess.TimeoutExpired:
