@@ -18,7 +18,7 @@ from checkpoint import __version__, systemd
 from checkpoint.atomic import write_atomic
 from checkpoint.contract import Command, CommandResult, ConfigAck, Health, decode_model, topics
 from checkpoint.contract.levels import ZoneLevels, levels_topic
-from checkpoint.contract.models import CommandName
+from checkpoint.contract.models import CommandName, one_line
 from checkpoint.contract.node.config import NodeConfig
 from checkpoint.errors import CheckpointError, ContractError
 from checkpoint.settings.loading import load_model
@@ -169,7 +169,12 @@ class EdgeService:
             self.refused_versions.add(exc.version)
             self.own_flags.add("config_refused")
             log.error("node %s: refused config %s: %s", self.config.node_id, exc.version, exc)
-            self.outbox.emit(ConfigAck, version=exc.version, applied=False, error=str(exc)[:2048])
+            self.outbox.emit(
+                ConfigAck,
+                version=one_line(exc.version, 64),
+                applied=False,
+                error=one_line(str(exc), 2048),
+            )
             return
         if accepted.config == self.config:
             return  # the retained push of what already runs
@@ -185,7 +190,7 @@ class EdgeService:
                 ConfigAck,
                 version=accepted.version,
                 applied=False,
-                error=f"failed to apply: {type(exc).__name__}: {exc}"[:2048],
+                error=one_line(f"failed to apply: {type(exc).__name__}: {exc}", 2048),
             )
             return
         log.info("node %s: applied config %s", old.node_id, accepted.version)
@@ -253,7 +258,11 @@ class EdgeService:
         except ContractError as exc:
             log.error("node %s: bad command: %s", self.config.node_id, exc)
             self.outbox.emit(
-                CommandResult, command_id="unknown", command="unknown", ok=False, detail=str(exc)
+                CommandResult,
+                command_id="unknown",
+                command="unknown",
+                ok=False,
+                detail=one_line(str(exc), 2048),
             )
             return
         ok, detail = self._execute(command)
@@ -262,7 +271,7 @@ class EdgeService:
             command_id=command.id,
             command=command.name.value,
             ok=ok,
-            detail=detail[:2048],
+            detail=one_line(detail, 2048),
         )
 
     def _execute(self, command: Command) -> tuple[bool, str]:

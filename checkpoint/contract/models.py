@@ -9,30 +9,80 @@ their own clients.
 
 from __future__ import annotations
 
-import uuid
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from checkpoint.contract.topics import ID_PATTERN
 
 SCHEMA_VERSION: Literal[1] = 1
 
+# InfluxDB stores 64-bit signed integers; a count beyond that is no count a node made.
+INT64_MAX = 2**63 - 1
 
-def _check_uuid(value: str) -> str:
-    uuid.UUID(value)  # raises ValueError, which pydantic reports with the field path
+# The contract's one time format (RFC 3339 with a zone), as pydantic writes it. pydantic
+# alone would also take "2026-11-22 08:30", a date-time without seconds, or "1700000000"
+# (read as Unix seconds).
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})", re.ASCII
+)
+
+
+def _rfc3339(value: Any) -> Any:
+    if isinstance(value, str) and not _RFC3339.fullmatch(value):
+        raise ValueError("give the time as RFC 3339, e.g. 2026-11-22T08:30:12.345000Z")
+    if not isinstance(value, str | datetime):
+        raise ValueError("give the time as an RFC 3339 string, not a number")
     return value
 
 
+# Canonical spelling only (lowercase, hyphenated): the hub stores an event id once, so two
+# spellings of one UUID would be two events.
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+# No control characters (newline, NUL, ESC...) in any text: the text ends up in InfluxDB,
+# logs and consoles, where a newline starts a second point, line or row.
+LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+
 Id = Annotated[str, Field(pattern=ID_PATTERN, examples=["phucla-cp07"])]
-EventId = Annotated[str, AfterValidator(_check_uuid), Field(examples=["0190c0de-..."])]
-Celsius = Annotated[float, Field(ge=-70.0, le=380.0)]  # the MLX90614's object range
+EventId = Annotated[str, Field(pattern=UUID_PATTERN, examples=["0190c0de-..."])]
+Text = Annotated[str, Field(pattern=LINE_PATTERN)]
+# A short name that becomes an InfluxDB tag value (zone level, command): an id's characters.
+Level = Annotated[str, Field(pattern=ID_PATTERN, max_length=32, examples=["green"])]
+Time = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+# Strict: JSON numbers only (no true for 1, no "36.5"); finite (WireModel: no NaN, no
+# Infinity); integers within InfluxDB's range.
+Number = Annotated[float, Field(strict=True)]
+Count = Annotated[int, Field(strict=True, ge=0, le=INT64_MAX)]
+Flag = Annotated[bool, Field(strict=True)]
+Celsius = Annotated[float, Field(strict=True, ge=-70.0, le=380.0)]  # the MLX90614's range
 
 
 class WireModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def is_text(value: str) -> bool:
+    """Whether ``value`` may go into a contract text field (no control characters)."""
+    return _CONTROL.search(value) is None
+
+
+def one_line(text: str, max_length: int) -> str:
+    """Free text (an exception's message) made fit for a contract text field: control
+    characters and runs of whitespace become one space, cut to ``max_length``."""
+    return " ".join(_CONTROL.sub(" ", text).split())[:max_length]
 
 
 # ---------------------------------------------------------------- events (node -> hub)
@@ -47,24 +97,24 @@ class EventType(StrEnum):
     COMMAND_RESULT = "command_result"
 
 
-def _not_a_bool(value: Any) -> Any:
-    # JSON true equals 1 in Python, and a Literal[1] takes it: "v": true is no version.
-    if isinstance(value, bool):
-        raise ValueError("the schema version is an integer, not a boolean")
+def _an_int(value: Any) -> Any:
+    # JSON true and 1.0 equal 1 in Python, and a Literal[1] takes them: neither is a version.
+    if type(value) is not int:
+        raise ValueError("the schema version is the integer 1")
     return value
 
 
-SchemaVersion = Annotated[Literal[1], BeforeValidator(_not_a_bool)]
+SchemaVersion = Annotated[Literal[1], BeforeValidator(_an_int)]
 
 
 class EventBase(WireModel):
     v: SchemaVersion = SCHEMA_VERSION
     id: EventId = Field(description="Globally unique event id (UUIDv7); the hub stores it once")
-    seq: int = Field(ge=0, description="Per-node sequence number from the node's outbox")
+    seq: Count = Field(description="Per-node sequence number from the node's outbox")
     node_id: Id
     checkpoint_id: Id
     ward_id: Id
-    ts: AwareDatetime = Field(description="When it happened, by the node's clock")
+    ts: Time = Field(description="When it happened, by the node's clock (RFC 3339)")
 
 
 class Reading(EventBase):
@@ -73,9 +123,9 @@ class Reading(EventBase):
     type: Literal[EventType.READING] = EventType.READING
     object_c: Celsius
     ambient_c: Celsius
-    samples: int = Field(ge=1)
-    spread_c: float = Field(ge=0, description="Max minus min over the samples")
-    emissivity: float = Field(gt=0, le=1)
+    samples: Count = Field(ge=1)
+    spread_c: Number = Field(ge=0, description="Max minus min over the samples")
+    emissivity: Number = Field(gt=0, le=1)
 
 
 class Decision(StrEnum):
@@ -108,28 +158,28 @@ class TemperatureCheck(WireModel):
     first_c: Celsius | None = Field(description="Screening measurement; None if it failed")
     second_c: Celsius | None = Field(default=None, description="Re-measurement after a high first")
     ambient_c: Celsius | None = None
-    threshold_c: float
-    fever: bool = Field(description="True only when the re-measurement confirmed it")
+    threshold_c: Celsius
+    fever: Flag = Field(description="True only when the re-measurement confirmed it")
 
 
 class PassCheck(WireModel):
-    pass_id: str | None = Field(
+    pass_id: Text | None = Field(
         default=None, max_length=64, description="Never a name or ID number"
     )
-    category: str | None = Field(default=None, max_length=32)
-    valid: bool
+    category: Text | None = Field(default=None, max_length=32)
+    valid: Flag
     reason: Reason
-    key_id: str | None = Field(default=None, max_length=32)
-    trust_version: int | None = None
-    revocation_version: int | None = None
-    trust_age_s: float | None = None
+    key_id: Text | None = Field(default=None, max_length=32)
+    trust_version: Count | None = None
+    revocation_version: Count | None = None
+    trust_age_s: Number | None = None
 
 
 class BarrierMotion(WireModel):
-    opened: bool
-    open_s: float | None = Field(default=None, description="Command to open-limit switch")
-    closed: bool
-    fault: str | None = None
+    opened: Flag
+    open_s: Number | None = Field(default=None, description="Command to open-limit switch")
+    closed: Flag
+    fault: Text | None = Field(default=None, max_length=256)
 
 
 class Passage(EventBase):
@@ -139,11 +189,11 @@ class Passage(EventBase):
     direction: Literal["in", "out"]
     decision: Decision
     reason: Reason
-    zone_level: str = Field(max_length=32)
+    zone_level: Level
     temperature: TemperatureCheck | None
     pass_check: PassCheck | None
     barrier: BarrierMotion | None
-    duration_ms: int = Field(ge=0, description="Presence to decision")
+    duration_ms: Count = Field(description="Presence to decision")
 
 
 class BarrierAlarmKind(StrEnum):
@@ -158,37 +208,48 @@ class BarrierAlarmKind(StrEnum):
 class BarrierAlarm(EventBase):
     type: Literal[EventType.BARRIER] = EventType.BARRIER
     kind: BarrierAlarmKind
-    duration_s: float | None = Field(default=None, ge=0)
-    detail: str = Field(default="", max_length=256)
+    duration_s: Number | None = Field(default=None, ge=0)
+    detail: Text = Field(default="", max_length=256)
 
 
 class Health(EventBase):
     type: Literal[EventType.HEALTH] = EventType.HEALTH
-    uptime_s: float = Field(ge=0)
-    cpu_temp_c: float | None = None
-    disk_free_bytes: int = Field(ge=0)
-    outbox_depth: int = Field(ge=0)
-    outbox_dropped: int = Field(ge=0, description="Events given way to make room, ever")
-    camera_fps: float | None = None
-    sensor_errors: dict[str, int] = Field(default_factory=dict)
-    config_version: str = Field(max_length=64)
-    software_version: str = Field(max_length=64)
-    flags: list[str] = Field(default_factory=list, description="e.g. disk_full, auth_refused")
+    uptime_s: Number = Field(ge=0)
+    cpu_temp_c: Number | None = Field(default=None, ge=-70, le=200)
+    disk_free_bytes: Count
+    outbox_depth: Count
+    outbox_dropped: Count = Field(description="Events given way to make room, ever")
+    camera_fps: Number | None = Field(default=None, ge=0)
+    sensor_errors: dict[Annotated[Text, Field(max_length=64)], Count] = Field(
+        default_factory=dict, max_length=64
+    )
+    config_version: Text = Field(max_length=64)
+    software_version: Text = Field(max_length=64)
+    flags: list[Annotated[Text, Field(max_length=64)]] = Field(
+        default_factory=list, max_length=64, description="e.g. disk_full, auth_refused"
+    )
+
+    @model_validator(mode="after")
+    def _errors_countable(self) -> Health:
+        # Stored as their sum, which must stay a 64-bit integer too.
+        if sum(self.sensor_errors.values()) > INT64_MAX:
+            raise ValueError("sensor_errors add up to more than a 64-bit count")
+        return self
 
 
 class ConfigAck(EventBase):
     type: Literal[EventType.CONFIG_ACK] = EventType.CONFIG_ACK
-    version: str = Field(max_length=64)
-    applied: bool
-    error: str | None = Field(default=None, max_length=2048)
+    version: Text = Field(max_length=64)
+    applied: Flag
+    error: Text | None = Field(default=None, max_length=2048)
 
 
 class CommandResult(EventBase):
     type: Literal[EventType.COMMAND_RESULT] = EventType.COMMAND_RESULT
-    command_id: str = Field(max_length=64)
-    command: str = Field(max_length=32)
-    ok: bool
-    detail: str = Field(default="", max_length=2048)
+    command_id: Text = Field(max_length=64)
+    command: Level = Field(description="The command's name (an InfluxDB tag)")
+    ok: Flag
+    detail: Text = Field(default="", max_length=2048)
 
 
 Event = Annotated[
@@ -205,8 +266,8 @@ class NodeStatus(WireModel):
     v: Literal[1] = SCHEMA_VERSION
     node_id: Id
     state: Literal["online", "offline"]
-    ts: AwareDatetime | None = None
-    software_version: str | None = None
+    ts: Time | None = None
+    software_version: Text | None = Field(default=None, max_length=64)
 
 
 # ---------------------------------------------------------------- hub -> node
@@ -216,7 +277,7 @@ class ConfigPush(WireModel):
     """Retained on ``.../config``; the node validates ``config`` and acks ``version``."""
 
     v: Literal[1] = SCHEMA_VERSION
-    version: str = Field(max_length=64)
+    version: Text = Field(max_length=64)
     config: dict[str, Any] = Field(
         description="A node config (NodeConfig, checkpoint/contract/node/; in the JSON Schema "
         "document: node_config) with the fields the sender set; the node fills in the rest "

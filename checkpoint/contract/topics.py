@@ -61,7 +61,7 @@ def node_down_filter(node_id: str) -> str:
 
 def check_id(value: str, what: str = "id") -> str:
     """Return ``value`` if it is usable as a topic level, else raise ContractError."""
-    if not _ID_RE.match(value):
+    if not _ID_RE.fullmatch(value):
         raise ContractError(
             "bad_id",
             f"{what} {value!r} must be 1-63 characters of a-z, 0-9, '_' or '-', "
@@ -115,7 +115,7 @@ class UpTopic:
 def parse_up_topic(topic: str) -> UpTopic:
     """Split a node -> hub topic; raise ContractError(``unknown_topic``) otherwise."""
     parts = topic.split("/")
-    if len(parts) >= 4 and "/".join(parts[:3]) == UP and _ID_RE.match(parts[3]):
+    if len(parts) >= 4 and "/".join(parts[:3]) == UP and _ID_RE.fullmatch(parts[3]):
         if len(parts) == 6 and parts[4] == "events" and parts[5]:
             return UpTopic(parts[3], "events", parts[5])
         if len(parts) == 5 and parts[4] == "status":

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.exceptions import InvalidSignature
 
-from checkpoint.contract.models import PassCheck, Reason
+from checkpoint.contract.models import PassCheck, Reason, is_text
 from checkpoint.contract.node.trust import VerifierSettings
 from checkpoint.passes import codec
 from checkpoint.passes.documents import ZonePolicy
@@ -42,7 +42,8 @@ class OfflineVerifier:
         key_id: str | None = None
         try:
             signed = codec.split(text)
-            key_id = signed.key_id if len(signed.key_id) <= 32 else None
+            # A forged pass's key id is reported only if the contract can carry it.
+            key_id = signed.key_id if len(signed.key_id) <= 32 and is_text(signed.key_id) else None
             self._check_signature(signed, state, context.now)
             pass_ = signed.to_pass()
             reason = self._decide(pass_, state, age, context)

@@ -11,7 +11,8 @@ as a systemd credential, is the secret.
 The ACL names each account and follows the topic tree of checkpoint/contract/topics.py:
 a node writes only under ``up/<its id>/``, reads only ``down/<its id>/`` and the trust
 data; each hub session reads everything and writes what goes down, the trust data and
-the alerts; the command centre reads its ward's alerts and nothing else.
+the alerts, and clears what a node retained under ``up/``; the command centre reads its
+ward's alerts and nothing else.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ def acl_text(
             f"topic write {topics.ALL_DOWN}\n"
             f"topic write {topics.ALL_TRUST}\n"
             f"topic write {topics.ALL_ALERTS}\n"
+            # Only to clear what a node retained on its event topics (an empty retained
+            # message): Mosquitto cannot stop a node from retaining, so the hub clears it.
+            f"topic write {topics.ALL_UP}\n"
         )
     blocks.append(f"user {command_centre}\ntopic read {topics.alert_topic(ward_id)}\n")
     for node_id in node_ids:

@@ -1,11 +1,18 @@
-"""Error responses the framework would otherwise get slightly wrong."""
+"""Error responses the framework would otherwise get slightly wrong.
+
+An error body never echoes what was sent: FastAPI's validation errors carry each field's
+``input``, which for a pass request is the holder's document number. Where the error is
+says enough (``loc``, ``msg``, ``type``).
+"""
 
 from __future__ import annotations
 
 import re
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -44,5 +51,14 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
     )
 
 
+async def _invalid(_request: Request, exc: RequestValidationError) -> Response:
+    errors = [
+        {"loc": e.get("loc", ["body"]), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors()
+    ]
+    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]

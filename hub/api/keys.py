@@ -12,8 +12,9 @@ import hmac
 import json
 import secrets
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Column, Engine, String, Table, Text, insert, select, update
+from sqlalchemy import Column, Engine, Row, String, Table, Text, insert, select, update
 
 from checkpoint.errors import CheckpointError
 from hub.api.roles import Principal, Role
@@ -65,7 +66,7 @@ class KeyStore:
                     key_id=key_id,
                     secret_sha256=_digest(secret),
                     role=role.value,
-                    wards=json.dumps(sorted(wards)) if wards is not None else None,
+                    wards=json.dumps(sorted(set(wards))) if wards is not None else None,
                     label=label,
                     created_at=datetime.now(UTC),
                     created_by=created_by,
@@ -79,8 +80,7 @@ class KeyStore:
         if len(parts) != 3 or parts[0] != PREFIX:
             return None
         _, key_id, secret = parts
-        with self.engine.connect() as conn:
-            row = conn.execute(select(api_keys).where(api_keys.c.key_id == key_id)).first()
+        row = self._row(key_id)
         if row is None or row.revoked_at is not None:
             return None
         if not hmac.compare_digest(row.secret_sha256, _digest(secret)):
@@ -96,6 +96,17 @@ class KeyStore:
             frozenset(wards) if wards is not None else None,
             row.label,  # type: ignore[attr-defined]
         )
+
+    def get(self, key_id: str) -> Principal:
+        """The key ``key_id``, revoked or not; UnknownKeyError if there is none."""
+        row = self._row(key_id)
+        if row is None:
+            raise UnknownKeyError(f"no active API key {key_id!r}")
+        return self._principal(row)
+
+    def _row(self, key_id: str) -> Row[Any] | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(api_keys).where(api_keys.c.key_id == key_id)).first()
 
     def list(self) -> list[tuple[Principal, datetime, datetime | None]]:
         with self.engine.connect() as conn:

@@ -22,6 +22,13 @@ class Principal:
     def may_act_in(self, ward_id: str) -> bool:
         return self.wards is None or ward_id in self.wards
 
+    def covers(self, role: Role, wards: frozenset[str] | None) -> bool:
+        """A key with ``role`` and ``wards`` gives no more than this one: the same role (or
+        this one is admin), and no ward this one may not act in (None: every ward)."""
+        if role is not self.role and self.role is not Role.ADMIN:
+            return False
+        return self.wards is None or (wards is not None and wards <= self.wards)
+
     def visible_wards(self, requested: str | None) -> frozenset[str] | None:
         """The wards a listing may show: the request's ward, within the key's limit."""
         if requested is not None:

@@ -56,6 +56,7 @@ class Pending:
     status: NodeStatus | None = None
     dead: DeadLetter | None = None
     copy: bool = False  # the bulk lane's copy of a priority-lane message
+    retained: bool = False  # the broker kept it for new subscribers
 
 
 @dataclass(slots=True)
@@ -125,6 +126,12 @@ class BatchWriter:
             except InfluxError as exc:
                 if exc.retryable:
                     raise
+                if p.copy:
+                    # The priority lane has this passage or barrier alarm too, and keeps it
+                    # as a dead letter: one per message, as for a copy the contract refused.
+                    p.line, p.event = None, None
+                    self.stats["received"] -= 1
+                    continue
                 p.dead = DeadLetter(
                     datetime.now(UTC), p.topic, INFLUX_REFUSED, str(exc), p.payload, len(p.payload)
                 )

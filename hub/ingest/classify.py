@@ -20,7 +20,8 @@ ID_REUSED = "id_reused"  # an id already stored for a different point: a node bu
 INFLUX_REFUSED = "influx_refused"  # InfluxDB refused the point itself (not an outage)
 DECODE_ERROR = "decode_error"  # the decoder failed unexpectedly: a hub bug, keep the input
 RATE_LIMITED = "rate_limited"  # a valid event over its node's budget (hub/ingest/admission.py)
-HUB_REASONS = (BAD_TIMESTAMP, ID_REUSED, INFLUX_REFUSED, DECODE_ERROR, RATE_LIMITED)
+RETAINED = "retained"  # published retained where only statuses are: the hub clears it
+HUB_REASONS = (BAD_TIMESTAMP, ID_REUSED, INFLUX_REFUSED, DECODE_ERROR, RATE_LIMITED, RETAINED)
 ALL_REASONS = (*REASONS, *HUB_REASONS)
 
 
@@ -34,11 +35,19 @@ class Rejected:
 Classified = Event | NodeStatus | Rejected
 
 
-def classify(topic: str, payload: bytes, now: datetime, settings: IngestSettings) -> Classified:
-    """Never raises for bad input: every failure becomes a ``Rejected`` with a reason."""
+def classify(
+    topic: str, payload: bytes, now: datetime, settings: IngestSettings, *, retained: bool = False
+) -> Classified:
+    """Never raises for bad input: every failure becomes a ``Rejected`` with a reason.
+
+    ``retained``: the broker kept the message for new subscribers. Only a node's status is
+    meant to be kept; anything else retained would come again with every subscription (and
+    an event is not an event twice), so it is refused whatever it holds."""
     try:
         if topics.is_status_topic(topic):
             return decode_status(topic, payload)
+        if retained:
+            raise ContractError(RETAINED, f"{len(payload)} bytes published retained on {topic!r}")
         event = decode_event(topic, payload)
     except ContractError as exc:
         return Rejected(exc.reason, exc.detail)

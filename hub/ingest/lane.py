@@ -27,7 +27,7 @@ from hub.ingest.admission import NodeAdmission
 from hub.ingest.batch import BatchWriter, Derivation, Pending
 from hub.ingest.deadletters import DeadLetterStore
 from hub.ingest.intake import Intake
-from hub.ingest.receiver import SessionProcess, SessionSpec
+from hub.ingest.receiver import Message, SessionProcess, SessionSpec
 from hub.ingest.recent import RecentIds
 from hub.metrics import HubMetrics
 
@@ -137,13 +137,15 @@ class Lane:
             # paho reconnects by itself; the broker keeps our session and the backlog.
             log.warning("hub lost the broker (%s); reconnecting", reason)
 
-    def _on_messages(self, messages: list[tuple[int, int, int, str, bytes]]) -> None:
+    def _on_messages(self, messages: list[Message]) -> None:
         items = []
         received = 0
         now = datetime.now(UTC)  # one clock reading per arrival: they came together
-        for generation, mid, qos, topic, payload in messages:
-            item = Pending(mid, qos, generation, topic, payload)
-            if self.copies and topics.is_status_topic(topic):
+        for generation, mid, qos, topic, payload, retain in messages:
+            item = Pending(mid, qos, generation, topic, payload, retained=retain)
+            if retain and not payload:
+                pass  # a retained message deleted (the hub's own clearing): nothing was sent
+            elif self.copies and topics.is_status_topic(topic):
                 pass  # the priority lane's (retained): acknowledged with the batch, unread
             else:
                 item.copy = self.copies and topics.is_priority_event_topic(topic)
@@ -239,6 +241,9 @@ class Lane:
         with self._lock:
             self._unacked -= len(batch)
         self._acknowledge(batch)
+        # Refused and kept: now the broker may forget what it retained (or the next
+        # subscription would bring it again).
+        self.session.clear_retained([p.topic for p in batch if p.retained and p.dead is not None])
         self.recent.add_many(
             (p.event.id, p.time_ns) for p in batch if p.event is not None and p.line is not None
         )

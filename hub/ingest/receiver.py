@@ -39,21 +39,24 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from checkpoint.settings.mqtt import MqttSettings
 
 log = logging.getLogger(__name__)
 
 # child -> hub: one list per send, of
-MESSAGE = 0  # (MESSAGE, generation, mid, qos, topic, payload)
+MESSAGE = 0  # (MESSAGE, generation, mid, qos, topic, payload, retain)
 CONNECTED = 1  # (CONNECTED, generation): a new connection; its messages follow
 READY = 2  # (READY,): subscribed (a new session) or session present
 DOWN = 3  # (DOWN, reason, is_failure)
 LOG = 4  # (LOG, level, text)
 FAILED = 5  # (FAILED, text): the child cannot run (bad TLS files, say) and leaves
-# hub -> child: ("ack", generation, [(mid, qos), ...]) or ("stop",)
+# hub -> child: ("ack", generation, [(mid, qos), ...]), ("clear", [topic, ...]) or ("stop",)
 
 RESPAWN_DELAY_S = 1.0
+
+Message = tuple[int, int, int, str, bytes, bool]  # generation, mid, qos, topic, payload, retain
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +111,9 @@ class _Session:
             self._out.append((CONNECTED, self._generation))
             self._has_out.notify()
             self._has_room.notify_all()
-        client.subscribe([(f, 1) for f in self.spec.subscriptions])
+        # Retain as published: the hub sees the flag on live messages too (classify.py).
+        options = SubscribeOptions(qos=1, retainAsPublished=True)
+        client.subscribe([(f, options) for f in self.spec.subscriptions])
         if flags.session_present:
             # The session kept our subscription: ready now. The SUBACK may come only after
             # a backlog of queued messages, which we are already receiving.
@@ -129,9 +134,8 @@ class _Session:
 
     def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
         with self._has_out:
-            self._out.append(
-                (MESSAGE, self._generation, msg.mid, msg.qos, msg.topic, bytes(msg.payload))
-            )
+            item = (MESSAGE, self._generation, msg.mid, msg.qos, msg.topic, msg.payload, msg.retain)
+            self._out.append(item)
             if len(self._out) == 1:
                 self._has_out.notify()
             if msg.qos > 0:
@@ -195,6 +199,10 @@ class _Session:
                 os._exit(0)  # the hub died: leave at once, the broker keeps the session
             if command[0] == "ack":
                 self._ack(command[1], command[2])
+            elif command[0] == "clear":
+                for topic in command[1]:
+                    # An empty retained message deletes the retained one (MQTT 3.3.1.3).
+                    self.client.publish(topic, b"", qos=1, retain=True)
             elif command[0] == "stop":
                 break
         with self._has_out:
@@ -236,7 +244,7 @@ def _reap(process: subprocess.Popen[bytes]) -> int | None:
 class SessionProcess:
     """The hub's handle on one lane's session process.
 
-    ``on_messages`` gets each batch of ``(generation, mid, qos, topic, payload)`` on the
+    ``on_messages`` gets each batch of ``(generation, mid, qos, topic, payload, retain)`` on the
     handle's reader thread, in arrival order. A child that dies unasked is started again
     (its unacknowledged messages come again from the broker, with new ids).
     """
@@ -246,7 +254,7 @@ class SessionProcess:
         name: str,
         spec: SessionSpec,
         *,
-        on_messages: Callable[[list[tuple[int, int, int, str, bytes]]], None],
+        on_messages: Callable[[list[Message]], None],
         on_ready: Callable[[], None],
         on_down: Callable[[str, bool], None],
     ) -> None:
@@ -322,7 +330,7 @@ class SessionProcess:
 
     def _dispatch(self, batch: list[tuple[Any, ...]]) -> None:
         """Runs of messages go to ``on_messages`` whole; reports in their place between."""
-        messages: list[tuple[int, int, int, str, bytes]] = []
+        messages: list[Message] = []
         for item in batch:
             kind = item[0]
             if kind == MESSAGE:
@@ -347,12 +355,21 @@ class SessionProcess:
 
     def ack(self, generation: int, ids: list[tuple[int, int]]) -> None:
         """PUBACK these, if their connection is still the child's current one."""
+        if ids:
+            self._send(("ack", generation, ids))  # a child gone meanwhile: they come again
+
+    def clear_retained(self, topics: list[str]) -> None:
+        """Delete the retained messages on ``topics`` at the broker (best effort: one that
+        stays comes again on the next subscription and is refused again)."""
+        if topics:
+            self._send(("clear", topics))
+
+    def _send(self, command: tuple[Any, ...]) -> None:
         conn = self._conn
-        if conn is None or not ids:
+        if conn is None:
             return
-        # A child gone meanwhile: the broker redelivers them.
         with self._send_lock, contextlib.suppress(OSError):
-            conn.send(("ack", generation, ids))
+            conn.send(command)
 
     @property
     def pid(self) -> int | None:
@@ -367,8 +384,7 @@ class SessionProcess:
             conn, process, reader = self._conn, self._process, self._reader
         if conn is None or process is None:
             return
-        with self._send_lock, contextlib.suppress(OSError):
-            conn.send(("stop",))
+        self._send(("stop",))
         try:
             process.wait(10)
         except subprocess.TimeoutExpired:

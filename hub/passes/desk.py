@@ -147,7 +147,12 @@ class PassDesk:
                     document_number=document_number,
                 )
             except KeyStoreError as exc:
-                raise BadPassRequest(f"{exc} (checkpoint passes keygen)") from None
+                # The reason names files on the hub: for its log, not for the API caller.
+                log.error("cannot sign a pass: %s", exc)
+                raise BadPassRequest(
+                    "the hub has no usable signing key (its log says why; "
+                    "`checkpoint passes keygen` makes one)"
+                ) from None
         p = issued.pass_
         record = IssuedRecord(
             p.pass_id,

@@ -20,6 +20,7 @@ from checkpoint.contract import (
     topics,
     uuid7,
 )
+from checkpoint.contract.models import one_line
 from checkpoint.errors import ContractError
 
 
@@ -130,3 +131,86 @@ def test_size_limit_is_what_it_says() -> None:
 def test_arbitrary_bytes_never_crash(payload: bytes) -> None:
     with pytest.raises(ContractError):
         decode_event(TOPIC, payload)
+
+
+def _reading_with(**changes: object) -> bytes:
+    data = json.loads(encode(reading()))
+    data.update(changes)
+    return json.dumps(data).encode()
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        # Numbers only where numbers are meant, and finite.
+        (_reading_with(object_c=True), "bad_schema"),
+        (_reading_with(object_c="36.5"), "bad_schema"),
+        (_reading_with(object_c=float("nan")), "bad_schema"),  # json writes NaN
+        (_reading_with(ambient_c=float("inf")), "bad_schema"),
+        (_reading_with(spread_c=float("-inf")), "bad_schema"),
+        (_reading_with().replace(b'"spread_c": 0.1', b'"spread_c": 1e400'), "bad_schema"),
+        (_reading_with(samples=5.0), "bad_schema"),
+        (_reading_with(samples="5"), "bad_schema"),
+        (_reading_with(seq=2**63), "bad_schema"),
+        (_reading_with(seq=True), "bad_schema"),
+        (_reading_with(v=1.0), "unsupported_version"),
+        (_reading_with(v=True), "unsupported_version"),
+        # One time format; no epochs.
+        (_reading_with(ts=1_795_000_000), "bad_schema"),
+        (_reading_with(ts="1795000000"), "bad_schema"),
+        (_reading_with(ts="2026-11-22 08:30:00+00:00"), "bad_schema"),
+        (_reading_with(ts="2026-11-22T08:30Z"), "bad_schema"),
+        # Canonical UUIDs only.
+        (_reading_with(id="0190C0DE-0000-7000-8000-000000000000"), "bad_schema"),
+        (_reading_with(id="{0190c0de-0000-7000-8000-000000000000}"), "bad_schema"),
+        (_reading_with(id="0190c0de000070008000000000000000"), "bad_schema"),
+        (_reading_with(id="urn:uuid:0190c0de-0000-7000-8000-000000000000"), "bad_schema"),
+        # A key twice: the second would silently win.
+        (_reading_with()[:-1] + b', "object_c": 41.0}', "duplicate_key"),
+        (_reading_with()[:-1] + b', "v": 2}', "duplicate_key"),
+    ],
+)
+def test_lax_values_are_refused(payload: bytes, reason: str) -> None:
+    assert reason_of(TOPIC, payload) == reason
+
+
+def test_control_characters_and_tag_breakers_are_refused() -> None:
+    topic = topics.event_topic("cp01-n1", "command_result")
+    base = {
+        **json.loads(encode(reading())),
+        "type": "command_result",
+        "command_id": "c1",
+        "command": "remeasure",
+        "ok": True,
+        "detail": "",
+    }
+    for name in ("object_c", "ambient_c", "samples", "spread_c", "emissivity"):
+        del base[name]
+    assert decode_event(topic, json.dumps(base).encode()).type == "command_result"
+    for changes in (
+        {"command": "remeasure\nreading,ward=x f=1"},  # a second point, in a chosen measurement
+        {"command": "green\\"},  # a tag ending in a backslash
+        {"command": "re measure"},
+        {"detail": "line one\nline two"},
+        {"command_id": "c\x00"},
+        {"detail": "\x1b[31mred"},
+    ):
+        assert reason_of(topic, json.dumps({**base, **changes}).encode()) == "bad_schema", changes
+
+
+def test_escaped_quotes_take_the_exact_path() -> None:
+    # Escaped quotes add to the quote count, so the count proves nothing: such a payload is
+    # checked key by key, valid or not.
+    quoted = _reading_with(ward_id="phucla")
+    with_dup = quoted[:-1] + b', "ward_id": "phucla"}'
+    assert reason_of(TOPIC, with_dup) == "duplicate_key"
+    data = json.loads(encode(reading()))
+    data["extra"] = 'say "hi"'
+    assert reason_of(TOPIC, json.dumps(data).encode()) == "bad_schema"
+    event = reading()
+    payload = encode(event).replace(b'"cp01-n1"', b'"cp01\\u002dn1"')  # an escape, same text
+    assert decode_event(TOPIC, payload) == event
+
+
+def test_one_line_makes_free_text_fit() -> None:
+    assert one_line("pins:\n  relay: bad\tvalue\x00", 20) == "pins: relay: bad val"

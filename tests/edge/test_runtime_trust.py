@@ -5,11 +5,8 @@ the broker gone still decides with what it stored."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import pytest
 
 from checkpoint.contract import encode
 from checkpoint.contract.levels import ZoneLevels, levels_topic
@@ -32,15 +29,6 @@ from tests.helpers import wait_for
 from tests.passes import mqtt
 
 NOW = datetime.now(UTC)
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    # Our own broker: trust topics are global and retained; they must not leak to others.
-    server = Mosquitto(tmp_path / "broker")
-    server.start()
-    yield server
-    server.stop()
 
 
 class Runtime:
@@ -67,7 +55,7 @@ class Runtime:
 
 
 def test_trust_and_levels_from_the_broker_decide_passages(
-    broker: Mosquitto, tmp_path: Path
+    own_broker: Mosquitto, tmp_path: Path
 ) -> None:
     keys = KeyStore(tmp_path / "keys")
     keys.create_key("hub-a", now=NOW - timedelta(days=1))
@@ -75,7 +63,7 @@ def test_trust_and_levels_from_the_broker_decide_passages(
     start = NOW - timedelta(hours=1)
     resident = issuer.issue(category=Category.RESIDENT, ward_id="phucla", valid_from=start)
     rider = issuer.issue(category=Category.DELIVERY, ward_id="phucla", valid_from=start)
-    with mqtt.publisher(broker.port, "hub") as client:
+    with mqtt.publisher(own_broker.port, "hub") as client:
         hub = TrustPublisher(client)
         hub.publish_keys(keys, NOW)
         hub.publish_snapshot(issuer.ledger, NOW)
@@ -86,7 +74,7 @@ def test_trust_and_levels_from_the_broker_decide_passages(
         checkpoint_id="phucla-cp07",
         ward_id="phucla",
         zone_id="phucla-z3",
-        mqtt=MqttSettings(host=broker.host, port=broker.port),
+        mqtt=MqttSettings(host=own_broker.host, port=own_broker.port),
         scanner=ScannerConfig(pass_timeout_s=3.0),
         uplink=UplinkSettings.model_validate({"outbox": {"path": str(tmp_path / "outbox.db")}}),
     )
@@ -99,7 +87,7 @@ def test_trust_and_levels_from_the_broker_decide_passages(
 
         # Command staff raise the zone to red: delivery riders no longer come in.
         levels = ZoneLevels(ward_id="phucla", version=1, issued_at=NOW, levels={"phucla-z3": "red"})
-        with mqtt.client(broker.port, "hub2") as client:
+        with mqtt.client(own_broker.port, "hub2") as client:
             client.publish(
                 levels_topic("phucla"), encode(levels), qos=1, retain=True
             ).wait_for_publish(5)
@@ -118,7 +106,7 @@ def test_trust_and_levels_from_the_broker_decide_passages(
         node.stop()
 
     # Power cut, and the broker is gone when the node comes back: it keeps its lists and level.
-    broker.stop()
+    own_broker.stop()
     again = Runtime(config)
     try:
         wait_for(lambda: again.sims, what="the node built on its stored config")

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from checkpoint.contract.models import Id
+from checkpoint.contract.models import Id, Level
 from checkpoint.contract.node.trust import TrustConfig
 from checkpoint.contract.node.uplink import UplinkSettings
 from checkpoint.settings.base import StrictModel
@@ -155,9 +155,8 @@ class NodeConfig(StrictModel):
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     pins: PinsConfig = Field(default_factory=PinsConfig)
     thermometer: ThermometerConfig = Field(default_factory=ThermometerConfig)
-    zone_level: str = Field(
+    zone_level: Level = Field(
         default="green",
-        max_length=32,
         description="Risk level of the zone; decides which pass categories may pass",
     )
     direction: Literal["in", "out"] = Field(

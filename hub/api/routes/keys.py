@@ -1,4 +1,8 @@
-"""API keys: issued, listed and revoked by admins."""
+"""API keys: issued, listed and revoked by admins.
+
+An admin key limited to wards sees, issues and revokes only keys within those wards: it
+can never make a key that may do more than itself.
+"""
 
 from __future__ import annotations
 
@@ -47,15 +51,19 @@ class KeyCreated(KeyOut):
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=KeyCreated)
 def create_key(body: KeyCreate, who: Admin, ctx: ContextDep) -> KeyCreated:
-    """Issue a key with a role, optionally limited to wards."""
-    principal, token = ctx.keys.issue(
-        body.role, body.label, wards=body.wards, created_by=who.key_id
-    )
+    """Issue a key with a role, optionally limited to wards (within the issuer's own)."""
+    wards = sorted(set(body.wards)) if body.wards is not None else None
+    if not who.covers(body.role, frozenset(wards) if wards is not None else None):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "this API key may issue keys only within its own wards: list them in 'wards'",
+        )
+    principal, token = ctx.keys.issue(body.role, body.label, wards=wards, created_by=who.key_id)
     ctx.audit.record(
         who,
         "key.issue",
         principal.key_id,
-        detail={"role": body.role.value, "label": body.label, "wards": body.wards},
+        detail={"role": body.role.value, "label": body.label, "wards": wards},
     )
     return KeyCreated(
         key_id=principal.key_id,
@@ -67,8 +75,8 @@ def create_key(body: KeyCreate, who: Admin, ctx: ContextDep) -> KeyCreated:
 
 
 @router.get("", response_model=list[KeyOut])
-def list_keys(_who: Admin, ctx: ContextDep) -> list[KeyOut]:
-    """Every key ever issued (tokens are never shown again)."""
+def list_keys(who: Admin, ctx: ContextDep) -> list[KeyOut]:
+    """Every key ever issued within the caller's wards (tokens are never shown again)."""
     return [
         KeyOut(
             key_id=p.key_id,
@@ -79,6 +87,7 @@ def list_keys(_who: Admin, ctx: ContextDep) -> list[KeyOut]:
             revoked_at=revoked,
         )
         for p, created, revoked in ctx.keys.list()
+        if who.covers(p.role, p.wards)
     ]
 
 
@@ -86,8 +95,12 @@ def list_keys(_who: Admin, ctx: ContextDep) -> list[KeyOut]:
 def revoke_key(
     key_id: Annotated[str, Path(max_length=16, pattern="^[0-9a-f]+$")], who: Admin, ctx: ContextDep
 ) -> None:
-    """Revoke a key; it stops working at once."""
+    """Revoke a key within the caller's wards; it stops working at once."""
     try:
+        target = ctx.keys.get(key_id)
+        if not who.covers(target.role, target.wards):
+            # As if it did not exist: a ward's admin learns nothing of other wards' keys.
+            raise UnknownKeyError(f"no active API key {key_id!r}")
         ctx.keys.revoke(key_id)
     except UnknownKeyError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from checkpoint.contract import Command, ConfigPush, encode, topics, uuid7
-from checkpoint.contract.models import CommandName, Id
+from checkpoint.contract.models import CommandName, Id, Text
 from checkpoint.contract.node.config import NodeConfig
 from hub.api import queries
 from hub.api.roles import Principal
@@ -64,7 +64,7 @@ class ConfigIn(StrictBody):
         },
     )
 
-    version: str = Field(min_length=1, max_length=64, examples=["2026-11-22.2"])
+    version: Text = Field(min_length=1, max_length=64, examples=["2026-11-22.2"])
     config: NodeConfig = Field(description="A complete node config (see firmware_config/)")
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from checkpoint.contract import Reading, uuid7
-from hub.influx.lineproto import Point
+from hub.influx.lineproto import FieldValue, LineProtocolError, Point
 from hub.influx.schema import MEASUREMENTS, event_point, point_time_ns
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "influx-schema.md"
@@ -48,5 +50,27 @@ def test_ids_are_fields_not_tags() -> None:
 
 
 def test_line_protocol_escaping() -> None:
-    line = Point("m x", {"t,a": "v=1 2"}, {"f": 'say "hi"\n', "i": 3, "b": True}, 5).to_line()
-    assert line == 'm\\ x,t\\,a=v\\=1\\ 2 f="say \\"hi\\"\\n",i=3i,b=true 5'
+    line = Point("m x", {"t,a": "v=1 2"}, {"f": 'say "hi" C:\\', "i": 3, "b": True}, 5).to_line()
+    assert line == 'm\\ x,t\\,a=v\\=1\\ 2 f="say \\"hi\\" C:\\\\",i=3i,b=true 5'
+
+
+@pytest.mark.parametrize(
+    ("tags", "fields"),
+    [
+        ({"level": "green\n"}, {"f": 1}),  # a newline would start a second point
+        ({"level": "green\\"}, {"f": 1}),  # InfluxDB refuses a tag ending in a backslash
+        ({"level": "a\\b"}, {"f": 1}),
+        ({"level\r": "green"}, {"f": 1}),
+        ({}, {"detail": "one\ntwo"}),
+        ({}, {"detail": "nul\x00"}),
+        ({}, {"f": float("nan")}),
+        ({}, {"f": float("inf")}),
+        ({}, {"i": 2**63}),
+        ({}, {}),
+    ],
+)
+def test_line_protocol_refuses_what_it_cannot_carry(
+    tags: dict[str, str], fields: dict[str, FieldValue]
+) -> None:
+    with pytest.raises(LineProtocolError):
+        Point("m", tags, fields, 5).to_line()

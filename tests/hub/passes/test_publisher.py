@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,15 +24,6 @@ from tests.passes.factory import context
 
 
 @pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    # Our own broker: trust topics are global and retained, they must not leak between tests.
-    server = Mosquitto(tmp_path / "broker")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def issuer(tmp_path: Path) -> PassIssuer:
     keys = KeyStore(tmp_path / "keys")
     keys.create_key("hub-a")
@@ -42,7 +32,7 @@ def issuer(tmp_path: Path) -> PassIssuer:
 
 
 def test_a_late_node_catches_up_from_snapshot_and_delta(
-    broker: Mosquitto, issuer: PassIssuer, tmp_path: Path
+    own_broker: Mosquitto, issuer: PassIssuer, tmp_path: Path
 ) -> None:
     now = datetime.now(UTC)
     start = now - timedelta(hours=1)
@@ -50,7 +40,7 @@ def test_a_late_node_catches_up_from_snapshot_and_delta(
         issuer.issue(category=Category.RESIDENT, ward_id="phucla", valid_from=start)
         for _ in range(3)
     ]
-    with mqtt.publisher(broker.port, "hub") as client:
+    with mqtt.publisher(own_broker.port, "hub") as client:
         hub = TrustPublisher(client, signer=issuer.keys.anchor_signer())
         hub.publish_keys(issuer.keys)
         issuer.revoke(passes[0].pass_)
@@ -62,7 +52,7 @@ def test_a_late_node_catches_up_from_snapshot_and_delta(
 
     # The hub is gone; the node connects afterwards and gets only what is retained.
     store = TrustStore(tmp_path / "node", anchors=issuer.keys.anchor_public_keys())
-    with mqtt.client(broker.port, "late-node", store.on_message):
+    with mqtt.client(own_broker.port, "late-node", store.on_message):
         wait_for(lambda: store.trust_state().revocation_version == 2, what="catch-up")
     verifier = OfflineVerifier(store)
     reasons = [verifier.check(p.text, context(now)).reason for p in passes]
@@ -71,7 +61,7 @@ def test_a_late_node_catches_up_from_snapshot_and_delta(
 
 
 def test_refresh_makes_stale_lists_fresh(
-    broker: Mosquitto, issuer: PassIssuer, tmp_path: Path
+    own_broker: Mosquitto, issuer: PassIssuer, tmp_path: Path
 ) -> None:
     now = datetime.now(UTC)
     long_ago = now - timedelta(hours=3)
@@ -80,8 +70,8 @@ def test_refresh_makes_stale_lists_fresh(
     store = TrustStore(tmp_path / "node", settings, anchors=issuer.keys.anchor_public_keys())
     verifier = OfflineVerifier(store, settings)
     with (
-        mqtt.publisher(broker.port, "hub") as client,
-        mqtt.client(broker.port, "node", store.on_message),
+        mqtt.publisher(own_broker.port, "hub") as client,
+        mqtt.client(own_broker.port, "node", store.on_message),
     ):
         hub = TrustPublisher(client, signer=issuer.keys.anchor_signer())
         policy = default_policy(1, long_ago)
