@@ -174,6 +174,12 @@ class Health(EventBase):
     config_version: str = Field(max_length=64)
     software_version: str = Field(max_length=64)
     flags: list[str] = Field(default_factory=list, description="e.g. disk_full, auth_refused")
+    levels_version: int | None = Field(
+        default=None,
+        ge=1,
+        description="The version of the ward's zone-levels document the node applies "
+        "(None: none received yet)",
+    )
 
 
 class ConfigAck(EventBase):
