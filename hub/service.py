@@ -60,6 +60,7 @@ class HubService:
         self._derivation = derivation
         self.alerting: Alerting | None = None
         self.api: ApiServer | None = None
+        self.api_ctx: ApiContext | None = None
         self.downlink: MqttDownlink | None = None
         self.queries: InfluxV1 | None = None
         self.passes: PassDesk | None = None
@@ -147,7 +148,10 @@ class HubService:
                 "influxdb": queries.ping,
             },
             metrics=lambda: (self.metrics.render(), CONTENT_TYPE_LATEST),
+            stream_poll_s=cfg.api.stream_poll_s,
+            console=cfg.console,
         )
+        self.api_ctx = ctx
         self.api = ApiServer(create_app(ctx), cfg.api)
         self.api.start()
         log.info("API on http://%s:%d", cfg.api.host, self.api.port)
@@ -167,6 +171,8 @@ class HubService:
 
     def stop(self) -> None:
         """Write what can be written, acknowledge it, then disconnect; idempotent."""
+        if self.api_ctx is not None:
+            self.api_ctx.closing.set()  # open alert streams end, their clients reconnect
         if self.api is not None:
             self.api.stop()
             self.api = None
