@@ -14,6 +14,17 @@ from fastapi.responses import HTMLResponse
 from hub.console.web import base
 
 STATIC = "/console/static"
+# FastAPI's pages start Swagger UI with an inline script, and both UIs style inline; ReDoc
+# runs its search in a blob: worker. Nothing may come from another host.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'"
+)
+
+
+def _local(page: HTMLResponse) -> HTMLResponse:
+    page.headers["Content-Security-Policy"] = DOCS_CSP
+    return page
 
 
 def install(app: FastAPI) -> None:
@@ -23,15 +34,17 @@ def install(app: FastAPI) -> None:
     @app.get("/docs", include_in_schema=False)
     def swagger_ui(request: Request) -> HTMLResponse:
         root = base(request)
-        return get_swagger_ui_html(
-            openapi_url=root + str(app.openapi_url),
-            title=f"{title} - Swagger UI",
-            oauth2_redirect_url=root + "/docs/oauth2-redirect",
-            swagger_js_url=f"{root}{STATIC}/vendor/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url=f"{root}{STATIC}/vendor/swagger-ui/swagger-ui.css",
-            swagger_favicon_url=f"{root}{STATIC}/favicon.svg",
-            # The validator badge is an image from swagger.io: off.
-            swagger_ui_parameters={"validatorUrl": None},
+        return _local(
+            get_swagger_ui_html(
+                openapi_url=root + str(app.openapi_url),
+                title=f"{title} - Swagger UI",
+                oauth2_redirect_url=root + "/docs/oauth2-redirect",
+                swagger_js_url=f"{root}{STATIC}/vendor/swagger-ui/swagger-ui-bundle.js",
+                swagger_css_url=f"{root}{STATIC}/vendor/swagger-ui/swagger-ui.css",
+                swagger_favicon_url=f"{root}{STATIC}/favicon.svg",
+                # The validator badge is an image from swagger.io: off.
+                swagger_ui_parameters={"validatorUrl": None},
+            )
         )
 
     @app.get("/docs/oauth2-redirect", include_in_schema=False)
@@ -41,10 +54,12 @@ def install(app: FastAPI) -> None:
     @app.get("/redoc", include_in_schema=False)
     def redoc(request: Request) -> HTMLResponse:
         root = base(request)
-        return get_redoc_html(
-            openapi_url=root + str(app.openapi_url),
-            title=f"{title} - ReDoc",
-            redoc_js_url=f"{root}{STATIC}/vendor/redoc/redoc.standalone.js",
-            redoc_favicon_url=f"{root}{STATIC}/favicon.svg",
-            with_google_fonts=False,
+        return _local(
+            get_redoc_html(
+                openapi_url=root + str(app.openapi_url),
+                title=f"{title} - ReDoc",
+                redoc_js_url=f"{root}{STATIC}/vendor/redoc/redoc.standalone.js",
+                redoc_favicon_url=f"{root}{STATIC}/favicon.svg",
+                with_google_fonts=False,
+            )
         )

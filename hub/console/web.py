@@ -23,6 +23,12 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
+# The browser itself refuses anything from elsewhere (and inline script): a second line
+# behind shipping every asset, should a template ever name an outside address.
+CONSOLE_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 class SignInRequiredError(Exception):
@@ -126,7 +132,11 @@ def render(
         "commander": session is not None and may(session, Role.COMMANDER),
         **values,
     }
-    return templates.TemplateResponse(request, name, page, status_code=status_code)
+    response = templates.TemplateResponse(request, name, page, status_code=status_code)
+    response.headers["Content-Security-Policy"] = CONSOLE_CSP
+    # A followed Grafana link must not carry the console's URLs (alert ids) along.
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
 
 
 def back_to(request: Request, path: str) -> RedirectResponse:
