@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -91,6 +92,7 @@ def test_demo_prints_readings_and_leaves_nothing_behind(tmp_path: Path) -> None:
     assert result.stdout.count("stored reading") >= 3
     assert "Stored in InfluxDB" in result.stdout
     assert "hub API http://127.0.0.1:" in result.stdout
+    assert re.search(r"console http://127\.0\.0\.1:\d+/console +sign in with cpk_", result.stdout)
     # The command centre hears the nodes going offline when the ward stops.
     assert "ALERT new" in result.stdout
     assert "node_offline" in result.stdout

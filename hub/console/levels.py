@@ -63,6 +63,8 @@ def levels_page(request: Request, session: PageSession) -> HTMLResponse:
         wards=wards,
         levels=sorted(ctx.levels),
         may_set=may(session, Role.COMMANDER),
+        # The store keeps who set a level by key id; people read the key's label.
+        people={p.key_id: p.label for p, _, _ in ctx.keys.list()},
         now=datetime.now(UTC),
         online=online,
         view="levels",

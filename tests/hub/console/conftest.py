@@ -83,7 +83,8 @@ def console_hub(
     )
     hub = ConsoleHub(config)
     hub.start()
-    assert hub.service is not None and hub.service.api_ctx is not None
+    assert hub.service is not None
+    assert hub.service.api_ctx is not None
     issue = hub.service.api_ctx.keys.issue
     hub.keys = {
         "admin": issue(Role.ADMIN, "admin")[1],
