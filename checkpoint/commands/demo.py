@@ -187,11 +187,13 @@ def demo_command(
         console.print(
             f"[green]hub API[/] http://127.0.0.1:{hub.api.port}/docs   "
             f"[green]key[/] {token}   [green]metrics[/] "
-            f"http://127.0.0.1:{hub.metrics_port}/metrics"
+            f"http://127.0.0.1:{hub.metrics_port}/metrics",
+            soft_wrap=True,
         )
         console.print(
             f"[green]console[/] http://127.0.0.1:{hub.api.port}/console   "
-            f"[green]sign in with[/] {commander}"
+            f"[green]sign in with[/] {commander}",
+            soft_wrap=True,  # a key cut in two would not work when pasted
         )
         centre = command_centre(stack.mqtt_host, stack.mqtt_port, say)
         ward = SimWard("phucla", nodes, mqtt)
