@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Header, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
@@ -108,21 +108,19 @@ def alert_page(request: Request, alert_id: api.AlertId, session: PageSession) ->
     )
 
 
-@router.post("/alerts/{alert_id}/ack")
-def acknowledge(
-    request: Request, alert_id: api.AlertId, session: ChangeSession, note: Note = ""
-) -> RedirectResponse:
-    who = allow(session, Role.COMMANDER)
-    ctx = context(request)
-    api.acknowledge(alert_id, api.NoteIn(note=note), who, ctx, _store(request))
-    return back_to(request, f"/console/alerts/{alert_id}")
+# The API's own routes do the work: the same ward check, conflict answer and audit entry.
+CHANGES = {"ack": api.acknowledge, "resolve": api.resolve}
 
 
-@router.post("/alerts/{alert_id}/resolve")
-def resolve(
-    request: Request, alert_id: api.AlertId, session: ChangeSession, note: Note = ""
+@router.post("/alerts/{alert_id}/{action}")
+def change(
+    request: Request,
+    alert_id: api.AlertId,
+    action: Literal["ack", "resolve"],
+    session: ChangeSession,
+    note: Note = "",
 ) -> RedirectResponse:
+    """Acknowledge or resolve with a note (commanders and admins)."""
     who = allow(session, Role.COMMANDER)
-    ctx = context(request)
-    api.resolve(alert_id, api.NoteIn(note=note), who, ctx, _store(request))
+    CHANGES[action](alert_id, api.NoteIn(note=note), who, context(request), _store(request))
     return back_to(request, f"/console/alerts/{alert_id}")

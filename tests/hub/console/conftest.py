@@ -1,14 +1,14 @@
 """A real hub (broker, InfluxDB, state store, API with the console) on a fixed API port so a
 test can restart it under an open page, and Debian's headless Chromium driving it.
 
-One hub and one browser per module: starting either costs seconds. Screenshots go to
-``test-artifacts/console/`` (git-ignored) for a person to look at."""
+One hub and one browser for the package's test modules: starting either costs seconds.
+Screenshots go to ``test-artifacts/console/`` (git-ignored) for a person to look at."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +21,7 @@ from selenium.webdriver.chrome.service import Service
 from checkpoint.localstack import LocalStack
 from checkpoint.localstack.process import free_port
 from checkpoint.settings.mqtt import MqttSettings
+from edge.events import MemoryEmitter
 from hub.api.roles import Role
 from hub.api.settings import ApiSettings
 from hub.config import HubConfig
@@ -29,6 +30,7 @@ from hub.influx.v1 import InfluxV1
 from hub.passes.keystore import KeyStore as PassKeys
 from hub.service import HubService
 from tests.hub.conftest import fast_config
+from tests.node_publisher import Publisher
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -61,7 +63,7 @@ class ConsoleHub:
         return httpx.request(method, self.url + path, headers=headers, timeout=10, **kw)  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def console_hub(
     stack: LocalStack, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ConsoleHub]:
@@ -97,7 +99,7 @@ def console_hub(
     influx.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[webdriver.Chrome]:
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         pytest.fail("chromium and chromium-driver are missing: ./run setup installs them")
@@ -126,3 +128,54 @@ def browser() -> Iterator[webdriver.Chrome]:
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
+
+
+# Installed before any page script: records each alert event the page's EventSource gets.
+RECORDER = """
+window.__seen = [];
+(function () {
+  var Native = window.EventSource;
+  function Recorded(url, options) {
+    var source = new Native(url, options);
+    source.addEventListener("alert", function (e) {
+      var m = JSON.parse(e.data);
+      window.__seen.push({id: Number(e.lastEventId), alert: m.alert_id, ward: m.ward_id});
+    });
+    return source;
+  }
+  Recorded.prototype = Native.prototype;
+  Recorded.CONNECTING = 0; Recorded.OPEN = 1; Recorded.CLOSED = 2;
+  window.EventSource = Recorded;
+})();
+"""
+
+Nodes = Callable[..., MemoryEmitter]
+
+
+@pytest.fixture(scope="package")
+def nodes(stack: LocalStack) -> Iterator[Nodes]:
+    """``nodes(node_id, ward)``: a connected node's emitter (one session per node)."""
+    settings = MqttSettings(host=stack.mqtt_host, port=stack.mqtt_port)
+    publishers: dict[str, Publisher] = {}
+
+    def node(node_id: str, ward: str, *, ago_s: float = 0) -> MemoryEmitter:
+        if node_id not in publishers:
+            publishers[node_id] = Publisher(node_id, settings)
+            publishers[node_id].connect()
+        return MemoryEmitter(
+            node_id,
+            node_id.rsplit("-", 1)[0],
+            ward,
+            clock=lambda: datetime.now(UTC) - timedelta(seconds=ago_s),
+            sink=publishers[node_id].publish,
+        )
+
+    yield node
+    for pub in publishers.values():
+        pub.close()
+
+
+@pytest.fixture(scope="package")
+def page(browser: webdriver.Chrome) -> webdriver.Chrome:
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORDER})
+    return browser

@@ -5,131 +5,20 @@ Screenshots of every view land in test-artifacts/console/."""
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
-from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
-import pytest
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 from sqlalchemy import select
 
-from checkpoint.localstack import LocalStack
-from checkpoint.settings.mqtt import MqttSettings
-from edge.events import MemoryEmitter
 from hub.alerts.tables import alert_changes
 from hub.console.session import COOKIE
 from tests.helpers import wait_for
-from tests.hub.console.conftest import ARTIFACTS, GRAFANA, ConsoleHub
+from tests.hub.console.browsing import csrf_of, open_board, row_for, rows, shot, sign_in, wait
+from tests.hub.console.conftest import GRAFANA, ConsoleHub, Nodes
 from tests.hub.traffic import health, passage
-from tests.node_publisher import Publisher
-
-# Installed before any page script: records each alert event the page's EventSource gets.
-RECORDER = """
-window.__seen = [];
-(function () {
-  var Native = window.EventSource;
-  function Recorded(url, options) {
-    var source = new Native(url, options);
-    source.addEventListener("alert", function (e) {
-      var m = JSON.parse(e.data);
-      window.__seen.push({id: Number(e.lastEventId), alert: m.alert_id, ward: m.ward_id});
-    });
-    return source;
-  }
-  Recorded.prototype = Native.prototype;
-  Recorded.CONNECTING = 0; Recorded.OPEN = 1; Recorded.CLOSED = 2;
-  window.EventSource = Recorded;
-})();
-"""
-
-Nodes = Callable[..., MemoryEmitter]
-
-
-@pytest.fixture(scope="module")
-def nodes(stack: LocalStack) -> Iterator[Nodes]:
-    """``nodes(node_id, ward)``: a connected node's emitter (one session per node)."""
-    settings = MqttSettings(host=stack.mqtt_host, port=stack.mqtt_port)
-    publishers: dict[str, Publisher] = {}
-
-    def node(node_id: str, ward: str, *, ago_s: float = 0) -> MemoryEmitter:
-        if node_id not in publishers:
-            publishers[node_id] = Publisher(node_id, settings)
-            publishers[node_id].connect()
-        return MemoryEmitter(
-            node_id,
-            node_id.rsplit("-", 1)[0],
-            ward,
-            clock=lambda: datetime.now(UTC) - timedelta(seconds=ago_s),
-            sink=publishers[node_id].publish,
-        )
-
-    yield node
-    for pub in publishers.values():
-        pub.close()
-
-
-@pytest.fixture(scope="module")
-def page(browser: webdriver.Chrome) -> webdriver.Chrome:
-    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORDER})
-    return browser
-
-
-def wait(driver: webdriver.Chrome, timeout_s: float = 10.0) -> WebDriverWait[webdriver.Chrome]:
-    # The board swaps its table on every event and a form post replaces the page: an
-    # element found a moment ago may be gone, so look again.
-    return WebDriverWait(
-        driver,
-        timeout_s,
-        poll_frequency=0.05,
-        ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
-    )
-
-
-def shot(driver: webdriver.Chrome, name: str) -> None:
-    """The whole page, not only the window."""
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(1280, max(900, min(int(height), 4000)))
-    driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
-    driver.set_window_size(1280, 900)
-
-
-def sign_in(driver: webdriver.Chrome, hub: ConsoleHub, who: str, lang: str = "vi") -> None:
-    driver.get(hub.url + "/console/sign-in")
-    driver.delete_all_cookies()
-    driver.get(f"{hub.url}/console/lang/{lang}?next=/console/sign-in")
-    driver.find_element(By.ID, "key").send_keys(hub.keys[who])
-    driver.find_element(By.ID, "sign-in").click()
-    wait(driver).until(lambda d: d.find_elements(By.ID, "who"))
-
-
-def open_board(driver: webdriver.Chrome, hub: ConsoleHub) -> None:
-    driver.get(hub.url + "/console")
-    wait(driver).until(lambda d: "on" in d.find_element(By.ID, "live").get_attribute("class"))
-    driver.execute_script("window.__marker = 'never reloaded'")
-
-
-def rows(driver: webdriver.Chrome, kind: str, ward: str) -> list[WebElement]:
-    return driver.find_elements(By.CSS_SELECTOR, f"tr[data-kind='{kind}'][data-ward='{ward}']")
-
-
-def row_for(driver: webdriver.Chrome, checkpoint: str) -> WebElement | None:
-    for row in driver.find_elements(By.CSS_SELECTOR, "#board tbody tr"):
-        if checkpoint in row.text:
-            return row
-    return None
-
-
-def csrf_of(driver: webdriver.Chrome) -> str:
-    field = driver.find_element(By.CSS_SELECTOR, "input[name='csrf']")
-    return str(field.get_attribute("value"))
 
 
 def test_commander_sees_a_fever_live_and_acknowledges_it(
@@ -342,85 +231,3 @@ def test_the_stream_survives_a_hub_restart(
     assert changes
     assert seen >= changes
     shot(page, "board-after-restart")
-
-
-# What a page may load: only from the hub. <a href> to the configured Grafana is a link a
-# person follows, not something the page loads; XML namespaces are names, not addresses.
-URL = re.compile(r"""(?:https?:)?//[A-Za-z0-9.\-\[\]:]+""")
-NAMESPACES = ("http://www.w3.org",)
-
-
-def outside_hosts(text: str, hub: str) -> list[str]:
-    found = []
-    for match in URL.finditer(text):
-        url = match.group(0)
-        if url.startswith(NAMESPACES) or url.startswith(GRAFANA):
-            continue
-        host = urlsplit(url if ":" in url.split("//")[0] else "http:" + url).netloc
-        if host != hub:
-            found.append(url)
-    return found
-
-
-def test_nothing_loads_from_another_host(console_hub: ConsoleHub, page: webdriver.Chrome) -> None:
-    hub = urlsplit(console_hub.url).netloc
-    sign_in(page, console_hub, "admin")
-    alert_id = console_hub.api("GET", "/alerts").json()["items"][0]["id"]
-    pages = [
-        "/console/sign-in",
-        "/console",
-        f"/console/alerts/{alert_id}",
-        "/console/checkpoints",
-        "/console/levels",
-        "/console/passes",
-        "/docs",
-        "/redoc",
-    ]
-    page.get_log("performance")  # drop what came before
-    cookie = page.get_cookie(COOKIE)
-    assert cookie is not None
-    fetch = httpx.Client(base_url=console_hub.url, cookies={COOKIE: cookie["value"]}, timeout=10)
-    assets: set[str] = set()
-    for path in pages:
-        page.get(console_hub.url + path)
-        if path == "/docs":
-            wait(page, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".swagger-ui .opblock"))
-            shot(page, "docs")
-        elif path == "/redoc":
-            wait(page, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".api-content"))
-            shot(page, "redoc")
-        html = fetch.get(path).text
-        assert outside_hosts(html, hub) == [], path
-        assets |= set(re.findall(r"""(?:src|href)="(/console/static/[^"]+)\"""", html))
-    # Every request the browser made, vendored bundles included, went to the hub.
-    requests = _requested(page)
-    assert requests, "the performance log recorded nothing"
-    elsewhere = [
-        u
-        for u in requests
-        if urlsplit(u).scheme in ("http", "https", "ws", "wss") and urlsplit(u).netloc != hub
-    ]
-    assert elsewhere == []
-    assert {"/console/static/console.css", "/console/static/board.js"} <= assets
-    # Our own CSS and JS in full; what a stylesheet loads (url(), @import), vendored ones
-    # included. The vendored bundles' requests are in the browser's log above.
-    assets |= {"/console/static/vendor/swagger-ui/swagger-ui.css"}
-    for asset in sorted(assets):
-        text = fetch.get(asset).text
-        if asset.endswith(".css"):
-            loads = re.findall(r"""url\(\s*['"]?([^'")\s]+)|@import\s+['"]([^'"]+)""", text)
-            text = " ".join(u for pair in loads for u in pair if u and not u.startswith("data:"))
-        elif "/vendor/" in asset:
-            continue
-        assert outside_hosts(text, hub) == [], asset
-
-
-def _requested(driver: webdriver.Chrome) -> list[str]:
-    import json
-
-    urls = []
-    for entry in driver.get_log("performance"):
-        message: dict[str, Any] = json.loads(entry["message"])["message"]
-        if message.get("method") == "Network.requestWillBeSent":
-            urls.append(message["params"]["request"]["url"])
-    return urls
