@@ -3,6 +3,7 @@ language, and rendering a template with all of that."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub.api.context import ApiContext
 from hub.api.roles import Principal, Role
@@ -150,4 +152,24 @@ def install(app: FastAPI) -> None:
             base(request) + "/console/sign-in", status_code=status.HTTP_303_SEE_OTHER
         )
 
+    api_errors = app.exception_handlers[StarletteHTTPException]
+
+    async def error_page(request: Request, exc: Exception) -> Response:
+        """A person in a browser gets the refusal as a console page; scripts and the API
+        keep the JSON body."""
+        console = request.url.path.startswith(base(request) + "/console/")
+        wants_html = "text/html" in request.headers.get("accept", "")
+        if console and wants_html and isinstance(exc, StarletteHTTPException):
+            return render(
+                request,
+                "error.html",
+                current(request),
+                status_code=exc.status_code,
+                status=exc.status_code,
+                detail=exc.detail if isinstance(exc.detail, str) else str(exc.detail),
+            )
+        answer = api_errors(request, exc)
+        return await answer if inspect.isawaitable(answer) else answer
+
     app.add_exception_handler(SignInRequiredError, sign_in_first)
+    app.add_exception_handler(StarletteHTTPException, error_page)

@@ -25,7 +25,7 @@ def wait(driver: webdriver.Chrome, timeout_s: float = 10.0) -> WebDriverWait[web
 def shot(driver: webdriver.Chrome, name: str) -> None:
     """The whole page, not only the window."""
     height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(1280, max(900, min(int(height), 4000)))
+    driver.set_window_size(1280, max(900, min(int(height) + 200, 4000)))
     driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
     driver.set_window_size(1280, 900)
 
