@@ -52,12 +52,15 @@ def age(t: Callable[..., str], since: datetime) -> str:
 
 def _rows(request: Request, session: PageSession, template: str) -> HTMLResponse:
     store = _store(request)
+    # The cursor first: a change made while the list is read is then sent again by the
+    # stream, never lost between the two.
+    cursor = api.latest_change(store)
     return render(
         request,
         template,
         session,
         alerts=open_alerts(store, session.principal.wards),
-        cursor=api.latest_change(store),
+        cursor=cursor,
         age=age,
         view="board",
     )

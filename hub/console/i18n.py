@@ -123,6 +123,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "seconds": ("{n} giây", "{n} s"),
     "done": ("Đã lưu.", "Saved."),
     "error": ("Lỗi", "Error"),
+    # Alert kinds (hub/rules/): the board names them; the hub's summary follows in English.
+    "kind:fever": ("Sốt", "Fever"),
+    "kind:node_offline": ("Thiết bị mất kết nối", "Node offline"),
+    "kind:barrier_forced_open": ("Barie bị mở cưỡng bức", "Barrier forced open"),
+    "kind:barrier_held_open": ("Barie bị giữ mở", "Barrier held open"),
+    "kind:barrier_fault": ("Barie hỏng", "Barrier fault"),
+    "kind:cloned_pass": ("Giấy đi đường bị sao chép", "Cloned pass"),
+    "kind:revoked_pass_admitted": ("Giấy đã thu hồi vẫn được qua", "Revoked pass admitted"),
+    "kind:refused_burst": ("Nhiều lượt bị từ chối", "Burst of refusals"),
+    "kind:traffic_anomaly": ("Lưu lượng bất thường", "Unusual traffic"),
+    "kind:clock_skew": ("Lệch đồng hồ", "Clock skew"),
+    "kind:cpu_temp_critical": ("CPU quá nóng", "CPU too hot"),
+    "kind:disk_critical": ("Sắp hết bộ nhớ", "Disk nearly full"),
+    "kind:outbox_backlog": ("Hàng chờ tồn đọng", "Outbox backlog"),
+    "kind:thermometer_drift": ("Nhiệt kế lệch", "Thermometer drift"),
+    "kind:thermometer_ambient_drift": ("Nhiệt độ môi trường lệch", "Ambient drift"),
+    "kind:thermometer_stuck": ("Nhiệt kế bị kẹt", "Thermometer stuck"),
 }
 
 
@@ -131,7 +148,8 @@ def translator(lang: str) -> Callable[..., str]:
 
     def t(key: str, **values: object) -> str:
         pair = MESSAGES.get(key)
-        text = pair[index] if pair is not None else key  # unknown keys show as themselves
+        # Unknown keys show as themselves (an alert kind newer than this table: its id).
+        text = pair[index] if pair is not None else key.removeprefix("kind:")
         return text.format(**values) if values else text
 
     return t

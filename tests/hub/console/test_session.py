@@ -4,6 +4,7 @@ language, the stream's keep-alive. The browser tests (test_browser.py) drive the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,8 @@ from hub.alerts.store import AlertStore
 from hub.api.app import create_app
 from hub.api.context import ApiContext
 from hub.api.roles import Role
-from hub.console.i18n import pick
+from hub.console import web
+from hub.console.i18n import MESSAGES, pick
 from hub.console.session import COOKIE, console_sessions
 from hub.console.settings import ConsoleSettings
 from hub.state import open_store
@@ -133,3 +135,14 @@ def test_stream_sends_keep_alives_with_the_session(client: TestClient, ctx: ApiC
     body = client.get("/console/stream").text  # ends after stream_max_s
     assert body.startswith("retry: 1000\n")
     assert body.count(": keep-alive\n\n") >= 2
+
+
+def test_every_word_on_the_pages_has_both_languages() -> None:
+    used: set[str] = set()
+    for template in (web.HERE / "templates").glob("*.html"):
+        used |= set(re.findall(r"""\bt\('([a-z_]+)'[,)]""", template.read_text()))
+    assert used - set(MESSAGES) == set()
+    for key, (vi, en) in MESSAGES.items():
+        assert vi, key
+        assert en, key
+        assert re.findall(r"\{\w+\}", vi) == re.findall(r"\{\w+\}", en), key
