@@ -18,7 +18,11 @@
     if (busy) { again = true; return; }
     busy = true;
     fetch(board.dataset.rows, { credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (r) {
+        // Sent to sign-in (the session ended): go there instead of showing it in the table.
+        if (r.redirected) { window.location.assign(r.url); return Promise.reject(r.status); }
+        return r.ok ? r.text() : Promise.reject(r.status);
+      })
       .then(function (html) { board.innerHTML = html; })
       .catch(function () { /* the next event or the timer tries again */ })
       .then(function () {
