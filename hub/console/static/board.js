@@ -69,7 +69,10 @@
     });
     source.onerror = function () {
       status(false);
-      if (source.readyState === EventSource.CLOSED) { setTimeout(connect, 1000); }
+      if (source.readyState === EventSource.CLOSED) {
+        refresh(); // an ended session shows here as a redirect to sign-in
+        setTimeout(connect, 1000);
+      }
     };
   }
 
