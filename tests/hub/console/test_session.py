@@ -4,6 +4,7 @@ language, the stream's keep-alive. The browser tests (test_browser.py) drive the
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from hub.alerts.config import AlertsConfig
+from hub.alerts.signals import Raise, Subject
 from hub.alerts.store import AlertStore
 from hub.api.app import create_app
 from hub.api.context import ApiContext
@@ -146,3 +148,27 @@ def test_every_word_on_the_pages_has_both_languages() -> None:
         assert vi, key
         assert en, key
         assert re.findall(r"\{\w+\}", vi) == re.findall(r"\{\w+\}", en), key
+
+
+def test_the_console_stream_resumes_where_the_page_left_off(
+    client: TestClient, ctx: ApiContext
+) -> None:
+    _, key = ctx.keys.issue(Role.COMMANDER, "cmd", wards=["phucla"])
+    sign_in(client, key)
+    assert ctx.alerts is not None
+    ids = []
+    for ward, cp in (("phucla", "phucla-cp01"), ("vanphuc", "vanphuc-cp01"), ("phucla", "cp02")):
+        signal = Raise("fever", "critical", Subject(ward, cp, f"{cp}-n1"), f"fever at {cp}")
+        with ctx.engine.begin() as conn:
+            ids.append(ctx.alerts.apply(conn, signal, datetime.now(UTC))[0].alert_id)
+
+    def streamed(url: str, **headers: str) -> list[str]:
+        body = client.get(url, headers=headers).text  # ends after stream_max_s
+        return [
+            json.loads(line[6:])["alert_id"] for line in body.split("\n") if line[:6] == "data: "
+        ]
+
+    # The page was rendered after the first change: it gets the rest of its ward's.
+    assert streamed("/console/stream?after=1") == [ids[2]]
+    # A reconnect's Last-Event-ID wins over the page's cursor.
+    assert streamed("/console/stream?after=3", **{"Last-Event-ID": "0"}) == [ids[0], ids[2]]
