@@ -105,6 +105,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "valid_until": ("Hiệu lực đến", "Valid until"),
     "card": ("In thẻ", "Print card"),
     "revoke": ("Thu hồi", "Revoke"),
+    "confirm_revoke": (
+        "Thu hồi giấy {pass_id}? Không thể hoàn tác.",
+        "Revoke pass {pass_id}? This cannot be undone.",
+    ),
     "revoked": ("Đã thu hồi", "Revoked"),
     "valid": ("Còn hiệu lực", "Valid"),
     "pass_id": ("Mã giấy", "Pass id"),

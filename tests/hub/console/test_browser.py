@@ -164,6 +164,11 @@ def test_passes_desk_issue_card_revoke(console_hub: ConsoleHub, page: webdriver.
     assert printed.status_code == 200
     assert printed.headers["content-type"].startswith("image/svg+xml")
     row.find_element(By.CSS_SELECTOR, "button.danger").click()
+    page.switch_to.alert.dismiss()  # asked first; "no" keeps the pass
+    assert page.find_elements(By.CSS_SELECTOR, f"tr.valid[id='{pass_id}']")
+    assert console_hub.api("GET", f"/passes/{pass_id}").json()["revoked_at"] is None
+    page.find_element(By.CSS_SELECTOR, f"tr[id='{pass_id}'] button.danger").click()
+    page.switch_to.alert.accept()
     wait(page).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"tr.revoked[id='{pass_id}']"))
     assert console_hub.api("GET", f"/passes/{pass_id}").json()["revoked_at"] is not None
 
