@@ -14,8 +14,10 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 
 from hub.console.session import COOKIE
+from tests.helpers import wait_for
 from tests.hub.console.browsing import shot, sign_in, wait
-from tests.hub.console.conftest import GRAFANA, ConsoleHub
+from tests.hub.console.conftest import GRAFANA, ConsoleHub, Nodes
+from tests.hub.traffic import passage
 
 # What a page may load: only from the hub. <a href> to the configured Grafana is a link a
 # person follows, not something the page loads; XML namespaces are names, not addresses.
@@ -35,10 +37,16 @@ def outside_hosts(text: str, hub: str) -> list[str]:
     return found
 
 
-def test_nothing_loads_from_another_host(console_hub: ConsoleHub, page: webdriver.Chrome) -> None:
+def test_nothing_loads_from_another_host(
+    console_hub: ConsoleHub, page: webdriver.Chrome, nodes: Nodes
+) -> None:
     hub = urlsplit(console_hub.url).netloc
+    passage(nodes("phucla-cp09-n1", "phucla"), temp=(38.0, 38.3), pass_id=None)
+    alert_id = wait_for(
+        lambda: console_hub.api("GET", "/alerts?checkpoint=phucla-cp09").json()["items"],
+        what="an alert to show",
+    )[0]["id"]
     sign_in(page, console_hub, "admin")
-    alert_id = console_hub.api("GET", "/alerts").json()["items"][0]["id"]
     pages = [
         "/console/sign-in",
         "/console",
