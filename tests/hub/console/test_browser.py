@@ -68,7 +68,8 @@ def test_checkpoint_states_and_a_confirmed_level_change(
     health(nodes("phucla-cp02-n1", "phucla"))  # online, nobody passes
     health(nodes("phucla-cp03-n1", "phucla", ago_s=600))  # last heard 10 minutes ago
     cp07 = nodes("phucla-cp07-n1", "phucla")
-    passage(cp07, temp=(36.4, None))
+    health(cp07)
+    passage(cp07, temp=(36.4, None))  # someone passes: traffic
     sign_in(page, console_hub, "commander", lang="en")
     page.get(console_hub.url + "/console/checkpoints")
 
@@ -212,7 +213,7 @@ def test_the_stream_survives_a_hub_restart(
     assert console_hub.service is not None
     assert console_hub.service.engine is not None
     with console_hub.service.engine.connect() as conn:
-        cursor = max(r[0] for r in conn.execute(select(alert_changes.c.id)))
+        cursor = max((r[0] for r in conn.execute(select(alert_changes.c.id))), default=0)
     console_hub.stop()
     wait(page).until(lambda d: "on" not in d.find_element(By.ID, "live").get_attribute("class"))
     # Raised while the hub is down: the broker keeps it for the hub's session.
