@@ -224,6 +224,11 @@ class EdgeService:
         except (OSError, ContractError):
             return None
 
+    @property
+    def levels_version(self) -> int | None:
+        """What health reports, so the console shows which nodes applied a level change."""
+        return self.levels.version if self.levels is not None else None
+
     def _effective(self, config: NodeConfig) -> NodeConfig:
         level = level_for(config, self.levels)
         return (
@@ -332,6 +337,7 @@ class EdgeService:
                 outbox_depth=self.outbox.depth,
                 outbox_dropped=self.outbox.dropped_total,
                 extra_flags=self.flags(),
+                levels_version=self.levels_version,
             )
             if health is not None:
                 return health
@@ -349,4 +355,5 @@ class EdgeService:
             config_version=self.config.version,
             software_version=__version__,
             flags=self.flags(),
+            levels_version=self.levels_version,
         )

@@ -71,6 +71,8 @@ def api_command(
         downlink=downlink,
         alerts=AlertStore(engine, cfg.alerts),
         probes={"broker": downlink.connected, "influxdb": influx.ping},
+        stream_poll_s=cfg.api.stream_poll_s,
+        console=cfg.console,
     )
     server = ApiServer(create_app(ctx), cfg.api)
     try:
@@ -80,6 +82,7 @@ def api_command(
     except KeyboardInterrupt:
         pass  # SIGTERM or Ctrl-C: a normal stop
     finally:
+        ctx.closing.set()  # open alert streams end, their clients reconnect
         server.stop()
         downlink.stop()
         influx.close()

@@ -79,6 +79,12 @@ class LevelStore:
             LevelEntry(r.ward_id, r.target, r.level, r.version, r.set_at, r.set_by) for r in rows
         ]
 
+    def wards(self) -> frozenset[str]:
+        """Every ward with a level set."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(zone_levels.c.ward_id).distinct())
+            return frozenset(str(r[0]) for r in rows)
+
     def document(self, ward_id: str) -> ZoneLevels:
         entries = self.entries(ward_id)
         return ZoneLevels(
@@ -96,9 +102,7 @@ def publish(downlink: Publisher, doc: ZoneLevels) -> None:
 def republish_levels(engine: Engine, downlink: Publisher) -> None:
     """At hub start: a level set while the broker was away reaches the nodes now."""
     store = LevelStore(engine)
-    with engine.connect() as conn:
-        wards = [r[0] for r in conn.execute(select(zone_levels.c.ward_id).distinct())]
-    for ward in wards:
+    for ward in sorted(store.wards()):
         try:
             publish(downlink, store.document(ward))
         except PublishError as exc:

@@ -75,6 +75,7 @@ class HubService:
         self._derivation = derivation
         self.alerting: Alerting | None = None
         self.api: ApiServer | None = None
+        self.api_ctx: ApiContext | None = None
         self.downlink: HubPublisher | None = None
         self.queries: InfluxV1 | None = None
         self.passes: PassDesk | None = None
@@ -168,7 +169,10 @@ class HubService:
                 "influxdb": queries.ping,
             },
             metrics=lambda: (self.metrics.render(), CONTENT_TYPE_LATEST),
+            stream_poll_s=cfg.api.stream_poll_s,
+            console=cfg.console,
         )
+        self.api_ctx = ctx
         self.api = ApiServer(create_app(ctx), cfg.api)
         self.api.start()
         log.info("API on http://%s:%d", cfg.api.host, self.api.port)
@@ -188,6 +192,8 @@ class HubService:
         """Write what can be written, acknowledge it, then disconnect; idempotent."""
         if self.lease_watch is not None:
             self.lease_watch.stop()  # no more checks; the lease itself goes last
+        if self.api_ctx is not None:
+            self.api_ctx.closing.set()  # open alert streams end, their clients reconnect
         self.api = _end(self.api, ApiServer.stop)
         if self.passes is not None:
             self.passes.stop()

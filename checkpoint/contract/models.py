@@ -228,6 +228,11 @@ class Health(EventBase):
     flags: list[Annotated[Text, Field(max_length=64)]] = Field(
         default_factory=list, max_length=64, description="e.g. disk_full, auth_refused"
     )
+    levels_version: Annotated[int, Field(strict=True, ge=1, le=INT64_MAX)] | None = Field(
+        default=None,
+        description="The version of the ward's zone-levels document the node applies "
+        "(None: none received yet)",
+    )
 
     @model_validator(mode="after")
     def _errors_countable(self) -> Health:

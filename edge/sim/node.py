@@ -138,7 +138,12 @@ class SimNode:
         return self.node.barrier_test()
 
     def health(
-        self, *, outbox_depth: int, outbox_dropped: int, extra_flags: list[str]
+        self,
+        *,
+        outbox_depth: int,
+        outbox_dropped: int,
+        extra_flags: list[str],
+        levels_version: int | None,
     ) -> Health | None:
         return None
 

@@ -110,10 +110,14 @@ def command_centre(host: str, port: int, say: Callable[[str | None], None]) -> m
     return centre
 
 
-def start_hub(stack: LocalStack, show: Callable[[list[Event]], None]) -> tuple[HubService, str]:
-    """The real hub (ingest, rules, alerts, API, metrics) on the stack, with an admin key."""
+def start_hub(
+    stack: LocalStack, show: Callable[[list[Event]], None]
+) -> tuple[HubService, str, str]:
+    """The real hub (ingest, rules, alerts, API, console, metrics) on the stack, with an
+    admin key and a console key for the ward's commander."""
     from hub.api.keys import KeyStore  # noqa: PLC0415 - the hub extra
-    from hub.service import HubService  # noqa: PLC0415 - the edge/edge/hub/hub extra
+    from hub.console.settings import ConsoleSettings  # noqa: PLC0415 - the hub extra
+    from hub.service import HubService  # noqa: PLC0415 - the hub extra
 
     cfg = HubConfig(
         data_dir=stack.workdir / "hub",
@@ -121,14 +125,17 @@ def start_hub(stack: LocalStack, show: Callable[[list[Event]], None]) -> tuple[H
         influx=InfluxSettings(url=stack.influx_url, database="demo"),
         metrics=MetricsSettings(port=0),
         api=ApiSettings(port=0),
+        console=ConsoleSettings(ward_names={"phucla": "Phường Phúc La"}),
     )
     hub = HubService(cfg)
     hub.start()
     assert hub.ingest is not None
     assert hub.engine is not None
     hub.ingest.on_stored = show
-    _, token = KeyStore(hub.engine).issue(Role.ADMIN, "demo")
-    return hub, token
+    keys = KeyStore(hub.engine)
+    _, token = keys.issue(Role.ADMIN, "demo")
+    _, commander = keys.issue(Role.COMMANDER, "Trực ban phường Phúc La", wards=["phucla"])
+    return hub, token, commander
 
 
 def demo_command(
@@ -169,13 +176,19 @@ def demo_command(
             f"[green]InfluxDB[/] {stack.influx_url}"
         )
         mqtt = MqttSettings(host=stack.mqtt_host, port=stack.mqtt_port)
-        hub, token = start_hub(stack, show)
+        hub, token, commander = start_hub(stack, show)
         assert hub.api is not None
         assert hub.ingest is not None
         console.print(
             f"[green]hub API[/] http://127.0.0.1:{hub.api.port}/docs   "
             f"[green]key[/] {token}   [green]metrics[/] "
-            f"http://127.0.0.1:{hub.metrics_port}/metrics"
+            f"http://127.0.0.1:{hub.metrics_port}/metrics",
+            soft_wrap=True,
+        )
+        console.print(
+            f"[green]console[/] http://127.0.0.1:{hub.api.port}/console   "
+            f"[green]sign in with[/] {commander}",
+            soft_wrap=True,  # a key cut in two would not work when pasted
         )
         centre = command_centre(stack.mqtt_host, stack.mqtt_port, say)
         ward = SimWard("phucla", nodes, mqtt)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from checkpoint import __version__
 from hub.api import errors
@@ -18,6 +19,9 @@ from hub.api.routes import (
     stats,
     wards,
 )
+from hub.console import auth, board, checkpoints, docs, web
+from hub.console import levels as console_levels
+from hub.console import passes as console_passes
 
 
 def create_app(ctx: ApiContext) -> FastAPI:
@@ -28,8 +32,12 @@ def create_app(ctx: ApiContext) -> FastAPI:
             "For technicians (nodes, configs, commands) and ward command staff (alerts, zone "
             "levels, passes). Every route but /healthz, /readyz and /metrics needs an API key "
             "(`Authorization: Bearer cpk_...` or `X-API-Key`), whose role and wards decide "
-            "what it may do. Every change is written to the audit log."
+            "what it may do. Every change is written to the audit log. Command staff "
+            "work in the console at /console (sign in with an API key)."
         ),
+        # Served from the package's own copies (hub/console/docs.py), not a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.ctx = ctx
     errors.install(app)
@@ -45,4 +53,10 @@ def create_app(ctx: ApiContext) -> FastAPI:
         audit.router,
     ):
         app.include_router(router)
+    app.mount("/console/static", StaticFiles(directory=web.HERE / "static"), name="console-static")
+    docs.install(app)
+    if ctx.console.enabled:
+        web.install(app)
+        for page in (auth, board, checkpoints, console_levels, console_passes):
+            app.include_router(page.router)
     return app

@@ -70,6 +70,7 @@ class AuditLog:
         *,
         wards: frozenset[str] | None = None,
         action: str | None = None,
+        target: str | None = None,
         limit: int = 100,
         before_id: int | None = None,
     ) -> list[AuditEntry]:
@@ -78,6 +79,8 @@ class AuditLog:
             q = q.where(audit_log.c.ward_id.in_(sorted(wards)))
         if action is not None:
             q = q.where(audit_log.c.action == action)
+        if target is not None:
+            q = q.where(audit_log.c.target == target)
         if before_id is not None:
             q = q.where(audit_log.c.id < before_id)
         with self.engine.connect() as conn:

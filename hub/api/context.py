@@ -3,6 +3,7 @@ against the real state store, broker and InfluxDB."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -12,6 +13,7 @@ from hub.alerts.store import AlertStore
 from hub.api.audit import AuditLog
 from hub.api.keys import KeyStore
 from hub.api.sent import SentLog
+from hub.console.settings import ConsoleSettings
 from hub.influx.v1 import InfluxV1
 from hub.passes.desk import PassDesk
 from hub.publisher import Publisher
@@ -40,6 +42,9 @@ class ApiContext:
     passes: PassDesk | None = None
     stream_poll_s: float = 1.0  # how often the alert stream looks for changes
     stream_max_s: float = 3600.0  # a stream ends after this; EventSource reconnects by itself
+    # A comment this often on a quiet stream: proxies and NAT drop idle connections, and a
+    # client sees a dead one by the missing keep-alive.
+    stream_keepalive_s: float = 15.0
     probes: Mapping[str, Probe] = field(default_factory=dict)
     metrics: Callable[[], tuple[bytes, str]] | None = None  # (body, content type)
     levels: frozenset[str] = field(
@@ -47,6 +52,10 @@ class ApiContext:
             {"green", "yellow", "orange", "red", "level1", "level2", "level3", "level4", "level5"}
         )
     )  # the zone policy's level names
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    # Set when the API stops: open streams end at once (a client reconnects to the next
+    # hub) instead of holding uvicorn's shutdown.
+    closing: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         self.keys = KeyStore(self.engine)

@@ -87,6 +87,13 @@ class KeyStore:
             return None
         return self._principal(row)
 
+    def active(self, key_id: str) -> Principal | None:
+        """The key's principal while it is not revoked (a console session re-checks its key
+        on every request, so revoking the key ends the session)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(api_keys).where(api_keys.c.key_id == key_id)).first()
+        return None if row is None or row.revoked_at is not None else self._principal(row)
+
     @staticmethod
     def _principal(row: object) -> Principal:
         wards = json.loads(row.wards) if row.wards is not None else None  # type: ignore[attr-defined]

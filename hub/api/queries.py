@@ -162,3 +162,13 @@ def hourly_counts(
         )
         for r in rows
     ]
+
+
+def last_passages(influx: InfluxV1, *, since: datetime) -> dict[tuple[str, str], datetime]:
+    """(ward, checkpoint) -> time of its latest passage since ``since``."""
+    rows = influx.query(
+        'SELECT last("duration_ms") FROM "passage" WHERE time >= $since '
+        'GROUP BY "ward", "checkpoint"',
+        {"since": _iso(since)},
+    )
+    return {(r["ward"], r["checkpoint"]): _time(r["time"]) for r in rows}

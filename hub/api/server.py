@@ -22,6 +22,8 @@ class ApiServer:
             log_level="warning",
             access_log=False,
             lifespan="off",
+            # A request still running then is cut off, so a stop never hangs on a client.
+            timeout_graceful_shutdown=5,
         )
         self.server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None

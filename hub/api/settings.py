@@ -12,3 +12,9 @@ class ApiSettings(StrictModel):
     host: str = Field(default="127.0.0.1", description="Bind address; put TLS in front of it")
     port: int = Field(default=8080, ge=0, le=65535, description="Bind port (0: any free port)")
     root_path: str = Field(default="", description="Prefix when served behind a reverse proxy")
+    stream_poll_s: float = Field(
+        default=0.5,
+        gt=0,
+        le=10,
+        description="How often an open alert stream (console, /alerts/stream) looks for changes",
+    )

@@ -84,6 +84,7 @@ def test_trust_and_levels_from_the_broker_decide_passages(
         first = node.sim.person_arrives(36.4, rider.text)
         assert first is not None
         assert (first.decision, first.reason) == (Decision.ADMIT, Reason.OK)
+        assert node.service.emit_health().levels_version is None  # no levels document yet
 
         # Command staff raise the zone to red: delivery riders no longer come in.
         levels = ZoneLevels(ward_id="phucla", version=1, issued_at=NOW, levels={"phucla-z3": "red"})
@@ -92,6 +93,8 @@ def test_trust_and_levels_from_the_broker_decide_passages(
                 levels_topic("phucla"), encode(levels), qos=1, retain=True
             ).wait_for_publish(5)
         wait_for(lambda: node.sim.config.zone_level == "red", what="the node at level red")
+        # Its health tells the hub which levels document it applies (the console shows it).
+        assert node.service.emit_health().levels_version == 1
         refused = node.sim.person_arrives(36.4, rider.text)
         assert refused is not None
         assert (refused.decision, refused.reason, refused.zone_level) == (
@@ -116,5 +119,6 @@ def test_trust_and_levels_from_the_broker_decide_passages(
         assert (offline.decision, offline.reason) == (Decision.REFUSE, Reason.LEVEL_NOT_ALLOWED)
         health = again.service.emit_health()
         assert "trust_unchecked" in health.flags  # no anchor keys configured in this test
+        assert health.levels_version == 1
     finally:
         again.stop()

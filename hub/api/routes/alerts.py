@@ -171,28 +171,49 @@ async def stream(
 ) -> StreamingResponse:
     """Every change to an alert the key may see, in order, as it happens. Each event's id
     is a cursor: a client that reconnects with ``Last-Event-ID`` gets what it missed."""
-    wards = _visible(who, ward)
+    return alert_stream(request, ctx, store, _visible(who, ward), last_event_id)
+
+
+def alert_stream(
+    request: Request,
+    ctx: ApiContext,
+    store: AlertStore,
+    wards: frozenset[str] | None,
+    last_event_id: str | None,
+) -> StreamingResponse:
+    """The stream itself, shared by the API (key in a header) and the console (session
+    cookie: EventSource cannot set headers)."""
 
     async def events() -> AsyncIterator[bytes]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + ctx.stream_max_s
-        latest = await asyncio.to_thread(_latest, store)
+        latest = await asyncio.to_thread(latest_change, store)
         # A client cannot have seen a change that does not exist yet: an id past the latest
         # (a reset state store, or a made-up number too big for the database) means "now".
         cursor = min(int(last_event_id), latest) if last_event_id else latest
-        yield b": connected\n\n"
-        while loop.time() < deadline and not await request.is_disconnected():
+        # retry: how soon EventSource reconnects after a drop (a hub restart), in ms.
+        yield b"retry: 1000\n: connected\n\n"
+        quiet_since = loop.time()
+        while (
+            loop.time() < deadline
+            and not ctx.closing.is_set()
+            and not await request.is_disconnected()
+        ):
             for change_id, payload in await asyncio.to_thread(_changes, store, cursor, wards):
                 cursor = change_id
+                quiet_since = loop.time()
                 yield f"id: {change_id}\nevent: alert\ndata: {payload}\n\n".encode()
-            await asyncio.sleep(ctx.stream_poll_s)
+            if loop.time() - quiet_since >= ctx.stream_keepalive_s:
+                quiet_since = loop.time()
+                yield b": keep-alive\n\n"
+            await asyncio.sleep(min(ctx.stream_poll_s, ctx.stream_keepalive_s))
 
     return StreamingResponse(
         events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
     )
 
 
-def _latest(store: AlertStore) -> int:
+def latest_change(store: AlertStore) -> int:
     with store.engine.connect() as conn:
         return int(conn.execute(select(func.max(alert_changes.c.id))).scalar() or 0)
 

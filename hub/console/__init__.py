@@ -1,0 +1,1 @@
+"""The command-centre console: server-rendered pages served by the hub's own API app."""
