@@ -15,6 +15,7 @@ from checkpoint.contract.models import (
     AlertMessage,
     Command,
     ConfigPush,
+    Confirmation,
     Event,
     NodeStatus,
 )
@@ -28,6 +29,7 @@ def contract_schema() -> dict[str, Any]:
             "status": NodeStatus.model_json_schema(),
             "config": ConfigPush.model_json_schema(),
             "command": Command.model_json_schema(),
+            "confirm": Confirmation.model_json_schema(),
             "alert": AlertMessage.model_json_schema(),
         },
     }

@@ -121,8 +121,11 @@ class SimWard:
         return {
             **{f"happened {k}": v for k, v in sorted(self.happenings.items())},
             **dict(sorted(self.outcomes.items())),
+            # PUBACKs: an event sent again after a reconnect counts again.
             "events delivered": sum(link.stats["acked"] for link in self.links),
             "events waiting in outboxes": sum(outbox.depth for outbox in self.outboxes),
+            # Distinct: each event is deleted once the hub confirms it (none without a hub).
+            "events confirmed by the hub": sum(link.stats["confirmed"] for link in self.links),
         }
 
     def connect(self, timeout_s: float = 10.0) -> None:
@@ -200,7 +203,8 @@ class SimWard:
         self.down.discard(index)
         link = self._link(self.nodes[index].config, self.outboxes[index])
         old = self.links[index]
-        link.stats["acked"] += old.stats["acked"]  # keep the ward's delivered count whole
+        for count in ("acked", "confirmed"):  # keep the ward's counts whole
+            link.stats[count] += old.stats[count]
         self.links[index] = link
         link.start()
 

@@ -56,6 +56,7 @@ class Pending:
     status: NodeStatus | None = None
     dead: DeadLetter | None = None
     copy: bool = False  # the bulk lane's copy of a priority-lane message
+    confirm: tuple[str, int] | None = None  # (node, seq) of a node's event, once durable
 
 
 @dataclass(slots=True)

@@ -34,12 +34,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from checkpoint.contract import Event, Health, NodeStatus, topics
+from checkpoint.contract.models import EventBase
+from checkpoint.settings.mqtt import MqttSettings
 from hub.config import HubConfig
 from hub.influx.schema import event_point
 from hub.influx.writer import InfluxWriter
 from hub.ingest.admission import NodeAdmission
 from hub.ingest.batch import BatchWriter, Derivation, Pending
 from hub.ingest.classify import ID_REUSED, RATE_LIMITED, Rejected, classify, is_status_topic
+from hub.ingest.confirmer import Confirmer
 from hub.ingest.deadletters import DeadLetter, DeadLetterStore
 from hub.ingest.ratelog import RateLimitedLog
 from hub.ingest.receiver import SessionProcess, SessionSpec
@@ -64,6 +67,14 @@ def is_priority_event_topic(topic: str) -> bool:
     """A passage or barrier alarm (split by hand: this runs for every message)."""
     parts = topic.split("/")
     return len(parts) == 6 and parts[4] == "events" and parts[5] in ("passage", "barrier")
+
+
+def _resolved_mqtt(config: HubConfig) -> MqttSettings:
+    """The hub's MQTT settings with the password read now (a child process or a client
+    started later must not depend on the credentials directory)."""
+    return config.mqtt.model_copy(
+        update={"password": config.mqtt.resolved_password(), "password_credential": None}
+    )
 
 
 def _new_stats() -> dict[str, int]:
@@ -98,8 +109,10 @@ class Lane:
         on_stored: Callable[[list[Event]], None] | None = None,
         metrics: HubMetrics,
         dead_letters: DeadLetterStore | None = None,
+        confirmer: Confirmer | None = None,
     ) -> None:
         self.name = name
+        self.confirmer = confirmer
         self.config = config
         self.influx = influx
         self.subscriptions = subscriptions
@@ -136,9 +149,7 @@ class Lane:
             threading.Thread(target=self._store_loop, name=f"hub-store-{name}", daemon=True),
         ]
         group = config.share_group
-        mqtt_settings = config.mqtt.model_copy(
-            update={"password": config.mqtt.resolved_password(), "password_credential": None}
-        )
+        mqtt_settings = _resolved_mqtt(config)
         self.session = SessionProcess(
             name,
             SessionSpec(
@@ -189,6 +200,9 @@ class Lane:
         """Classify and prepare ``item``; False for a copy the priority lane has (not
         counted as received twice)."""
         result = classify(item.topic, item.payload, now, self.config.ingest)
+        event = result.event if isinstance(result, Rejected) else result
+        if isinstance(event, EventBase):  # a node's own event (its topic's): confirmable
+            item.confirm = (event.node_id, event.seq)
         if item.copy:
             if isinstance(result, Rejected):
                 return False  # the priority lane dead-letters it; one dead letter is enough
@@ -335,17 +349,23 @@ class Lane:
         with self._lock:
             self._unacked -= len(batch)
         self._acknowledge(batch)
-        self.recent.add_many(
+        if self.confirmer is not None:  # derived and written: the node may let them go
+            self.confirmer.add(p.confirm for p in batch if p.confirm is not None)
+        # Distinct events only: a redelivery, or the bulk lane's copy of a passage that
+        # raced the priority lane's, is the same point and is not counted or shown again.
+        fresh = self.recent.add_many(
             (p.event.id, p.time_ns) for p in batch if p.event is not None and p.line is not None
         )
+        stored = [e for e in outcome.stored if e.id in fresh]
+        self.stats["received"] -= sum(1 for e in outcome.stored if e.id not in fresh)
         for dead in outcome.dead:  # points InfluxDB itself refused
             self.stats["rejected"] += 1
             self.metrics.rejected.labels(reason=dead.reason).inc()
-        self.stats["stored"] += len(outcome.stored)
-        self.metrics.stored.inc(len(outcome.stored))
+        self.stats["stored"] += len(stored)
+        self.metrics.stored.inc(len(stored))
         self.metrics.statuses.inc(sum(1 for p in batch if p.status is not None))
-        if self.on_stored is not None and outcome.stored:
-            self.on_stored(outcome.stored)
+        if self.on_stored is not None and stored:
+            self.on_stored(stored)
         return True
 
     # ---------------------------------------------------------------- lifecycle
@@ -404,6 +424,11 @@ class Ingest:
         recent = RecentIds(config.ingest.recent_ids)
         # One budget per node across both lanes.
         self.admission = NodeAdmission(config.ingest.node_max_per_minute)
+        self.confirmer = Confirmer(
+            _resolved_mqtt(config),
+            f"{config.client_id}-confirm",
+            interval_s=config.ingest.confirm_interval_s,
+        )
 
         def lane(name: str, **kwargs: Any) -> Lane:
             return Lane(
@@ -417,6 +442,7 @@ class Ingest:
                 on_stored=on_stored,
                 metrics=self.metrics,
                 dead_letters=dead_letters,
+                confirmer=self.confirmer,
                 **kwargs,
             )
 
@@ -472,6 +498,7 @@ class Ingest:
         return all(lane.connected for lane in self.lanes)
 
     def start(self, timeout_s: float = 10.0) -> None:
+        self.confirmer.start()
         for lane in self.lanes:
             lane.start()
         deadline = time.monotonic() + timeout_s
@@ -486,3 +513,4 @@ class Ingest:
     def stop(self) -> None:
         for lane in self.lanes:
             lane.stop()
+        self.confirmer.stop()  # the last batches' confirmations go out

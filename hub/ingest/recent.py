@@ -32,13 +32,19 @@ class RecentIds:
     def add(self, event_id: str, point_time_ns: int) -> None:
         self.add_many(((event_id, point_time_ns),))
 
-    def add_many(self, items: Iterable[tuple[str, int]]) -> None:
+    def add_many(self, items: Iterable[tuple[str, int]]) -> set[str]:
+        """Remember these as stored; returns the ids that were not remembered yet, so that
+        an event two lanes (or a redelivery) store twice is counted once."""
         if self.capacity <= 0:
-            return
+            return {event_id for event_id, _ in items}
         ids = self._ids
+        fresh = set()
         with self._writing:
             for event_id, point_time_ns in items:
+                if event_id not in ids:
+                    fresh.add(event_id)
                 ids[event_id] = point_time_ns
                 ids.move_to_end(event_id)
             while len(ids) > self.capacity:
                 ids.popitem(last=False)
+        return fresh
