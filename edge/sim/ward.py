@@ -217,27 +217,43 @@ class SimWard:
             time.sleep(0.05)
         return False
 
+    def confirmed(self, timeout_s: float) -> bool:
+        """Wait until the hub has confirmed every event and the outboxes are empty (links
+        up); False if time ran out (no hub, or it is behind)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if not self.down and all(o.held == 0 for o in self.outboxes):
+                return True
+            time.sleep(0.05)
+        return False
+
     def run(self, stop: threading.Event, people_per_s: float) -> None:
         while not stop.wait(self.rng.expovariate(people_per_s)):
             self.step()
 
-    def close(self, drain_s: float = 10.0) -> None:
-        """Stop the traffic, bring cut uplinks back, let the outboxes drain (bounded), and
-        stop. What did not drain stays in the outbox files until they are deleted."""
+    def close(self, drain_s: float = 10.0, *, confirm_s: float = 0.0) -> bool:
+        """Stop the traffic, bring cut uplinks back, let the outboxes drain (bounded) and,
+        with ``confirm_s``, wait for the hub to confirm everything, and stop. What did not
+        drain stays in the outbox files until they are deleted. False if it did not all
+        drain (or, with ``confirm_s``, was not all confirmed) in time."""
         for timer in self._timers:
             timer.cancel()
         for node in self.nodes:
             node.close()
         for index in list(self.down):
             self.restore_uplink(index)
-        if not self.drained(drain_s):
+        done = self.drained(drain_s)
+        if not done:
             log.warning("outboxes not drained within %.0fs", drain_s)
+        elif confirm_s:
+            done = self.confirmed(confirm_s)
         for link in self.links:
             link.stop()
         for outbox in self.outboxes:
             outbox.close()
         if self._own_dir:
             shutil.rmtree(self.state_dir, ignore_errors=True)
+        return done
 
 
 def run_for(ward: SimWard, duration_s: float, people_per_s: float) -> None:

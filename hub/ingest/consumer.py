@@ -236,11 +236,8 @@ class Lane:
                 )
                 self._reject(item, Rejected(ID_REUSED, detail), now)
             else:
-                if seen is not None:
-                    # Stored before (redelivery, replay): written again it overwrites its
-                    # own point, which is cheaper than a second code path.
-                    self.stats["duplicates"] += 1
-                    self.metrics.duplicates.inc()
+                # Stored before (redelivery, replay): written again it overwrites its own
+                # point, which is cheaper than a second code path; counted once stored.
                 item.line, item.event, item.time_ns = point.to_line(), result, point.time_ns
         return True
 
@@ -353,11 +350,14 @@ class Lane:
             self.confirmer.add(p.confirm for p in batch if p.confirm is not None)
         # Distinct events only: a redelivery, or the bulk lane's copy of a passage that
         # raced the priority lane's, is the same point and is not counted or shown again.
-        fresh = self.recent.add_many(
-            (p.event.id, p.time_ns) for p in batch if p.event is not None and p.line is not None
-        )
-        stored = [e for e in outcome.stored if e.id in fresh]
-        self.stats["received"] -= sum(1 for e in outcome.stored if e.id not in fresh)
+        kept = [(p, p.event) for p in batch if p.event is not None and p.line is not None]
+        before = self.recent.add_many(((e.id, p.time_ns) for p, e in kept), self.name)
+        stored = [e for (_, e), lane in zip(kept, before, strict=True) if lane is None]
+        again = [lane for lane in before if lane is not None]
+        raced = sum(lane != self.name for lane in again)  # the other lane stored it first
+        self.stats["received"] -= raced
+        self.stats["duplicates"] += len(again) - raced
+        self.metrics.duplicates.inc(len(again) - raced)
         for dead in outcome.dead:  # points InfluxDB itself refused
             self.stats["rejected"] += 1
             self.metrics.rejected.labels(reason=dead.reason).inc()
