@@ -209,20 +209,18 @@ class SimWard:
         link.start()
 
     def drained(self, timeout_s: float) -> bool:
-        """Wait until every outbox is empty (links up); False if time ran out."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if not self.down and all(o.depth == 0 for o in self.outboxes):
-                return True
-            time.sleep(0.05)
-        return False
+        """Wait until every outbox has sent everything (links up); False if time ran out."""
+        return self._wait(lambda: all(o.depth == 0 for o in self.outboxes), timeout_s)
 
     def confirmed(self, timeout_s: float) -> bool:
         """Wait until the hub has confirmed every event and the outboxes are empty (links
         up); False if time ran out (no hub, or it is behind)."""
+        return self._wait(lambda: all(o.held == 0 for o in self.outboxes), timeout_s)
+
+    def _wait(self, done: Callable[[], bool], timeout_s: float) -> bool:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if not self.down and all(o.held == 0 for o in self.outboxes):
+            if not self.down and done():
                 return True
             time.sleep(0.05)
         return False
