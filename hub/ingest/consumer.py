@@ -200,14 +200,14 @@ class Lane:
         """Classify and prepare ``item``; False for a copy the priority lane has (not
         counted as received twice)."""
         result = classify(item.topic, item.payload, now, self.config.ingest)
-        event = result.event if isinstance(result, Rejected) else result
-        if isinstance(event, EventBase):  # a node's own event (its topic's): confirmable
-            item.confirm = (event.node_id, event.seq)
         if item.copy:
             if isinstance(result, Rejected):
                 return False  # the priority lane dead-letters it; one dead letter is enough
             if not isinstance(result, NodeStatus) and self.recent.get(result.id) is not None:
                 return False  # the priority lane stored it already
+        event = result.event if isinstance(result, Rejected) else result
+        if isinstance(event, EventBase):  # a node's own event (its topic's): confirmable
+            item.confirm = (event.node_id, event.seq)
         if isinstance(result, NodeStatus):
             item.status = result
             self.stats["statuses"] += 1
