@@ -76,6 +76,13 @@ class IngestSettings(StrictModel):
         description="Passages, barrier alarms and statuses on a session of their own "
         "(client id <client_id>-priority), so a backlog of readings never delays them",
     )
+    confirm_interval_s: float = Field(
+        default=0.1,
+        gt=0,
+        le=10,
+        description="How often the hub tells each node which of its events are durable "
+        "(checkpoint/v1/down/<node>/confirm); the node deletes them from its outbox",
+    )
     reject_log_per_min: int = Field(
         default=20, ge=1, description="Reject log lines per reason and minute; the rest counted"
     )

@@ -8,6 +8,7 @@ from checkpoint.contract.codec import (
     decode_status,
     encode,
 )
+from checkpoint.contract.confirm import Confirmation
 from checkpoint.contract.ids import uuid7
 from checkpoint.contract.models import (
     SCHEMA_VERSION,
@@ -34,6 +35,7 @@ __all__ = [
     "CommandResult",
     "ConfigAck",
     "ConfigPush",
+    "Confirmation",
     "Event",
     "EventType",
     "Health",

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from checkpoint.contract.confirm import Confirmation
 from checkpoint.contract.models import (
     AlertMessage,
     Command,
@@ -30,6 +31,7 @@ def contract_schema() -> dict[str, Any]:
             "config": ConfigPush.model_json_schema(),
             "node_config": NodeConfig.model_json_schema(),
             "command": Command.model_json_schema(),
+            "confirm": Confirmation.model_json_schema(),
             "alert": AlertMessage.model_json_schema(),
         },
     }

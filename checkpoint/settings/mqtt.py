@@ -16,7 +16,7 @@ from checkpoint.settings.secrets import read_secret
 # A broker that binds the client id to the certificate (use_identity_as_username with
 # use_username_as_clientid) needs one certificate per session, named by its client id;
 # `checkpoint provision` issues one for each of these.
-HUB_SESSION_SUFFIXES = ("", "-priority", "-api", "-alerts")
+HUB_SESSION_SUFFIXES = ("", "-priority", "-api", "-alerts", "-confirm")
 CLIENT_ID_FIELD = "{client_id}"
 
 

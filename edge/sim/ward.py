@@ -121,8 +121,11 @@ class SimWard:
         return {
             **{f"happened {k}": v for k, v in sorted(self.happenings.items())},
             **dict(sorted(self.outcomes.items())),
+            # PUBACKs: an event sent again after a reconnect counts again.
             "events delivered": sum(link.stats["acked"] for link in self.links),
             "events waiting in outboxes": sum(outbox.depth for outbox in self.outboxes),
+            # Distinct: each event is deleted once the hub confirms it (none without a hub).
+            "events confirmed by the hub": sum(link.stats["confirmed"] for link in self.links),
         }
 
     def connect(self, timeout_s: float = 10.0) -> None:
@@ -200,15 +203,24 @@ class SimWard:
         self.down.discard(index)
         link = self._link(self.nodes[index].config, self.outboxes[index])
         old = self.links[index]
-        link.stats["acked"] += old.stats["acked"]  # keep the ward's delivered count whole
+        for count in ("acked", "confirmed"):  # keep the ward's counts whole
+            link.stats[count] += old.stats[count]
         self.links[index] = link
         link.start()
 
     def drained(self, timeout_s: float) -> bool:
-        """Wait until every outbox is empty (links up); False if time ran out."""
+        """Wait until every outbox has sent everything (links up); False if time ran out."""
+        return self._wait(lambda: all(o.depth == 0 for o in self.outboxes), timeout_s)
+
+    def confirmed(self, timeout_s: float) -> bool:
+        """Wait until the hub has confirmed every event and the outboxes are empty (links
+        up); False if time ran out (no hub, or it is behind)."""
+        return self._wait(lambda: all(o.held == 0 for o in self.outboxes), timeout_s)
+
+    def _wait(self, done: Callable[[], bool], timeout_s: float) -> bool:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if not self.down and all(o.depth == 0 for o in self.outboxes):
+            if not self.down and done():
                 return True
             time.sleep(0.05)
         return False
@@ -217,23 +229,29 @@ class SimWard:
         while not stop.wait(self.rng.expovariate(people_per_s)):
             self.step()
 
-    def close(self, drain_s: float = 10.0) -> None:
-        """Stop the traffic, bring cut uplinks back, let the outboxes drain (bounded), and
-        stop. What did not drain stays in the outbox files until they are deleted."""
+    def close(self, drain_s: float = 10.0, *, confirm_s: float = 0.0) -> bool:
+        """Stop the traffic, bring cut uplinks back, let the outboxes drain (bounded) and,
+        with ``confirm_s``, wait for the hub to confirm everything, and stop. What did not
+        drain stays in the outbox files until they are deleted. False if it did not all
+        drain (or, with ``confirm_s``, was not all confirmed) in time."""
         for timer in self._timers:
             timer.cancel()
         for node in self.nodes:
             node.close()
         for index in list(self.down):
             self.restore_uplink(index)
-        if not self.drained(drain_s):
+        done = self.drained(drain_s)
+        if not done:
             log.warning("outboxes not drained within %.0fs", drain_s)
+        elif confirm_s:
+            done = self.confirmed(confirm_s)
         for link in self.links:
             link.stop()
         for outbox in self.outboxes:
             outbox.close()
         if self._own_dir:
             shutil.rmtree(self.state_dir, ignore_errors=True)
+        return done
 
 
 def run_for(ward: SimWard, duration_s: float, people_per_s: float) -> None:

@@ -1,9 +1,11 @@
 """The node's MQTT link: connect with backoff and jitter, say ``online``, drain the outbox
-within a window and a rate limit, and hand down-messages (config, commands) to the node.
+within a window and a rate limit, delete what the hub confirms, and hand down-messages
+(config, commands) to the node.
 
 Everything MQTT happens on one thread that owns a fresh paho client per connection: no
 paho state (queued messages, message ids) survives a lost connection, so after a
-reconnect the outbox alone decides what is sent, starting again from its oldest event.
+reconnect the outbox alone decides what is sent: everything the hub has not confirmed,
+urgent events first (edge/uplink/outbox_delivery.py).
 A refused connection (bad credentials) is never counted as connected; it becomes the
 ``auth_refused`` health flag and is retried with backoff, as the hub may fix the account.
 """
@@ -22,8 +24,9 @@ from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from checkpoint.contract import topics
+from checkpoint.contract import Confirmation, decode_model, topics
 from checkpoint.contract.node.uplink import LinkSettings, OutboxSettings
+from checkpoint.errors import ContractError
 from checkpoint.settings.mqtt import MqttSettings
 from edge.uplink.outbox import Outbox
 from edge.uplink.ratelimit import TokenBucket
@@ -58,7 +61,14 @@ class Link:
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
         self.connected = threading.Event()
         self.flags: set[str] = set()
-        self.stats = {"connects": 0, "refused": 0, "published": 0, "acked": 0}
+        self.stats = {
+            "connects": 0,
+            "refused": 0,
+            "published": 0,
+            "acked": 0,  # PUBACKs from the broker (re-sends included)
+            "confirmed": 0,  # events the hub confirmed durable, each once
+            "resent": 0,  # sent events marked for sending again
+        }
         self.last_refusal: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"uplink-{node_id}", daemon=True)
@@ -66,8 +76,9 @@ class Link:
         self._inflight: dict[int, int] = {}  # paho mid -> outbox seq
         self._acked: list[int] = []
         self._rejected: list[tuple[int, str]] = []
-        self._cursor = -1  # highest seq sent in this connection
         self._more = True  # the outbox may hold more than the last read returned
+        self._confirm_topic = topics.confirm_topic(node_id)
+        self._stale_check_at = 0.0
         self._refused: ReasonCode | None = None
         self._window = drain.window
 
@@ -131,8 +142,10 @@ class Link:
         acked_before = self.stats["acked"]
         self._refused = None
         self._inflight.clear()
-        self._cursor = -1
         self._more = True
+        # A new connection: whatever the hub has not confirmed goes again (the broker may
+        # have crashed with it, or the hub's confirmation was lost); it stores an id once.
+        self.stats["resent"] += self.outbox.resend_all()
         try:
             client.connect(self.mqtt.host, self.mqtt.port, self.mqtt.keepalive_s)
         except ssl.SSLError as exc:  # before OSError: it is one
@@ -165,6 +178,7 @@ class Link:
             rc = client.loop(0 if busy else _IDLE_S)
             accepted = accepted or self.connected.is_set()
             self._flush_acks()
+            self._resend_stale()
             if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or self._refused is not None:
                 break
             if not accepted and time.monotonic() > deadline:
@@ -208,7 +222,7 @@ class Link:
         if not self._more and not self.outbox.changed.is_set():
             return False
         self.outbox.changed.clear()
-        rows = self.outbox.after(self._cursor, room)
+        rows = self.outbox.due(room, skip=set(self._inflight.values()))
         self._more = len(rows) == room
         for row in rows:
             info = client.publish(topics.event_topic(self.node_id, row.type), row.payload, qos=1)
@@ -216,7 +230,6 @@ class Link:
                 self._more = True
                 return False  # the connection is going; the outbox still has it
             self._inflight[info.mid] = row.seq
-            self._cursor = row.seq
         self._bucket.take(len(rows))
         self.stats["published"] += len(rows)
         return self._more and len(self._inflight) < self._window
@@ -226,8 +239,36 @@ class Link:
             self.outbox.reject(*self._rejected.pop(0))
         if self._acked:
             acked, self._acked = self._acked, []
-            self.outbox.ack(acked)
+            self.outbox.mark_sent(acked)
             self.stats["acked"] += len(acked)
+
+    def _resend_stale(self) -> None:
+        """Now and then: sent events the hub passed over go again (see outbox_delivery)."""
+        timeout = self.drain.confirm_timeout_s
+        now = time.monotonic()
+        if now < self._stale_check_at:
+            return
+        self._stale_check_at = now + timeout / 4
+        again = self.outbox.resend_stale(timeout)
+        if again:
+            self._more = True
+            self.stats["resent"] += again
+            log.warning(
+                "uplink %s: %d events unconfirmed by the hub; sending again", self.node_id, again
+            )
+
+    def _confirmed(self, payload: bytes) -> None:
+        try:
+            confirmation = decode_model(Confirmation, payload)
+        except ContractError as exc:
+            log.warning("uplink %s: bad confirmation refused: %s", self.node_id, exc)
+            return
+        if confirmation.node_id != self.node_id:
+            log.warning(
+                "uplink %s: confirmation for %s ignored", self.node_id, confirmation.node_id
+            )
+            return
+        self.stats["confirmed"] += self.outbox.confirm(confirmation.seqs)
 
     # ---------------------------------------------------------------- paho callbacks
 
@@ -257,6 +298,7 @@ class Link:
             [
                 (topics.config_topic(self.node_id), 1),
                 (topics.command_topic(self.node_id), 1),
+                (self._confirm_topic, 1),
                 # Keys, revocations, zone policy and levels: retained, so every (re)connect
                 # brings the newest of each.
                 (topics.ALL_TRUST, 1),
@@ -290,6 +332,9 @@ class Link:
 
     def _on_message(self, _c: mqtt.Client, _ud: object, msg: mqtt.MQTTMessage) -> None:
         try:
+            if msg.topic == self._confirm_topic:
+                self._confirmed(bytes(msg.payload))
+                return
             self.on_message(msg.topic, bytes(msg.payload))
         except Exception:  # a handler bug must not take the uplink down
             log.exception("uplink %s: handling %s failed", self.node_id, msg.topic)

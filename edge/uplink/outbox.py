@@ -1,9 +1,10 @@
 """The durable outbox: every event is committed to SQLite before ``emit`` returns, and
-deleted only when the broker acknowledged it (PUBACK).
+deleted only when the hub confirmed it durable (edge/uplink/outbox_delivery.py: the
+broker's PUBACK only marks it sent).
 
 - WAL mode with ``synchronous=FULL`` for appends: a committed event survives kill -9 and
-  power loss. Deletes after PUBACK run with ``synchronous=NORMAL``: a delete lost in a
-  power cut only means a redelivery, which the hub stores once (same id, same point).
+  power loss. Marking sent and deleting run with ``synchronous=NORMAL``: a change lost in
+  a power cut only means a redelivery, which the hub stores once (same id, same point).
 - Sequence numbers never repeat, even after the events holding the highest numbers were
   delivered: every transaction that deletes events also records the counter.
 - Bounded by payload bytes. When full, telemetry (``health``, ``reading``) gives way first,
@@ -25,8 +26,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -34,6 +34,7 @@ from typing import Any, Final, TypeVar
 from checkpoint.contract import encode, uuid7
 from checkpoint.contract.models import EventBase, EventType
 from edge.uplink.outbox_db import open_outbox_db
+from edge.uplink.outbox_delivery import Delivery, Stored, drain_class
 
 log = logging.getLogger(__name__)
 
@@ -44,20 +45,14 @@ E = TypeVar("E", bound=EventBase)
 TELEMETRY: Final = frozenset({EventType.HEALTH.value, EventType.READING.value})
 
 
-@dataclass(frozen=True, slots=True)
-class Stored:
-    """An event as the outbox holds it, ready to publish."""
-
-    seq: int
-    type: str
-    payload: bytes
-
-
 def _is_full(exc: sqlite3.Error) -> bool:
     return exc.sqlite_errorcode == sqlite3.SQLITE_FULL
 
 
-class Outbox:
+__all__ = ["TELEMETRY", "Outbox", "Stored"]
+
+
+class Outbox(Delivery):
     """Implements edge.events.Emitter; the uplink drains it."""
 
     def __init__(
@@ -130,6 +125,7 @@ class Outbox:
         self._count: int = count
         self._bytes: int = size
         (self.rejected,) = self._db.execute("SELECT count(*) FROM rejected").fetchone()
+        self._load_delivery_state()
 
     # ---------------------------------------------------------------- the Emitter side
 
@@ -193,18 +189,27 @@ class Outbox:
         size = sum(len(s.payload) for s in batch)
         need = self._bytes + size - self.max_bytes
         self._db.execute("BEGIN IMMEDIATE")
-        freed, given_way = self._evict(need, (0, 1)) if need > 0 else (0, {})
+        freed, given_way, unsent = self._evict(need, (0, 1)) if need > 0 else (0, {}, 0)
         if attempt == 2:
             # Disk full: free a generous slice of telemetry so the next appends fit too;
             # stored passages and alarms stay (the new event is what is lost).
-            more, telemetry = self._evict(max(self._bytes // 10, size) - freed, (0,))
+            more, telemetry, more_unsent = self._evict(max(self._bytes // 10, size) - freed, (0,))
             freed += more
+            unsent += more_unsent
             for t, n in telemetry.items():
                 given_way[t] = given_way.get(t, 0) + n
         self._db.executemany(
-            "INSERT INTO events (seq, type, priority, size, payload) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO events (seq, type, priority, drain, size, payload) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
             [
-                (s.seq, s.type, 0 if s.type in TELEMETRY else 1, len(s.payload), s.payload)
+                (
+                    s.seq,
+                    s.type,
+                    0 if s.type in TELEMETRY else 1,
+                    drain_class(s.type),
+                    len(s.payload),
+                    s.payload,
+                )
                 for s in batch
             ],
         )
@@ -220,6 +225,7 @@ class Outbox:
         # Only after the commit: the in-memory figures follow what is on disk.
         self._bytes += size - freed
         self._count += len(batch) - sum(given_way.values())
+        self._unsent += len(batch) - unsent
         for t, n in given_way.items():
             self.dropped[t] = self.dropped.get(t, 0) + n
         if given_way:
@@ -234,33 +240,39 @@ class Outbox:
             (value,),
         )
 
-    def _evict(self, need: int, priorities: tuple[int, ...]) -> tuple[int, dict[str, int]]:
+    def _evict(self, need: int, priorities: tuple[int, ...]) -> tuple[int, dict[str, int], int]:
         """Delete the oldest telemetry (priority 0), then the oldest of the rest, until
-        ``need`` bytes are free. Runs inside the caller's transaction."""
+        ``need`` bytes are free, sent or not. Runs inside the caller's transaction.
+        Returns the bytes freed, the events given way by type, and how many of them were
+        still waiting to be sent."""
         freed = 0
+        unsent = 0
         given_way: dict[str, int] = {}
         for priority in priorities:
             while freed < need:
                 rows = self._db.execute(
-                    "SELECT seq, type, size FROM events WHERE priority = ? ORDER BY seq LIMIT 256",
+                    "SELECT seq, type, size, sent_at FROM events WHERE priority = ? "
+                    "ORDER BY seq LIMIT 256",
                     (priority,),
                 ).fetchall()
                 if not rows:
                     break
                 victims = []
-                for seq, t, size in rows:
+                for seq, t, size, sent_at in rows:
                     if freed >= need:
                         break
                     victims.append((seq,))
                     freed += size
+                    unsent += sent_at is None
                     given_way[t] = given_way.get(t, 0) + 1
                 self._db.executemany("DELETE FROM events WHERE seq = ?", victims)
-        return freed, given_way
+        return freed, given_way, unsent
 
     # ---------------------------------------------------------------- the drain side
 
     def after(self, seq: int, limit: int) -> list[Stored]:
-        """Up to ``limit`` stored events with a sequence number above ``seq``, in order."""
+        """Up to ``limit`` held events (sent or not) with a sequence number above ``seq``,
+        in sequence order: what the outbox holds, for inspection."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT seq, type, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
@@ -268,36 +280,8 @@ class Outbox:
             ).fetchall()
         return [Stored(s, t, bytes(p)) for s, t, p in rows]
 
-    def ack(self, seqs: Iterable[int]) -> None:
-        """The broker has these: delete them (a lost delete only means a redelivery)."""
-        batch = [(s,) for s in seqs]
-        if not batch:
-            return
-        with self._lock:
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                freed = 0
-                removed = 0
-                for params in batch:
-                    row = self._db.execute(
-                        "DELETE FROM events WHERE seq = ? RETURNING size", params
-                    ).fetchone()
-                    if row is not None:
-                        freed += row[0]
-                        removed += 1
-                self._save_next_seq(self._written_through + 1)
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                # Not fatal: the events stay and go out again after the next reconnect.
-                if self._db.in_transaction:
-                    self._db.rollback()
-                log.warning("outbox: could not delete %d acknowledged events: %s", len(batch), exc)
-                return
-            finally:
-                self._db.execute("PRAGMA synchronous=FULL")
-            self._bytes -= freed
-            self._count -= removed
+    def _after_delivery_write(self) -> None:
+        self._save_next_seq(self._written_through + 1)
 
     def reject(self, seq: int, reason: str) -> None:
         """The broker refused this event (PUBACK with a failure code): move it out of the
@@ -311,7 +295,7 @@ class Outbox:
                     (reason, seq),
                 )
                 row = self._db.execute(
-                    "DELETE FROM events WHERE seq = ? RETURNING size", (seq,)
+                    "DELETE FROM events WHERE seq = ? RETURNING size, sent_at", (seq,)
                 ).fetchone()
                 self._save_next_seq(self._written_through + 1)
                 self._db.execute("COMMIT")
@@ -323,6 +307,7 @@ class Outbox:
             if row is not None:
                 self._bytes -= row[0]
                 self._count -= 1
+                self._unsent -= row[1] is None
                 self.rejected += 1
                 self.flags.add("publish_refused")
 
@@ -330,6 +315,12 @@ class Outbox:
 
     @property
     def depth(self) -> int:
+        """Events waiting to be sent to the broker: the node's backlog."""
+        return self._unsent
+
+    @property
+    def held(self) -> int:
+        """Every event kept: waiting, or sent and not yet confirmed by the hub."""
         return self._count
 
     @property

@@ -22,7 +22,9 @@ CREATE TABLE IF NOT EXISTS events (
     type     TEXT NOT NULL,
     priority INTEGER NOT NULL,
     size     INTEGER NOT NULL,
-    payload  BLOB NOT NULL
+    payload  BLOB NOT NULL,
+    drain    INTEGER NOT NULL DEFAULT 0,
+    sent_at  REAL
 );
 CREATE INDEX IF NOT EXISTS events_by_priority ON events (priority, seq);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -35,6 +37,25 @@ CREATE TABLE IF NOT EXISTS rejected (
 );
 """
 
+# Columns added since the first release; an older file gets them on opening. ``drain``:
+# the drain's order class (readings last); ``sent_at``: when the broker acknowledged the
+# event (monotonic seconds of this run), NULL while it waits to be sent.
+_ADDED_COLUMNS = {
+    "drain": "ALTER TABLE events ADD COLUMN drain INTEGER NOT NULL DEFAULT 0",
+    "sent_at": "ALTER TABLE events ADD COLUMN sent_at REAL",
+}
+_DUE_INDEX = "CREATE INDEX IF NOT EXISTS events_due ON events (drain, seq) WHERE sent_at IS NULL"
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    have = {row[1] for row in db.execute("PRAGMA table_info(events)")}
+    for column, statement in _ADDED_COLUMNS.items():
+        if column not in have:
+            db.execute(statement)
+            if column == "drain":
+                db.execute("UPDATE events SET drain = 1 WHERE type = 'reading'")
+    db.execute(_DUE_INDEX)
+
 
 def _connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -42,6 +63,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.executescript(SCHEMA)
+        _migrate(db)
         (check,) = db.execute("PRAGMA quick_check").fetchone()
         if check != "ok":
             raise sqlite3.DatabaseError(f"quick_check: {check}")

@@ -59,6 +59,27 @@ def describe(e: Event) -> str | None:
     return None
 
 
+# The node events' measurements, and what the demo calls them.
+EVENT_MEASUREMENTS = {
+    "reading": "readings",
+    "passage": "passages",
+    "barrier": "barrier alarms",
+    "health": "health reports",
+}
+
+
+def distinct_events(influx: InfluxV1) -> dict[str, int]:
+    """Distinct event ids InfluxDB holds, by measurement (a redelivered event is the same
+    point, so this is also the number of points)."""
+    counts = {}
+    for measurement in EVENT_MEASUREMENTS:
+        # The measurement is one of our constants above, not input.
+        query = f'SELECT count(distinct("event_id")) AS n FROM "{measurement}"'  # noqa: S608
+        rows = influx.query(query)
+        counts[measurement] = int(rows[0]["n"]) if rows else 0
+    return counts
+
+
 def print_summary(console: Console, influx: InfluxV1) -> None:
     """What InfluxDB holds at the end, read back with InfluxQL."""
 
@@ -69,6 +90,7 @@ def print_summary(console: Console, influx: InfluxV1) -> None:
     decisions = influx.query(
         'SELECT count("duration_ms") AS n FROM "passage" GROUP BY "decision", "reason"'
     )
+    counts = distinct_events(influx)
     influx.close()
     table = Table(title="Stored in InfluxDB (read back with InfluxQL)")
     for col in ("checkpoint", "readings", "mean °C", "max °C"):
@@ -84,6 +106,8 @@ def print_summary(console: Console, influx: InfluxV1) -> None:
     for row in decisions:
         passages.add_row(row["decision"], row["reason"], str(row["n"]))
     console.print(passages)
+    by_kind = ", ".join(f"{counts[m]} {name}" for m, name in EVENT_MEASUREMENTS.items())
+    console.print(f"InfluxDB: {sum(counts.values())} distinct events ({by_kind})")
 
 
 def alert_line(payload: bytes) -> str | None:
@@ -202,17 +226,23 @@ def demo_command(
         except KeyboardInterrupt:
             console.print("stopping ...")
         finally:
-            ward.close()
-            stats = dict(hub.ingest.stats)
+            if not ward.close(confirm_s=30):
+                console.print("[yellow]some events were not confirmed by the hub in 30 s[/]")
+            ingest = hub.ingest
             open_alerts = hub.alerting.open_alerts() if hub.alerting is not None else 0
-            hub.stop()
+            hub.stop()  # stores and counts what it still held
+            stats = dict(ingest.stats)
+            stored_metric = hub.metrics.registry.get_sample_value(
+                "checkpoint_hub_events_stored_total"
+            )
             centre.disconnect()
             centre.loop_stop()
         print_summary(console, InfluxV1(stack.influx_url, "demo"))
         for what, count in ward.summary().items():
             console.print(f"{count:6d}  {what}")
         console.print(
-            f"hub: {stats['received']} received, {stats['stored']} stored, "
+            f"hub: {stats['received']} received, {stats['stored']} stored "
+            f"(checkpoint_hub_events_stored_total {stored_metric:.0f}), "
             f"{stats['rejected']} rejected, {stats['duplicates']} duplicates; "
             f"{open_alerts} alerts open"
         )

@@ -57,6 +57,7 @@ class Pending:
     dead: DeadLetter | None = None
     copy: bool = False  # the bulk lane's copy of a priority-lane message
     retained: bool = False  # the broker kept it for new subscribers
+    confirm: tuple[str, int] | None = None  # (node, seq) of a node's event, once durable
 
 
 @dataclass(slots=True)

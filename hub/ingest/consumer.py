@@ -25,8 +25,9 @@ from hub.config import HubConfig
 from hub.influx.writer import InfluxWriter
 from hub.ingest.admission import NodeAdmission
 from hub.ingest.batch import Derivation, Pending
+from hub.ingest.confirmer import Confirmer
 from hub.ingest.deadletters import DeadLetterStore
-from hub.ingest.lane import Lane, new_stats
+from hub.ingest.lane import Lane, new_stats, resolved_mqtt
 from hub.ingest.recent import RecentIds
 from hub.metrics import HubMetrics
 
@@ -53,6 +54,11 @@ class Ingest:
         recent = RecentIds(config.ingest.recent_ids)
         # One budget per node across both lanes.
         self.admission = NodeAdmission(config.ingest.node_max_per_minute)
+        self.confirmer = Confirmer(
+            resolved_mqtt(config),
+            f"{config.client_id}-confirm",
+            interval_s=config.ingest.confirm_interval_s,
+        )
 
         def lane(name: str, **kwargs: Any) -> Lane:
             return Lane(
@@ -66,6 +72,7 @@ class Ingest:
                 on_stored=on_stored,
                 metrics=self.metrics,
                 dead_letters=dead_letters,
+                confirmer=self.confirmer,
                 **kwargs,
             )
 
@@ -121,6 +128,7 @@ class Ingest:
         return all(lane.connected for lane in self.lanes)
 
     def start(self, timeout_s: float = 10.0) -> None:
+        self.confirmer.start()
         for lane in self.lanes:
             lane.start()
         deadline = time.monotonic() + timeout_s
@@ -135,3 +143,4 @@ class Ingest:
     def stop(self) -> None:
         for lane in self.lanes:
             lane.stop()
+        self.confirmer.stop()  # the last batches' confirmations go out

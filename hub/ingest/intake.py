@@ -11,6 +11,7 @@ import logging
 from datetime import datetime
 
 from checkpoint.contract import Health, NodeStatus
+from checkpoint.contract.models import EventBase
 from hub.config import HubConfig
 from hub.influx.lineproto import LineProtocolError
 from hub.influx.schema import event_point
@@ -51,6 +52,9 @@ class Intake:
                 return False  # the priority lane dead-letters it; one dead letter is enough
             if not isinstance(result, NodeStatus) and self.recent.get(result.id) is not None:
                 return False  # the priority lane stored it already
+        event = result.event if isinstance(result, Rejected) else result
+        if isinstance(event, EventBase):  # a node's own event (its topic's): confirmable
+            item.confirm = (event.node_id, event.seq)
         if isinstance(result, NodeStatus):
             item.status = result
             self.stats["statuses"] += 1
@@ -86,11 +90,8 @@ class Intake:
                 )
                 self.reject(item, Rejected(ID_REUSED, detail), now)
             else:
-                if seen is not None:
-                    # Stored before (redelivery, replay): written again it overwrites its
-                    # own point, which is cheaper than a second code path.
-                    self.stats["duplicates"] += 1
-                    self.metrics.duplicates.inc()
+                # Stored before (redelivery, replay): written again it overwrites its own
+                # point, which is cheaper than a second code path; counted once stored.
                 item.line, item.event, item.time_ns = line, result, point.time_ns
         return True
 

@@ -21,10 +21,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from checkpoint.contract import Event, topics
+from checkpoint.settings.mqtt import MqttSettings
 from hub.config import HubConfig
 from hub.influx.writer import InfluxWriter
 from hub.ingest.admission import NodeAdmission
 from hub.ingest.batch import BatchWriter, Derivation, Pending
+from hub.ingest.confirmer import Confirmer
 from hub.ingest.deadletters import DeadLetterStore
 from hub.ingest.intake import Intake
 from hub.ingest.receiver import Message, SessionProcess, SessionSpec
@@ -32,6 +34,14 @@ from hub.ingest.recent import RecentIds
 from hub.metrics import HubMetrics
 
 log = logging.getLogger(__name__)
+
+
+def resolved_mqtt(config: HubConfig) -> MqttSettings:
+    """The hub's MQTT settings with the password read now (a child process or a client
+    started later must not depend on the credentials directory)."""
+    return config.mqtt.model_copy(
+        update={"password": config.mqtt.resolved_password(), "password_credential": None}
+    )
 
 
 def new_stats() -> dict[str, int]:
@@ -66,8 +76,10 @@ class Lane:
         on_stored: Callable[[list[Event]], None] | None = None,
         metrics: HubMetrics,
         dead_letters: DeadLetterStore | None = None,
+        confirmer: Confirmer | None = None,
     ) -> None:
         self.name = name
+        self.confirmer = confirmer
         self.config = config
         self.influx = influx
         self.subscriptions = subscriptions
@@ -105,9 +117,7 @@ class Lane:
             threading.Thread(target=self._store_loop, name=f"hub-store-{name}", daemon=True),
         ]
         group = config.share_group
-        mqtt_settings = config.mqtt.model_copy(
-            update={"password": config.mqtt.resolved_password(), "password_credential": None}
-        )
+        mqtt_settings = resolved_mqtt(config)
         self.session = SessionProcess(
             name,
             SessionSpec(
@@ -244,17 +254,26 @@ class Lane:
         # Refused and kept: now the broker may forget what it retained (or the next
         # subscription would bring it again).
         self.session.clear_retained([p.topic for p in batch if p.retained and p.dead is not None])
-        self.recent.add_many(
-            (p.event.id, p.time_ns) for p in batch if p.event is not None and p.line is not None
-        )
+        if self.confirmer is not None:  # derived and written: the node may let them go
+            self.confirmer.add(p.confirm for p in batch if p.confirm is not None)
+        # Distinct events only: a redelivery, or the bulk lane's copy of a passage that
+        # raced the priority lane's, is the same point and is not counted or shown again.
+        kept = [(p, p.event) for p in batch if p.event is not None and p.line is not None]
+        before = self.recent.add_many(((e.id, p.time_ns) for p, e in kept), self.name)
+        stored = [e for (_, e), lane in zip(kept, before, strict=True) if lane is None]
+        again = [lane for lane in before if lane is not None]
+        raced = sum(lane != self.name for lane in again)  # the other lane stored it first
+        self.stats["received"] -= raced
+        self.stats["duplicates"] += len(again) - raced
+        self.metrics.duplicates.inc(len(again) - raced)
         for dead in outcome.dead:  # points InfluxDB itself refused
             self.stats["rejected"] += 1
             self.metrics.rejected.labels(reason=dead.reason).inc()
-        self.stats["stored"] += len(outcome.stored)
-        self.metrics.stored.inc(len(outcome.stored))
+        self.stats["stored"] += len(stored)
+        self.metrics.stored.inc(len(stored))
         self.metrics.statuses.inc(sum(1 for p in batch if p.status is not None))
-        if self.on_stored is not None and outcome.stored:
-            self.on_stored(outcome.stored)
+        if self.on_stored is not None and stored:
+            self.on_stored(stored)
         return True
 
     # ---------------------------------------------------------------- lifecycle

@@ -19,7 +19,7 @@ class RecentIds:
         # OrderedDict operation is atomic under the interpreter lock, and a reader sees an
         # id either remembered or not, both fine (above). The writers (one per lane, once
         # a batch) take turns, so that trimming cannot race.
-        self._ids: OrderedDict[str, int] = OrderedDict()
+        self._ids: OrderedDict[str, tuple[int, str]] = OrderedDict()  # time, lane
         self._writing = threading.Lock()
 
     def __len__(self) -> int:
@@ -27,18 +27,26 @@ class RecentIds:
 
     def get(self, event_id: str) -> int | None:
         """The point time stored for ``event_id``, if it is still remembered."""
-        return self._ids.get(event_id)
+        seen = self._ids.get(event_id)
+        return None if seen is None else seen[0]
 
-    def add(self, event_id: str, point_time_ns: int) -> None:
-        self.add_many(((event_id, point_time_ns),))
+    def add(self, event_id: str, point_time_ns: int, lane: str = "") -> None:
+        self.add_many(((event_id, point_time_ns),), lane)
 
-    def add_many(self, items: Iterable[tuple[str, int]]) -> None:
-        if self.capacity <= 0:
-            return
+    def add_many(self, items: Iterable[tuple[str, int]], lane: str = "") -> list[str | None]:
+        """Remember these as stored by ``lane``; for each, the lane that had stored it
+        already (None: new, not remembered nor earlier in ``items``), so that an event
+        stored twice (a redelivery, or by both lanes) is counted once and the hub can tell
+        a redelivery (the same lane) from the lanes' race. With ``capacity`` 0 only within
+        ``items``."""
         ids = self._ids
+        before: list[str | None] = []
         with self._writing:
             for event_id, point_time_ns in items:
-                ids[event_id] = point_time_ns
+                seen = ids.get(event_id)
+                before.append(None if seen is None else seen[1])
+                ids[event_id] = (point_time_ns, lane)
                 ids.move_to_end(event_id)
             while len(ids) > self.capacity:
                 ids.popitem(last=False)
+        return before

@@ -15,9 +15,9 @@ Two ways to go down:
   and keeping up, that is nothing: a message goes on to the hub as soon as it arrives, and
   the hub stores what it received even if the broker dies before the PUBACK. The account
   below is exact in that case. When the hub is *not* keeping up (away, or InfluxDB down),
-  the broker's queue is the only copy, and a crash loses up to an autosave interval of it:
-  ``test_broker_crash_loses_what_it_queued_since_its_last_save`` shows it; see
-  docs/reliability.md for why ``autosave_on_changes`` does not close that gap.
+  the broker's queue is its only copy at the broker, and a crash loses up to an autosave
+  interval of it; the nodes still hold those events (sent, not yet confirmed by the hub)
+  and send them again after reconnecting: ``test_broker_crash_with_the_hub_away_loses_nothing``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from checkpoint.settings.mqtt import MqttSettings
 from hub.influx.v1 import InfluxV1
 from hub.service import HubService
 from tests.helpers import wait_for
-from tests.hub.conftest import RawPublisher, event_message, fast_config, reading
+from tests.hub.conftest import fast_config
 from tests.reliability.conftest import Ledger
 from tests.reliability.ledger import account, fired_alert_kinds, stored_event_ids
 from tests.reliability.ward_traffic import WardTraffic, wait_all_stored
@@ -140,23 +140,32 @@ def test_broker_restarted_while_nodes_publish_stores_each_event_once(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Mosquitto 2.0 PUBACKs before it saves: a crash loses what it queued since its "
-    "last autosave for a hub that was not there to take it (docs/reliability.md)",
+def wait_confirmed(traffic: WardTraffic, timeout_s: float = 120.0) -> bool:
+    """Until the hub has confirmed every event and the nodes deleted them."""
+    deadline = time.monotonic() + timeout_s
+    while any(o.held for o in traffic.ward.outboxes):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+@pytest.mark.parametrize(
+    ("seconds", "crashes"),
+    [
+        pytest.param(1.0, 1, id="short"),
+        pytest.param(120.0, 6, id="long", marks=[pytest.mark.slow, pytest.mark.timeout(600)]),
+    ],
 )
-def test_broker_crash_loses_what_it_queued_since_its_last_save(
-    tmp_path: Path, influx: InfluxV1, unique: str
+def test_broker_crash_with_the_hub_away_loses_nothing(
+    tmp_path: Path, influx: InfluxV1, unique: str, ledger: Ledger, seconds: float, crashes: int
 ) -> None:
-    """The gap in the promise, shown rather than hidden: the hub is away (restarting,
-    or behind because InfluxDB is down), nodes deliver, the broker PUBACKs and the nodes
-    delete the events from their outboxes; then the broker is killed before its next save.
-    Its queue was the only copy. The autosave interval is stretched so the crash surely
-    lands before the next save; at any interval, up to one interval of backlog is lost.
-    Strict xfail: once something closes the gap (an end-to-end acknowledgement from the
-    hub to the nodes, or a broker that persists before it acknowledges) this passes, and
-    the marker must go."""
+    """The hub is away (restarting, or behind because InfluxDB is down), nodes deliver,
+    the broker PUBACKs, and is killed before its next save: its queue held the only copy
+    at the broker. The autosave interval is stretched so that every crash surely lands
+    before a save. The nodes kept each event (sent, unconfirmed) and send it again on
+    reconnecting; once the hub is back it stores each once and confirms it, and only then
+    do the nodes let it go."""
     broker = Mosquitto(tmp_path / "mosquitto", extra_config="autosave_interval 3600")
     broker.start()
     mqtt = MqttSettings(host=broker.host, port=broker.port)
@@ -168,27 +177,40 @@ def test_broker_crash_loses_what_it_queued_since_its_last_save(
         hub.stop()  # away: its session, with the subscription, stays at the broker
         broker.restart()  # a clean stop saves that session
         traffic.start()
-        time.sleep(1.0)
-        traffic.close()
-        if traffic.undelivered:  # not AssertionError: the xfail is for the loss alone
-            pytest.fail(f"{traffic.undelivered} events never left the outboxes")
-        broker.restart(kill=True)
+        traffic.fever()
+        gap = seconds / crashes
+        for _ in range(crashes):
+            time.sleep(gap)
+            traffic.pause()
+            # Everything made so far is at the broker (PUBACKed), none of it confirmed.
+            wait_for(lambda: traffic.ward.drained(0.1), timeout_s=30, what="all sent")
+            made = len(traffic.ids)  # health reports go on: read before the outboxes
+            assert sum(o.held for o in traffic.ward.outboxes) >= made, "kept until confirmed"
+            broker.restart(kill=True)
+            traffic.start()
+        traffic.pause()
         hub = HubService(config)
         hub.start()
-        # A marker event after the crash: the broker queues for the hub in order, so once
-        # the marker is stored, whatever survived the crash has been stored before it.
-        publisher = RawPublisher(mqtt, f"pub-{unique}")
-        marker = reading(f"{unique}-cp99-n1", 1)
-        publisher.publish([event_message(marker)])
-        publisher.close()
-        if not wait_all_stored(influx, [marker.id], [marker.node_id], timeout_s=60):
-            pytest.fail("the hub did not store the marker")
+        wait_all_stored(influx, traffic.ids, traffic.node_ids)
+        confirmed = wait_confirmed(traffic)
+        wait_for(
+            lambda: "fever" in fired_alert_kinds(influx, ward=unique),
+            timeout_s=60,
+            what="the fever alert",
+        )
     finally:
+        traffic.close()
         hub.stop()
         broker.stop()
-    result = account(
-        "broker SIGKILL, hub away",
-        traffic.ids,
-        stored_event_ids(influx, nodes=traffic.node_ids),
+    assert confirmed, "the hub's confirmations did not empty the outboxes"
+    ledger.record(
+        account(
+            f"broker SIGKILL x{crashes}, hub away ({seconds:.0f}s)",
+            traffic.ids,
+            stored_event_ids(influx, nodes=traffic.node_ids),
+            alerts_expected=["fever"],
+            alerts_fired=fired_alert_kinds(influx, ward=unique),
+            undelivered=traffic.undelivered,
+            resent_after_crash=sum(link.stats["resent"] for link in traffic.ward.links),
+        )
     )
-    result.check()

@@ -139,10 +139,11 @@ def test_node_disk_full_keeps_deciding_counts_refusals_and_recovers(
             offline = len(emitted)
             accepted = list(held.values())
 
-            # The uplink comes back: everything kept is delivered, the outbox empties, and
-            # new events are taken again (the file reuses the delivered events' pages).
+            # The uplink comes back: everything kept is delivered and confirmed by the hub,
+            # the outbox empties, and new events are taken again (the file reuses the
+            # confirmed events' pages).
             service.link.start()
-            wait_for(lambda: service.outbox.depth == 0, timeout_s=60, what="the drain")
+            wait_for(lambda: service.outbox.held == 0, timeout_s=60, what="the drain")
             passages(sim, 10)
             service.emit_health()
             sim.node.idle()

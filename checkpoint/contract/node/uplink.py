@@ -34,6 +34,13 @@ class OutboxSettings(StrictModel):
         "nodes coming back together do not flood the broker",
     )
     burst: int = Field(default=200, ge=1, description="Events the drain may send at once")
+    confirm_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="A sent event is sent again once the hub has confirmed events of its "
+        "type sent this much later (it was lost between broker and hub); every reconnect "
+        "sends all unconfirmed events again",
+    )
     disk_headroom_bytes: int = Field(
         default=8 * 1024 * 1024,
         ge=256 * 1024,

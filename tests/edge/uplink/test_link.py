@@ -1,5 +1,6 @@
-"""The MQTT link against real Mosquitto brokers: delivery after PUBACK, online/offline
-status, refused credentials, and a day offline drained in order within the rate limit."""
+"""The MQTT link against real Mosquitto brokers: sent after PUBACK, online/offline status,
+refused credentials, and a day offline drained (passages first, each class in order)
+within the rate limit. Confirmation by a real hub: tests/edge/uplink/test_confirm.py."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def make_link(outbox: Outbox, mqtt: MqttSettings, drain: OutboxSettings | None =
     return Link(outbox.node_id, mqtt, outbox, drain=drain or OutboxSettings(), link=FAST)
 
 
-def test_an_event_leaves_the_outbox_only_after_the_broker_has_it(
+def test_an_event_is_sent_only_after_the_broker_has_it_and_kept_for_the_hub(
     stack: LocalStack, outbox: Outbox
 ) -> None:
     sub = Subscriber(stack.mqtt_host, stack.mqtt_port, f"checkpoint/v1/up/{outbox.node_id}/#")
@@ -56,7 +57,8 @@ def test_an_event_leaves_the_outbox_only_after_the_broker_has_it(
         event = passage(outbox)
         assert outbox.depth == 1
         link.start()
-        wait_for(lambda: outbox.depth == 0, what="the PUBACK to delete the event")
+        wait_for(lambda: outbox.depth == 0, what="the PUBACK to mark the event sent")
+        assert outbox.held == 1, "kept until the hub confirms it (no hub here)"
         [payload] = wait_for(lambda: sub.payloads("/events/passage"), what="the event")
         assert json.loads(payload)["id"] == event.id
         status = NodeStatus.model_validate_json(sub.payloads("/status")[0])
@@ -184,8 +186,8 @@ def drain_offline_backlog(own_broker: Mosquitto, outbox: Outbox, count: int) -> 
         wait_for(lambda: outbox.depth == 0, timeout_s=120, what="the backlog to drain")
         took = time.monotonic() - began
 
-        def all_seqs() -> list[int]:
-            seqs = [json.loads(p)["seq"] for p in sub.payloads()]
+        def all_seqs() -> list[tuple[int, str]]:
+            seqs = [(json.loads(p)["seq"], json.loads(p)["type"]) for p in sub.payloads()]
             return seqs if len(set(seqs)) == count else []
 
         seqs = wait_for(all_seqs, timeout_s=60, what="every event at the subscriber")
@@ -193,8 +195,13 @@ def drain_offline_backlog(own_broker: Mosquitto, outbox: Outbox, count: int) -> 
         link.stop()
         sub.stop()
     first_seen = list(dict.fromkeys(seqs))
-    assert first_seen == sorted(first_seen), "delivered out of order"
-    assert first_seen == list(range(count))
+    # Passages first, then readings; each class in the order it happened.
+    urgent = [s for s, t in first_seen if t != "reading"]
+    readings = [s for s, t in first_seen if t == "reading"]
+    assert [s for s, _ in first_seen] == urgent + readings, "a reading went before a passage"
+    assert urgent == sorted(urgent), "passages delivered out of order"
+    assert readings == sorted(readings), "readings delivered out of order"
+    assert sorted(urgent + readings) == list(range(count))
     # Never faster than the rate limit allows (the bucket starts full: one burst free).
     assert took >= (count - burst) / rate * 0.95, f"{count} events drained in {took:.2f}s"
 

@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from checkpoint.contract import BarrierAlarm, Passage, Reading, decode_event
@@ -49,8 +50,9 @@ def test_sequence_numbers_survive_delivery_and_restart(tmp_path: Path) -> None:
     path = tmp_path / "outbox.sqlite"
     outbox = open_outbox(path)
     first = [reading(outbox).seq for _ in range(3)]
-    outbox.ack(first)  # all delivered: the table is empty
-    assert outbox.depth == 0
+    outbox.mark_sent(first)
+    outbox.confirm([(0, 2)])  # all confirmed by the hub: the table is empty
+    assert (outbox.depth, outbox.held) == (0, 0)
     outbox.close()
     outbox = open_outbox(path)
     assert reading(outbox).seq == 3
@@ -58,15 +60,66 @@ def test_sequence_numbers_survive_delivery_and_restart(tmp_path: Path) -> None:
     outbox.close()
 
 
-def test_drain_reads_in_order_and_ack_deletes(tmp_path: Path) -> None:
+def test_drain_sends_urgent_events_first_each_class_in_order(tmp_path: Path) -> None:
     outbox = open_outbox(tmp_path / "outbox.sqlite")
     events = [passage(outbox) if i % 2 else reading(outbox) for i in range(10)]
-    batch = outbox.after(-1, 4)
-    assert [s.seq for s in batch] == [0, 1, 2, 3]
-    assert [s.type for s in batch] == ["reading", "passage", "reading", "passage"]
-    outbox.ack([0, 1])
-    assert [s.seq for s in outbox.after(-1, 100)] == [e.seq for e in events[2:]]
-    assert outbox.depth == 8
+    batch = outbox.due(4)
+    assert [s.seq for s in batch] == [1, 3, 5, 7]
+    assert {s.type for s in batch} == {"passage"}
+    assert [s.seq for s in outbox.due(4, skip={1, 3, 5, 7})] == [9, 0, 2, 4]
+    outbox.close()
+    # The order outlives a restart: it is in the file, not in memory.
+    outbox = open_outbox(tmp_path / "outbox.sqlite")
+    assert [s.seq for s in outbox.due(10)] == [e.seq for e in events[1::2] + events[0::2]]
+    outbox.close()
+
+
+def test_sent_events_are_kept_until_the_hub_confirms_them(tmp_path: Path) -> None:
+    outbox = open_outbox(tmp_path / "outbox.sqlite")
+    events = [passage(outbox) if i % 2 else reading(outbox) for i in range(10)]
+    outbox.mark_sent([1, 3, 0])  # the broker's PUBACKs
+    assert (outbox.depth, outbox.held) == (7, 10)
+    assert 1 not in [s.seq for s in outbox.due(100)], "sent: not sent again for now"
+    assert outbox.confirm([(0, 1), (3, 3), (42, 50)]) == 3  # 42-50: not (any longer) here
+    assert (outbox.depth, outbox.held) == (7, 7)
+    assert [s.seq for s in outbox.after(-1, 100)] == [
+        e.seq for e in events if e.seq > 1 and e.seq != 3
+    ]
+    outbox.mark_sent([2, 5])
+    assert outbox.resend_all() == 2  # a new connection: unconfirmed events go again
+    assert (outbox.depth, outbox.held) == (7, 7)
+    outbox.close()
+
+
+def test_an_event_the_hub_passed_over_is_sent_again(tmp_path: Path) -> None:
+    outbox = open_outbox(tmp_path / "outbox.sqlite")
+    first, second = passage(outbox).seq, passage(outbox).seq
+    outbox.mark_sent([first])
+    time.sleep(0.05)
+    outbox.mark_sent([second])
+    assert outbox.resend_stale(0.01) == 0, "nothing confirmed yet: the hub may be away"
+    outbox.confirm([(second, second)])  # a later one confirmed, the first not
+    assert outbox.resend_stale(10.0) == 0, "not yet: within the timeout"
+    assert outbox.resend_stale(0.01) == 1
+    assert [s.seq for s in outbox.due(10)] == [first]
+    outbox.close()
+
+
+def test_an_outbox_file_without_delivery_columns_is_brought_up_to_date(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.sqlite"
+    with sqlite3.connect(path) as db:  # the first release's table
+        db.execute(
+            "CREATE TABLE events (seq INTEGER PRIMARY KEY, type TEXT NOT NULL, "
+            "priority INTEGER NOT NULL, size INTEGER NOT NULL, payload BLOB NOT NULL)"
+        )
+        db.executemany(
+            "INSERT INTO events VALUES (?, ?, ?, 3, x'7b7d20')",
+            [(0, "reading", 0), (1, "passage", 1)],
+        )
+    outbox = open_outbox(path)
+    assert [s.seq for s in outbox.due(10)] == [1, 0]
+    assert (outbox.depth, outbox.held) == (2, 2)
+    assert passage(outbox).seq == 2
     outbox.close()
 
 
@@ -218,10 +271,11 @@ def test_a_really_full_disk_gives_way_and_recovers_after_the_drain(tmp_path: Pat
         assert "disk_full" in outbox.flags
         assert outbox.dropped.get("reading", 0) > 0, "telemetry gave way first"
         assert outbox.dropped_total == sum(outbox.dropped.values()) + outbox.lost
-        # The uplink is back: everything is delivered and acknowledged.
+        # The uplink is back: everything is delivered and confirmed by the hub.
         while rows := outbox.after(-1, 500):
-            outbox.ack(r.seq for r in rows)
-        assert outbox.depth == 0
+            outbox.mark_sent(r.seq for r in rows)
+            outbox.confirm((r.seq, r.seq) for r in rows)
+        assert (outbox.depth, outbox.held) == (0, 0)
         lost = outbox.lost
         for _ in range(200):
             passage(outbox)

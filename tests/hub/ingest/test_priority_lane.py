@@ -3,6 +3,7 @@ waits at the broker, because passages come through a session of their own."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -98,3 +99,51 @@ def test_passages_queued_before_the_priority_lane_existed_are_not_lost(
         hub.stop()
     rows = influx.query('SELECT "event_id" FROM "passage" WHERE "node" = $n', {"n": em.node_id})
     assert sorted(r["event_id"] for r in rows) == sorted(p.id for p in passages)
+
+
+def test_passages_both_lanes_bring_are_stored_counted_and_derived_once(
+    mqtt_settings: MqttSettings,
+    influx: InfluxV1,
+    raw_publisher: RawPublisher,
+    unique: str,
+    tmp_path: Path,
+) -> None:
+    """Both sessions get every passage (the bulk lane subscribes to everything). Queued
+    for a hub that was away, they arrive in both lanes at once, and the lanes race: each
+    passage must still be counted, shown and derived from once."""
+    config = fast_config(mqtt_settings, influx.url, influx.database, f"hub-{unique}", tmp_path)
+    away = HubService(config)
+    away.start()  # both lanes' sessions exist: the broker queues for both
+    away.stop()
+    em = MemoryEmitter(f"{unique}-cp04-n1", f"{unique}-cp04", unique)
+    passages = [passage(em, pass_id=f"p-{i}") for i in range(300)]
+    fever = passage(em, temp=(38.3, 38.6))
+    raw_publisher.publish(
+        [(topics.event_topic(em.node_id, "passage"), encode(p)) for p in [*passages, fever]]
+    )
+    shown: list[str] = []
+    hub = HubService(config)
+    hub.start()
+    try:
+        assert hub.ingest is not None
+        assert hub.alerting is not None
+        ingest = hub.ingest
+        ingest.on_stored = lambda events: shown.extend(e.id for e in events)
+        bulk, priority = ingest.lanes
+        # Every copy read by both lanes: what each lane dropped or stored is settled.
+        wait_for(lambda: ingest.stats["stored"] >= len(passages) + 1, what="all stored")
+        time.sleep(0.5)  # the slower lane's copies too
+        stored_metric = hub.metrics.registry.get_sample_value("checkpoint_hub_events_stored_total")
+        fevers = [a for a in hub.alerting.store.find() if a.kind == "fever"]
+    finally:
+        hub.stop()
+    assert ingest.stats["stored"] == stored_metric == len(passages) + 1
+    # (Shown from when the callback was set, just after the start: none twice.)
+    assert len(shown) == len(set(shown))
+    assert set(shown) <= {p.id for p in [*passages, fever]}
+    assert ingest.stats["duplicates"] == 0
+    assert [a.count for a in fevers] == [1], "the fever derived from once"
+    rows = influx.query('SELECT "event_id" FROM "passage" WHERE "node" = $n', {"n": em.node_id})
+    assert len(rows) == len(passages) + 1
+    # Each lane counts what it stored first; together, each passage once.
+    assert bulk.stats["stored"] + priority.stats["stored"] == len(passages) + 1
