@@ -48,7 +48,7 @@ def sim_command(
     """Run N virtual nodes (mock pins, emulated thermometer, rendered QR passes, emulated
     barrier) against a real broker: residents in and out, fevers, strangers, forced
     barriers. Prints what happened when it stops."""
-    from edge.sim.ward import SimWard, run_for  # noqa: PLC0415 - the edge/edge/hub extra
+    from edge.sim.ward import SimWard, run_for  # noqa: PLC0415 - the edge extra
 
     url = mqtt_url or os.environ.get(MQTT_URL_ENV, "mqtt://127.0.0.1:1883")
     host, port = parse_mqtt_url(url)
@@ -56,7 +56,7 @@ def sim_command(
     try:
         sim.connect()
         typer.echo(f"ward {ward}: {nodes} virtual nodes -> {url}, ~{rate:g} people/s")
-        run_for(sim, duration if duration is not None else float("inf"), rate)
+        run_for(sim, duration, rate)
     except KeyboardInterrupt:
         typer.echo("stopping ...")
     finally:

@@ -26,7 +26,7 @@ def run_command(
     config: Annotated[Path, typer.Option("--config", "-c", help="Hub config (YAML)")],
 ) -> None:
     """Ingest node events into InfluxDB and serve /metrics until SIGTERM or Ctrl-C."""
-    from hub.service import HubService  # noqa: PLC0415 - the edge/edge/hub/hub extra
+    from hub.service import HubService  # noqa: PLC0415 - the hub extra
 
     cfg = load_model(HubConfig, config)
     service = HubService(cfg)
@@ -54,8 +54,8 @@ def api_command(
 ) -> None:
     """Serve only the API (another process runs ingest against the same state store)."""
     from hub.alerts.store import AlertStore  # noqa: PLC0415 - the hub extra
-    from hub.api.app import create_app  # noqa: PLC0415 - the edge/hub/hub extra
-    from hub.api.context import ApiContext  # noqa: PLC0415 - the edge/hub/hub extra
+    from hub.api.app import create_app  # noqa: PLC0415 - the hub extra
+    from hub.api.context import ApiContext  # noqa: PLC0415 - the hub extra
     from hub.api.server import ApiServer  # noqa: PLC0415 - the hub extra
     from hub.influx.v1 import InfluxV1  # noqa: PLC0415 - the hub extra
     from hub.state import open_store  # noqa: PLC0415 - the hub extra

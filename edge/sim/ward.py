@@ -254,13 +254,17 @@ class SimWard:
         return done
 
 
-def run_for(ward: SimWard, duration_s: float, people_per_s: float) -> None:
+def run_for(ward: SimWard, duration_s: float | None, people_per_s: float) -> None:
+    """Run the ward for ``duration_s`` seconds, or until interrupted (None)."""
     stop = threading.Event()
-    timer = threading.Timer(duration_s, stop.set)
-    timer.daemon = True
-    timer.start()
+    # threading.Timer cannot wait an infinite time (OverflowError in its thread).
+    timer = None if duration_s is None else threading.Timer(duration_s, stop.set)
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
     try:
         ward.run(stop, people_per_s)
     finally:
-        timer.cancel()
+        if timer is not None:
+            timer.cancel()
         stop.set()

@@ -172,7 +172,7 @@ def demo_command(
     """Start Mosquitto and InfluxDB, the hub (ingest, rules, alerts, API) and a simulated
     ward; print what is stored and every alert the command centre receives."""
 
-    from edge.sim.ward import SimWard, run_for  # noqa: PLC0415 - the edge/edge/hub extra
+    from edge.sim.ward import SimWard, run_for  # noqa: PLC0415 - the edge extra
     from hub.influx.v1 import InfluxV1  # noqa: PLC0415 - the hub extra
 
     console = Console(highlight=False)
@@ -222,7 +222,7 @@ def demo_command(
                 f"ward phucla: {nodes} checkpoints, ~{rate:g} people/s "
                 f"({f'for {duration:g}s' if duration else 'Ctrl-C to stop'})"
             )
-            run_for(ward, duration if duration is not None else float("inf"), rate)
+            run_for(ward, duration, rate)
         except KeyboardInterrupt:
             console.print("stopping ...")
         finally:
