@@ -14,6 +14,7 @@ from hub.alerts.config import AlertsConfig
 from hub.api.settings import ApiSettings
 from hub.passes.settings import PassesSettings
 from hub.rules.config import RulesConfig
+from hub.tracing.settings import TracingSettings
 
 
 class InfluxSettings(StrictModel):
@@ -120,6 +121,7 @@ class HubConfig(StrictModel):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     api: ApiSettings = Field(default_factory=ApiSettings)
     passes: PassesSettings = Field(default_factory=PassesSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
 
     def resolved_state_url(self) -> str:
         """``state_url`` with a relative SQLite file placed in ``data_dir``."""

@@ -32,6 +32,7 @@ from hub.metrics import HubMetrics
 from hub.passes.desk import PassDesk
 from hub.passes.publisher import TrustPublisher
 from hub.state import open_store
+from hub.tracing.retention import TracePurger
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class HubService:
         self.ingest: Ingest | None = None
         self.dead_letters: DeadLetterStore | None = None
         self.metrics_port: int | None = None
+        self.purger: TracePurger | None = None
 
     def start(self, connect_timeout_s: float = 30.0) -> None:
         cfg = self.config
@@ -91,6 +93,8 @@ class HubService:
             if self.alerting is not None:
                 self.alerting.start(ticker=True)
             self.ingest.start(connect_timeout_s)
+            self.purger = TracePurger(self._query_client(), cfg.tracing)
+            self.purger.start()
             if cfg.api.enabled:
                 self._start_api(self.engine)
         except BaseException:
@@ -175,6 +179,9 @@ class HubService:
         if self.downlink is not None:
             self.downlink.stop()
             self.downlink = None
+        if self.purger is not None:
+            self.purger.stop()
+            self.purger = None
         if self.ingest is not None:
             self.ingest.stop()
             self.ingest = None

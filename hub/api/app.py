@@ -16,6 +16,7 @@ from hub.api.routes import (
     nodes,
     passes,
     stats,
+    trace,
     wards,
 )
 
@@ -41,6 +42,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
         nodes.router,
         levels.router,
         stats.router,
+        trace.router,
         keys.router,
         audit.router,
     ):

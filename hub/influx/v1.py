@@ -69,6 +69,18 @@ class InfluxV1:
             raise InfluxError(f"query to {self.url} failed: {exc}", retryable=True) from None
         return self._result(resp)
 
+    def execute(self, q: str, params: Mapping[str, Any] | None = None) -> None:
+        """Run a statement that changes data (DELETE), which InfluxDB takes only by POST;
+        values bound as in ``query``."""
+        data = {"db": self.database, "q": q}
+        if params:
+            data["params"] = json.dumps(dict(params))
+        try:
+            resp = self._http.post("/query", data=data)
+        except httpx.HTTPError as exc:
+            raise InfluxError(f"query to {self.url} failed: {exc}", retryable=True) from None
+        self._result(resp)
+
     @staticmethod
     def _result(resp: httpx.Response) -> dict[str, Any]:
         if resp.status_code != 200:

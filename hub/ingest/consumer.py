@@ -35,7 +35,7 @@ from typing import Any
 
 from checkpoint.contract import Event, Health, NodeStatus, topics
 from hub.config import HubConfig
-from hub.influx.schema import event_point
+from hub.influx.schema import event_point, trace_point
 from hub.influx.writer import InfluxWriter
 from hub.ingest.admission import NodeAdmission
 from hub.ingest.batch import BatchWriter, Derivation, Pending
@@ -227,7 +227,10 @@ class Lane:
                     # own point, which is cheaper than a second code path.
                     self.stats["duplicates"] += 1
                     self.metrics.duplicates.inc()
-                item.line, item.event, item.time_ns = point.to_line(), result, point.time_ns
+                line = point.to_line()
+                if (trace := trace_point(result)) is not None:
+                    line += "\n" + trace.to_line()  # written in the same request
+                item.line, item.event, item.time_ns = line, result, point.time_ns
         return True
 
     def _queue(self, items: list[Pending]) -> None:
