@@ -59,7 +59,9 @@ def test_tracing_answers_exactly_what_was_stored_for_commanders_only(
     running_hub: HubService, raw_publisher: RawPublisher, influx: InfluxV1, unique: str
 ) -> None:
     hub = running_hub
-    assert hub.engine is not None and hub.api is not None and hub.passes is not None
+    assert hub.engine is not None
+    assert hub.api is not None
+    assert hub.passes is not None
     hub.passes.keys.create_key("hub-a")  # as `checkpoint passes keygen` does
     hub.passes.issuer.salt = b"phucla-salt"  # as from its systemd credential
     issued = hub.passes.issue(
