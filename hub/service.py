@@ -151,6 +151,7 @@ class HubService:
                 "influxdb": queries.ping,
             },
             metrics=lambda: (self.metrics.render(), CONTENT_TYPE_LATEST),
+            reports=cfg.reports,
         )
         self.api = ApiServer(create_app(ctx), cfg.api)
         self.api.start()

@@ -15,6 +15,7 @@ from hub.api.keys import KeyStore
 from hub.api.sent import SentLog
 from hub.influx.v1 import InfluxV1
 from hub.passes.desk import PassDesk
+from hub.reports.settings import ReportsSettings
 
 Probe = Callable[[], bool]
 
@@ -42,6 +43,7 @@ class ApiContext:
     stream_max_s: float = 3600.0  # a stream ends after this; EventSource reconnects by itself
     probes: Mapping[str, Probe] = field(default_factory=dict)
     metrics: Callable[[], tuple[bytes, str]] | None = None  # (body, content type)
+    reports: ReportsSettings = field(default_factory=ReportsSettings)  # ward names, shifts
     levels: frozenset[str] = field(
         default_factory=lambda: frozenset(
             {"green", "yellow", "orange", "red", "level1", "level2", "level3", "level4", "level5"}
