@@ -3,8 +3,9 @@ where and when was this pass seen, and which passes went through this checkpoint
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from pydantic import BaseModel
 
 from hub.influx.schema import TRACE
 from hub.influx.v1 import InfluxV1
@@ -13,8 +14,9 @@ from hub.tracing.retention import iso
 _COLUMNS = '"pass_id", "event_id", "checkpoint", "node", "direction", "decision", "reason"'
 
 
-@dataclass(frozen=True, slots=True)
-class Sighting:
+class Sighting(BaseModel):
+    """One passage that showed a pass (the API answers with these, plus the holder hash)."""
+
     time: datetime
     ward_id: str
     checkpoint_id: str
@@ -26,20 +28,34 @@ class Sighting:
     event_id: str
 
 
-def _sightings(
-    influx: InfluxV1, condition: str, params: dict[str, str], *, limit: int
+# What a trace is by: the passage detail it matches (a field or a tag), from our own list.
+BY = {"pass": '"pass_id" = $value', "checkpoint": '"checkpoint" = $value'}
+
+
+def sightings(
+    influx: InfluxV1,
+    *,
+    ward: str,
+    by: str,
+    value: str,
+    start: datetime,
+    end: datetime,
+    limit: int,
 ) -> list[Sighting]:
+    """The passages in ``ward`` within [start, end) that showed this pass (``by="pass"``)
+    or went through this checkpoint (``by="checkpoint"``), oldest first."""
+    params = {"ward": ward, "value": value, "start": iso(start), "end": iso(end)}
     # Tags named in SELECT come back as columns of one series, so ORDER BY and LIMIT apply
     # to all passages together (GROUP BY would limit each series apart).
     rows = influx.query(
-        f'SELECT {_COLUMNS} FROM "{TRACE}" WHERE "ward" = $ward AND {condition} '
+        f'SELECT {_COLUMNS} FROM "{TRACE}" WHERE "ward" = $ward AND {BY[by]} '
         f"AND time >= $start AND time < $end ORDER BY time ASC LIMIT {int(limit)}",
         params,
     )
     return [
         Sighting(
             time=datetime.fromtimestamp(r["time"] / 1e9, UTC),
-            ward_id=params["ward"],
+            ward_id=ward,
             checkpoint_id=r["checkpoint"],
             node_id=r["node"],
             direction=r["direction"],
@@ -50,19 +66,3 @@ def _sightings(
         )
         for r in rows
     ]
-
-
-def pass_seen(
-    influx: InfluxV1, *, ward: str, pass_id: str, start: datetime, end: datetime, limit: int
-) -> list[Sighting]:
-    """Every passage that showed ``pass_id`` in the ward within [start, end), oldest first."""
-    params = {"ward": ward, "pass_id": pass_id, "start": iso(start), "end": iso(end)}
-    return _sightings(influx, '"pass_id" = $pass_id', params, limit=limit)
-
-
-def checkpoint_passed(
-    influx: InfluxV1, *, ward: str, checkpoint: str, start: datetime, end: datetime, limit: int
-) -> list[Sighting]:
-    """Every passage with a pass at ``checkpoint`` within [start, end), oldest first."""
-    params = {"ward": ward, "checkpoint": checkpoint, "start": iso(start), "end": iso(end)}
-    return _sightings(influx, '"checkpoint" = $checkpoint', params, limit=limit)

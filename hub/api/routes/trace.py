@@ -7,18 +7,18 @@ with who asked what, whatever it found.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from pydantic import BaseModel
 
 from checkpoint.contract.models import Id
 from hub.api.context import ApiContext
 from hub.api.roles import Principal
 from hub.api.schemas import errors
-from hub.api.security import Commander, ContextDep, InfluxDep, ensure_ward
+from hub.api.security import Commander, ContextDep, ensure_ward, require_influx
 from hub.api.timewindow import window
 from hub.influx.v1 import InfluxError
 from hub.passes.desk import PassNotFoundError, pass_of
@@ -34,17 +34,8 @@ Until = Annotated[datetime | None, Query(description="Default: now")]
 Limit = Annotated[int, Query(ge=1, le=5000, description="At most this many passages")]
 
 
-class SightingOut(BaseModel):
-    time: datetime
-    ward_id: str
-    checkpoint_id: str
-    node_id: str
-    direction: str
-    decision: str
-    reason: str
-    pass_id: str
+class SightingOut(Sighting):
     holder_hash: str | None  # hex; None when the pass was not issued by this hub or has none
-    event_id: str
 
 
 class TraceOut(BaseModel):
@@ -66,9 +57,7 @@ def _answer(
             except PassNotFoundError:
                 continue
             hashes[pass_id] = holder.hex() if holder else None
-    out = [
-        SightingOut.model_validate(asdict(s) | {"holder_hash": hashes[s.pass_id]}) for s in found
-    ]
+    out = [SightingOut(**s.model_dump(), holder_hash=hashes[s.pass_id]) for s in found]
     return TraceOut(since=start, until=end, passages=out, truncated=len(found) >= limit)
 
 
@@ -83,51 +72,44 @@ def _audit(
     ctx.audit.record(who, action, target, ward_id=ward, detail=detail)
 
 
-@router.get("/passes/{pass_id}", response_model=TraceOut)
-def pass_seen(
-    pass_id: PassId,
-    who: Commander,
-    ctx: ContextDep,
-    influx: InfluxDep,
-    ward: Ward,
-    since: Since = None,
-    until: Until = None,
-    limit: Limit = 1000,
-) -> TraceOut:
-    """Where and when this pass was seen in the ward, oldest first (audited)."""
-    ensure_ward(who, ward)
-    start, end = window(since, until, default=timedelta(days=14), maximum=MAX_RANGE)
+@dataclass
+class Ask:
+    """The query parameters both traces take."""
+
+    ward: Ward
+    since: Since = None
+    until: Until = None
+    limit: Limit = 1000
+
+
+AskDep = Annotated[Ask, Depends()]
+
+
+def _trace(ctx: ApiContext, who: Principal, by: str, value: str, ask: Ask) -> TraceOut:
+    ensure_ward(who, ask.ward)
+    start, end = window(ask.since, ask.until, default=timedelta(days=14), maximum=MAX_RANGE)
+    influx = require_influx(ctx)
     try:
-        found = queries.pass_seen(
-            influx, ward=ward, pass_id=pass_id, start=start, end=end, limit=limit
+        found = queries.sightings(
+            influx, ward=ask.ward, by=by, value=value, start=start, end=end, limit=ask.limit
         )
     except InfluxError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
-    answer = _answer(ctx, found, start, end, limit)
-    _audit(ctx, who, "trace.pass", pass_id, ward, answer)
+    answer = _answer(ctx, found, start, end, ask.limit)
+    _audit(ctx, who, f"trace.{by}", value, ask.ward, answer)
     return answer
+
+
+@router.get("/passes/{pass_id}", response_model=TraceOut)
+def pass_seen(pass_id: PassId, who: Commander, ctx: ContextDep, ask: AskDep) -> TraceOut:
+    """Where and when this pass was seen in the ward, oldest first (audited)."""
+    return _trace(ctx, who, "pass", pass_id, ask)
 
 
 @router.get("/checkpoints/{checkpoint_id}", response_model=TraceOut)
 def checkpoint_passed(
-    checkpoint_id: Annotated[Id, Path()],
-    who: Commander,
-    ctx: ContextDep,
-    influx: InfluxDep,
-    ward: Ward,
-    since: Since = None,
-    until: Until = None,
-    limit: Limit = 1000,
+    checkpoint_id: Annotated[Id, Path()], who: Commander, ctx: ContextDep, ask: AskDep
 ) -> TraceOut:
-    """Which passes went through this checkpoint between since and until (audited)."""
-    ensure_ward(who, ward)
-    start, end = window(since, until, default=timedelta(days=14), maximum=MAX_RANGE)
-    try:
-        found = queries.checkpoint_passed(
-            influx, ward=ward, checkpoint=checkpoint_id, start=start, end=end, limit=limit
-        )
-    except InfluxError as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
-    answer = _answer(ctx, found, start, end, limit)
-    _audit(ctx, who, "trace.checkpoint", checkpoint_id, ward, answer)
-    return answer
+    """Which passes went through this checkpoint between since and until, oldest first
+    (audited)."""
+    return _trace(ctx, who, "checkpoint", checkpoint_id, ask)

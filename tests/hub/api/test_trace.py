@@ -4,11 +4,9 @@ than the retention are deleted while the passage counts stay."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import pytest
 
 from checkpoint.contract import Passage, encode, topics
 from checkpoint.contract.models import Decision, PassCheck, Reason
@@ -17,7 +15,6 @@ from edge.events import MemoryEmitter
 from hub.api.audit import AuditLog
 from hub.api.keys import KeyStore
 from hub.api.roles import Role
-from hub.config import HubConfig
 from hub.influx.v1 import InfluxV1
 from hub.passes.issuer import holder_hash
 from hub.service import HubService
@@ -27,14 +24,6 @@ from tests.hub.api.conftest import auth
 from tests.hub.conftest import RawPublisher
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=5)
-
-
-@pytest.fixture
-def running_hub(hub_config: HubConfig) -> Iterator[HubService]:
-    service = HubService(hub_config)
-    service.start()
-    yield service
-    service.stop()
 
 
 def _passage(em: MemoryEmitter, pass_id: str | None, minutes: float, refuse: bool) -> Passage:
@@ -56,9 +45,8 @@ def _passage(em: MemoryEmitter, pass_id: str | None, minutes: float, refuse: boo
 
 
 def test_tracing_answers_exactly_what_was_stored_for_commanders_only(
-    running_hub: HubService, raw_publisher: RawPublisher, influx: InfluxV1, unique: str
+    hub: HubService, raw_publisher: RawPublisher, influx: InfluxV1
 ) -> None:
-    hub = running_hub
     assert hub.engine is not None
     assert hub.api is not None
     assert hub.passes is not None
