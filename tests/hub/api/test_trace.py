@@ -18,7 +18,8 @@ from hub.api.roles import Role
 from hub.influx.v1 import InfluxV1
 from hub.passes.issuer import holder_hash
 from hub.service import HubService
-from hub.tracing.retention import purge
+from hub.tracing.retention import TracePurger
+from hub.tracing.settings import TracingSettings
 from tests.helpers import wait_for
 from tests.hub.api.conftest import auth
 from tests.hub.conftest import RawPublisher
@@ -133,7 +134,10 @@ def test_tracing_answers_exactly_what_was_stored_for_commanders_only(
     # Retention: details older than the limit go, the passage counts stay.
     now = datetime.now(UTC)
     keep_days = (now - (T0 + timedelta(minutes=30))).total_seconds() / 86400
-    cutoff = purge(influx, retention_days=keep_days, now=now)
+    purger = TracePurger(influx, TracingSettings(retention_days=keep_days), clock=lambda: now)
+    purger.run_once()
+    cutoff = purger.last_cutoff
+    assert cutoff is not None
     assert T0 + timedelta(minutes=20) < cutoff < T0 + timedelta(minutes=40)
     left = influx.query('SELECT "pass_id" FROM "passage_trace" WHERE "ward" = \'phucla\'')
     assert len(left) == 3  # the 40, 41 and 90 minute ones
