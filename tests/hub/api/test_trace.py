@@ -117,6 +117,14 @@ def test_tracing_answers_exactly_what_was_stored_for_commanders_only(
             if e.checkpoint_id == "phucla-cp01" and e.pass_check is not None
         ]
 
+        sneaky = api.get("/trace/passes/x' OR '1'='1", params=window, headers=auth(commander))
+        assert sneaky.status_code == 422  # a pass id is letters, digits, _ and -
+        quoted = api.get(
+            "/trace/checkpoints/phucla-cp01",
+            params={**window, "ward": "phucla' OR 'a'='a"},
+            headers=auth(commander),
+        )
+        assert quoted.status_code in (403, 422)  # never run as InfluxQL
         refused = api.get(f"/trace/passes/{tracked}", params=window, headers=auth(technician))
         assert refused.status_code == 403
         elsewhere = api.get(
