@@ -54,6 +54,8 @@ class TracePurger:
         try:
             self.last_cutoff = purge(self.influx, self.settings.retention_days, self.clock())
         except InfluxError as exc:  # InfluxDB away: the next round deletes the same and more
+            if "database not found" in str(exc):
+                return  # a fresh hub: ingest creates it with the first batch, nothing to drop
             log.warning("passage details not purged: %s", exc)
 
     def start(self) -> None:
