@@ -73,6 +73,7 @@ def api_command(
         probes={"broker": downlink.connected, "influxdb": influx.ping},
         stream_poll_s=cfg.api.stream_poll_s,
         console=cfg.console,
+        reports=cfg.reports,
     )
     server = ApiServer(create_app(ctx), cfg.api)
     try:
@@ -86,6 +87,22 @@ def api_command(
         server.stop()
         downlink.stop()
         influx.close()
+
+
+@hub_app.command("report")
+def report_command(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Hub config (YAML)")],
+    ward: Annotated[str, typer.Option(help="The ward id")],
+    day: Annotated[str, typer.Option("--date", help="The local day, YYYY-MM-DD")],
+    fmt: Annotated[str, typer.Option("--format", help="csv or pdf")] = "csv",
+    out: Annotated[
+        Path | None, typer.Option(help="Write here (default: CSV to stdout, PDF to FILE name)")
+    ] = None,
+) -> None:
+    """The daily briefing of a ward, from InfluxDB: CSV or a printable PDF."""
+    from hub.reports.cli import write_report  # noqa: PLC0415 - the hub extra
+
+    write_report(config, ward, day, fmt, out)
 
 
 keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)

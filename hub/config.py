@@ -14,7 +14,9 @@ from hub.alerts.config import AlertsConfig
 from hub.api.settings import ApiSettings
 from hub.console.settings import ConsoleSettings
 from hub.passes.settings import PassesSettings
+from hub.reports.settings import ReportsSettings
 from hub.rules.config import RulesConfig
+from hub.tracing.settings import TracingSettings
 
 
 class InfluxSettings(StrictModel):
@@ -136,6 +138,8 @@ class HubConfig(StrictModel):
     api: ApiSettings = Field(default_factory=ApiSettings)
     passes: PassesSettings = Field(default_factory=PassesSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
+    reports: ReportsSettings = Field(default_factory=ReportsSettings)
 
     def resolved_state_url(self) -> str:
         """``state_url`` with a relative SQLite file placed in ``data_dir``."""

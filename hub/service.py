@@ -34,6 +34,7 @@ from hub.passes.publisher import TrustPublisher
 from hub.publisher import HubPublisher
 from hub.standby import LeaseWatch, session_lease, wait_for
 from hub.state import open_store
+from hub.tracing.retention import TracePurger
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ class HubService:
         self.dead_letters: DeadLetterStore | None = None
         self.metrics_port: int | None = None
         self.lease_watch: LeaseWatch | None = None
+        self.purger: TracePurger | None = None
 
     def start(self, connect_timeout_s: float = 30.0) -> None:
         cfg = self.config
@@ -117,6 +119,8 @@ class HubService:
             if self.alerting is not None:
                 self.alerting.start(ticker=True)
             self.ingest.start(connect_timeout_s)
+            self.purger = TracePurger(self._query_client(), cfg.tracing)
+            self.purger.start()
             if cfg.api.enabled:
                 self._start_api(self.engine)
         except BaseException:
@@ -171,6 +175,7 @@ class HubService:
             metrics=lambda: (self.metrics.render(), CONTENT_TYPE_LATEST),
             stream_poll_s=cfg.api.stream_poll_s,
             console=cfg.console,
+            reports=cfg.reports,
         )
         self.api_ctx = ctx
         self.api = ApiServer(create_app(ctx), cfg.api)
@@ -198,6 +203,7 @@ class HubService:
         if self.passes is not None:
             self.passes.stop()
         self.downlink = _end(self.downlink, HubPublisher.stop)
+        self.purger = _end(self.purger, TracePurger.stop)
         self.ingest = _end(self.ingest, Ingest.stop)
         self.alerting = _end(self.alerting, Alerting.stop)
         self.queries = _end(self.queries, InfluxV1.close)

@@ -16,7 +16,9 @@ from hub.api.routes import (
     levels,
     nodes,
     passes,
+    reports,
     stats,
+    trace,
     wards,
 )
 from hub.console import auth, board, checkpoints, docs, web
@@ -48,7 +50,9 @@ def create_app(ctx: ApiContext) -> FastAPI:
         wards.router,
         nodes.router,
         levels.router,
+        reports.router,
         stats.router,
+        trace.router,
         keys.router,
         audit.router,
     ):

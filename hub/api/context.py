@@ -17,6 +17,7 @@ from hub.console.settings import ConsoleSettings
 from hub.influx.v1 import InfluxV1
 from hub.passes.desk import PassDesk
 from hub.publisher import Publisher
+from hub.reports.settings import ReportsSettings
 
 Probe = Callable[[], bool]
 
@@ -47,6 +48,7 @@ class ApiContext:
     stream_keepalive_s: float = 15.0
     probes: Mapping[str, Probe] = field(default_factory=dict)
     metrics: Callable[[], tuple[bytes, str]] | None = None  # (body, content type)
+    reports: ReportsSettings = field(default_factory=ReportsSettings)  # ward names, shifts
     levels: frozenset[str] = field(
         default_factory=lambda: frozenset(
             {"green", "yellow", "orange", "red", "level1", "level2", "level3", "level4", "level5"}

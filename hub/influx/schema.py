@@ -34,6 +34,9 @@ MEASUREMENTS = (
     "command_result",
     "alert",  # alert_point: one point per alert change, drawn by Grafana as annotations
 )
+# The pass id of each passage, apart from the passage's counts so that it can be dropped
+# after the tracing retention (hub/tracing/retention.py) while the counts stay.
+TRACE = "passage_trace"
 
 
 def point_time_ns(event: Event) -> int:
@@ -76,7 +79,6 @@ def event_point(event: Event) -> Point:
                 _put(fields, "ambient_c", t.ambient_c)
                 fields["fever"] = t.fever
             if (p := event.pass_check) is not None:
-                _put(fields, "pass_id", p.pass_id)
                 _put(fields, "pass_category", p.category)
                 fields["pass_valid"] = p.valid
                 _put(fields, "trust_version", p.trust_version)
@@ -134,3 +136,19 @@ def alert_point(message: AlertMessage) -> Point:
     }
     time_ns = int(message.updated_at.timestamp() * 1_000_000) * 1000
     return Point("alert", tags, fields, time_ns)
+
+
+def trace_point(event: Event) -> Point | None:
+    """The ``passage_trace`` point of a passage that showed a pass id (same time as its
+    ``passage`` point), else None."""
+    if not isinstance(event, Passage) or event.pass_check is None:
+        return None
+    if event.pass_check.pass_id is None:
+        return None
+    tags = _base_tags(event) | {
+        "direction": event.direction,
+        "decision": event.decision.value,
+        "reason": event.reason.value,
+    }
+    fields: dict[str, FieldValue] = {"pass_id": event.pass_check.pass_id, "event_id": event.id}
+    return Point(TRACE, tags, fields, point_time_ns(event))

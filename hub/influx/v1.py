@@ -69,6 +69,23 @@ class InfluxV1:
             raise InfluxError(f"query to {self.url} failed: {exc}", retryable=True) from None
         return self._result(resp)
 
+    def execute(self, q: str, params: Mapping[str, Any] | None = None) -> None:
+        """Run a statement that changes data (DELETE), which InfluxDB takes only by POST;
+        values bound as in ``query``."""
+        self._result(self._send("POST", {"db": self.database, "q": q}, params))
+
+    def _send(
+        self, method: str, args: dict[str, str], params: Mapping[str, Any] | None
+    ) -> httpx.Response:
+        if params:
+            args["params"] = json.dumps(dict(params))
+        try:
+            if method == "GET":
+                return self._http.get("/query", params=args)
+            return self._http.post("/query", data=args)  # InfluxDB refuses changes by GET
+        except httpx.HTTPError as exc:
+            raise InfluxError(f"query to {self.url} failed: {exc}", retryable=True) from None
+
     @staticmethod
     def _result(resp: httpx.Response) -> dict[str, Any]:
         if resp.status_code != 200:
@@ -88,13 +105,7 @@ class InfluxV1:
         User input goes only through ``params`` (InfluxDB binds them server-side), never
         into the query text.
         """
-        args: dict[str, str] = {"db": self.database, "q": q, "epoch": "ns"}
-        if params:
-            args["params"] = json.dumps(dict(params))
-        try:
-            resp = self._http.get("/query", params=args)
-        except httpx.HTTPError as exc:
-            raise InfluxError(f"query to {self.url} failed: {exc}", retryable=True) from None
+        resp = self._send("GET", {"db": self.database, "q": q, "epoch": "ns"}, params)
         rows: list[dict[str, Any]] = []
         for result in self._result(resp).get("results", []):
             for series in result.get("series", []):

@@ -12,6 +12,7 @@ from hub.alerts.signals import Signal
 from hub.rules.barrier import BarrierRule
 from hub.rules.base import Rule
 from hub.rules.config import RulesConfig
+from hub.rules.faults import NodeFaultRule
 from hub.rules.fever import FeverRule
 from hub.rules.health import NodeHealthRule
 from hub.rules.nodes import NodeOfflineRule
@@ -34,6 +35,7 @@ RULES: tuple[type[Rule], ...] = (
     BarrierRule,
     NodeOfflineRule,
     NodeHealthRule,
+    NodeFaultRule,
     TrafficRule,
 )
 

@@ -1,0 +1,1 @@
+"""Tracing passes through the ward's checkpoints: queries, retention of passage details."""
