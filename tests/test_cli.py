@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,32 @@ def test_errors_are_one_line_with_exit_code_1(tmp_path: Path) -> None:
     assert result.stderr.startswith("error: ")
     assert "missing.yaml" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (["hub"], "Usage: checkpoint hub"),
+        (["demo", "--nodes", "0"], "'--nodes'"),
+        (["provision"], "'ward_file'"),
+        (["passes", "revoke", "--ledger", "x.json"], "'pass_id'"),
+        (["validate-config", "--kind", "gateway", "x.yaml"], "'--kind'"),
+        (["edge", "run", "--confg", "x.yaml"], "--confg"),
+    ],
+)
+def test_usage_errors_exit_2_naming_the_option(args: list[str], names: str) -> None:
+    result = run(*args)
+    assert result.returncode == 2, result.stderr
+    out = result.stdout + result.stderr
+    assert "Usage: checkpoint" in out
+    assert names in out
+    assert "unexpected" not in out
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"checkpoint {version('greenzone-checkpoint')}"
 
 
 def test_debug_flag_shows_the_traceback(tmp_path: Path) -> None:
