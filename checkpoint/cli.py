@@ -12,10 +12,9 @@ import logging
 import os
 import signal
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from types import FrameType
 from typing import Annotated
-
-from importlib.metadata import PackageNotFoundError, version
 
 import typer
 

@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from checkpoint.contract.models import Id
 from checkpoint.settings.base import StrictModel
+from checkpoint.settings.fields import kind_field
 from checkpoint.settings.mqtt import MqttSettings
 from edge.trust.config import TrustConfig
 from edge.uplink.settings import UplinkSettings
@@ -148,6 +149,7 @@ class HealthConfig(StrictModel):
 
 
 class NodeConfig(StrictModel):
+    kind: Literal["node"] = kind_field("node")
     node_id: Id = Field(description="Unique node id; also its MQTT user name")
     checkpoint_id: Id = Field(description="The checkpoint this node guards")
     ward_id: Id = Field(description="The ward (phuong) the checkpoint belongs to")

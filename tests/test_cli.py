@@ -89,25 +89,25 @@ def test_debug_flag_shows_the_traceback(tmp_path: Path) -> None:
 
 def test_validate_config_names_file_and_key(tmp_path: Path) -> None:
     good = tmp_path / "node.yaml"
-    good.write_text("node_id: cp01-n1\ncheckpoint_id: cp01\nward_id: phucla\n")
+    good.write_text("kind: node\nnode_id: cp01-n1\ncheckpoint_id: cp01\nward_id: phucla\n")
     bad = tmp_path / "bad.yaml"
     bad.write_text(
-        "node_id: cp01-n1\ncheckpoint_id: cp01\nward_id: phucla\n"
+        "kind: node\nnode_id: cp01-n1\ncheckpoint_id: cp01\nward_id: phucla\n"
         "thermometer:\n  fever_treshold_c: 37.5\npins:\n  buzzer: 17\n"
     )
     hub = tmp_path / "hub.yaml"
-    hub.write_text("influx:\n  api: v9\n")
+    hub.write_text("kind: hub\ninflux:\n  api: v9\n")
     result = run("validate-config", str(good), str(bad), str(hub))
     assert result.returncode == 1
     assert f"{good}: ok (NodeConfig)" in result.stdout
-    assert f"{bad}: thermometer.fever_treshold_c: Extra inputs are not permitted" in result.stderr
+    assert f"{bad}:6:3: thermometer.fever_treshold_c: unknown key" in result.stderr
     assert "GPIO 17 is used for both presence and buzzer" in result.stderr
-    assert f"{hub}: influx.api:" in result.stderr
+    assert f"{hub}:3:3: influx.api:" in result.stderr
 
 
 def test_validate_config_accepts_good_files(tmp_path: Path) -> None:
     good = tmp_path / "hub.yaml"
-    good.write_text("mqtt:\n  host: hub.local\n  port: 8883\n")
+    good.write_text("kind: hub\nmqtt:\n  host: hub.local\n  port: 8883\n")
     assert run("validate-config", str(good)).returncode == 0
 
 

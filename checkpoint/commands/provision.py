@@ -17,10 +17,9 @@ def provision_command(
 ) -> None:
     """Create or extend a ward's CA, certificates, passwords, ACL and node configs."""
     from checkpoint.provision.bundle import provision
-    from checkpoint.provision.ward import WardConfig
-    from checkpoint.settings.loading import load_model
+    from checkpoint.provision.ward import load_ward
 
-    ward = load_model(WardConfig, ward_file)
+    ward = load_ward(ward_file)
     bundle = provision(ward, out, source=str(ward_file))
     typer.echo(
         f"{out}: ward {ward.ward_id}, {len(bundle.nodes)} node(s), "

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pydantic import Field
 
 from checkpoint.settings.base import StrictModel
+from checkpoint.settings.fields import HttpUrl
 
 
 class WebhookSettings(StrictModel):
-    url: str = Field(default="http://127.0.0.1:9000/alerts", description="POSTed AlertMessage")
+    url: HttpUrl = Field(default="http://127.0.0.1:9000/alerts", description="POSTed AlertMessage")
     wards: list[str] = Field(
         default_factory=list, description="Only these wards' alerts; empty: every ward"
     )
