@@ -1,4 +1,5 @@
-"""Passes: issued, listed, rendered (PNG, SVG, printable card) and revoked through the API."""
+"""Passes: issued, listed, rendered (QR as PNG and SVG, printable card as PDF and PNG) and
+revoked through the API."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from checkpoint.passes.model import Category, HourWindow
 from hub.api.roles import Principal
 from hub.api.schemas import IsoDatetime, StrictBody, errors
 from hub.api.security import AnyRole, ContextDep, ensure_ward
+from hub.passes import card
 from hub.passes.desk import AlreadyRevokedError, IssuedRecord, PassDesk, PassNotFoundError, pass_of
 
 router = APIRouter(prefix="/passes", tags=["passes"], responses=errors(401, 403, 503))
@@ -204,14 +206,30 @@ def pass_svg(pass_id: PassId, who: AnyRole, desk: DeskDep) -> Response:
     return Response(qr.svg(_load(desk, pass_id, who).text), media_type="image/svg+xml")
 
 
+def _card(desk: PassDesk, record: IssuedRecord) -> card.CardLayout:
+    name = desk.settings.ward_names.get(record.ward_id, "")
+    return card.layout(pass_of(record), record.text, ward_name=name)
+
+
 @router.get(
-    "/{pass_id}/card.svg",
+    "/{pass_id}/card.pdf",
     response_class=Response,
-    responses=_image("image/svg+xml", "A printable 86x54 mm card"),
+    responses=_image("application/pdf", "The printable card, ID-1 size (85.6 x 54 mm)"),
 )
-def pass_card(pass_id: PassId, who: AnyRole, desk: DeskDep) -> Response:
+def pass_card_pdf(pass_id: PassId, who: AnyRole, desk: DeskDep) -> Response:
+    """The card to print: QR, ward name (``passes.ward_names``), category, validity."""
     record = _load(desk, pass_id, who)
-    return Response(qr.card_svg(pass_of(record), record.text), media_type="image/svg+xml")
+    return Response(card.pdf(_card(desk, record)), media_type="application/pdf")
+
+
+@router.get(
+    "/{pass_id}/card.png",
+    response_class=Response,
+    responses=_image("image/png", "The card as a 300 dpi image (1011 x 638 pixels)"),
+)
+def pass_card_png(pass_id: PassId, who: AnyRole, desk: DeskDep) -> Response:
+    record = _load(desk, pass_id, who)
+    return Response(card.png(_card(desk, record)), media_type="image/png")
 
 
 @router.post("/{pass_id}/revoke", response_model=PassOut, responses=errors(404, 409))
