@@ -3,6 +3,8 @@ issued (state store), and keep the nodes' trust documents published and fresh.
 
 Signing keys are created on purpose (``checkpoint passes keygen``), never implicitly: a
 desk without a key publishes what it has and refuses to issue, with a message saying so.
+A key made while the hub runs is taken up at the next issue or readiness check, and the
+new trust list is published before a pass signed by it goes out.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy import Column, Engine, Integer, String, Table, Text, insert, sel
 
 from checkpoint.passes import codec
 from checkpoint.passes.documents import RevocationSnapshot, ZonePolicy
-from checkpoint.passes.errors import BadPassRequest, KeyStoreError
+from checkpoint.passes.errors import BadPassRequest, KeyStoreError, NoSigningKeyError
 from checkpoint.passes.model import Category, HourWindow, Pass
 from checkpoint.passes.policy import default_policy
 from checkpoint.settings.secrets import read_secret
@@ -110,7 +112,9 @@ class PassDesk:
         label: str,
         document_number: str | None,
     ) -> IssuedRecord:
-        """Sign and record a pass; BadPassRequest for bad fields or no signing key."""
+        """Sign and record a pass; BadPassRequest for bad fields, NoSigningKeyError when
+        no key exists yet."""
+        self.pick_up_keys()
         with self._lock:
             try:
                 issued = self.issuer.issue(
@@ -124,6 +128,8 @@ class PassDesk:
                     label=label,
                     document_number=document_number,
                 )
+            except NoSigningKeyError:
+                raise
             except KeyStoreError as exc:
                 raise BadPassRequest(f"{exc} (checkpoint passes keygen)") from None
         p = issued.pass_
@@ -192,6 +198,21 @@ class PassDesk:
     def revoked_at(self, pass_id: str) -> datetime | None:
         return self.ledger.revoked_at(pass_id)
 
+    def pick_up_keys(self) -> None:
+        """Take up keys made on disk since the last look; publish the new trust list (and
+        seal with a new anchor) at once, so nodes know a key before its passes arrive."""
+        with self._lock:
+            changed = self.keys.reload()
+            if changed and self.publisher is not None and self.keys.index.anchor is not None:
+                self.publisher.signer = self.keys.anchor_signer()
+        if changed:
+            log.info("pass keys changed in %s: publishing the trust list", self.keys.directory)
+            self.publish_all()
+
+    def has_signing_key(self) -> bool:
+        self.pick_up_keys()
+        return self.keys.index.active is not None
+
     # ---------------------------------------------------------------- publishing
 
     def start(self, publisher: TrustPublisher) -> None:
@@ -244,6 +265,7 @@ class PassDesk:
 
     def _refresh_loop(self) -> None:
         while not self._stop.wait(self.settings.refresh_s):
+            self.pick_up_keys()
             self.publish_all()
 
     def stop(self) -> None:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from checkpoint.contract.models import Id
 from checkpoint.passes import qr
-from checkpoint.passes.errors import BadPassRequest
+from checkpoint.passes.errors import BadPassRequest, NoSigningKeyError
 from checkpoint.passes.model import Category, HourWindow
 from hub.api.roles import Principal
 from hub.api.schemas import IsoDatetime, StrictBody, errors
@@ -127,6 +127,13 @@ def issue_pass(body: PassIn, who: AnyRole, ctx: ContextDep, desk: DeskDep) -> Pa
             label=body.label,
             document_number=body.document_number,
         )
+    except NoSigningKeyError:
+        # No server path in the answer: the API is not where keys are made.
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "the hub has no pass signing key yet: an administrator creates one on the hub "
+            "with `checkpoint passes keygen` (taken up without a restart)",
+        ) from None
     except BadPassRequest as exc:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
