@@ -11,6 +11,7 @@ delivers its backlog when it is back.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import shutil
 import tempfile
@@ -237,12 +238,16 @@ class SimWard:
 
 
 def run_for(ward: SimWard, duration_s: float, people_per_s: float) -> None:
+    """Run the ward for ``duration_s`` (``inf``: until Ctrl-C)."""
     stop = threading.Event()
-    timer = threading.Timer(duration_s, stop.set)
-    timer.daemon = True
-    timer.start()
+    # A Timer cannot wait forever (its wait overflows time_t): no timer for "until Ctrl-C".
+    timer = threading.Timer(duration_s, stop.set) if math.isfinite(duration_s) else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
     try:
         ward.run(stop, people_per_s)
     finally:
-        timer.cancel()
+        if timer is not None:
+            timer.cancel()
         stop.set()
