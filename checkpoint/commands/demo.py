@@ -114,6 +114,7 @@ def start_hub(stack: LocalStack, show: Callable[[list[Event]], None]) -> tuple[H
     from hub.api.roles import Role
     from hub.api.settings import ApiSettings
     from hub.config import HubConfig, InfluxSettings, MetricsSettings
+    from hub.passes.keystore import KeyStore as PassKeys
     from hub.service import HubService
 
     cfg = HubConfig(
@@ -123,6 +124,9 @@ def start_hub(stack: LocalStack, show: Callable[[list[Event]], None]) -> tuple[H
         metrics=MetricsSettings(port=0),
         api=ApiSettings(port=0),
     )
+    # A signing key, as an installer makes with `checkpoint passes keygen`: the demo hub
+    # issues passes through its API like a real one.
+    PassKeys(cfg.data_dir / cfg.passes.directory / "keys").create_key()
     hub = HubService(cfg)
     hub.start()
     assert hub.ingest is not None

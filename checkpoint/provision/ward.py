@@ -157,7 +157,8 @@ def check_node_configs(
                 for err in exc.errors():
                     loc = tuple(err["loc"])
                     where = (spec.id, _origin(index, spec, ward, loc))
-                    problems.setdefault((loc, describe_error(NodeConfig, err)), []).append(where)
+                    msg = describe_error(NodeConfig, err, data)
+                    problems.setdefault((loc, msg), []).append(where)
             else:
                 configs.append(data)
     lines = []

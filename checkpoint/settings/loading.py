@@ -49,10 +49,12 @@ def _model_at(model: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
     return current
 
 
-def describe_error(model: type[BaseModel], err: ErrorDetails) -> str:
+def describe_error(model: type[BaseModel], err: ErrorDetails, data: Any = None) -> str:
+    """The problem in words; ``data`` (the whole document) keeps "did you mean" from
+    suggesting a key the file already has."""
     loc = tuple(err["loc"])
     if err["type"] == "extra_forbidden":
-        close = _suggestions(model, loc)
+        close = _suggestions(model, loc, data)
         return "unknown key" + (f"; did you mean {close[0]}?" if close else "")
     if err["type"] == "missing":
         return "missing (required)"
@@ -74,21 +76,32 @@ def error_lines(model: type[M], doc: YamlDoc, exc: ValidationError) -> list[str]
         (*e["loc"][:-1], m)
         for e in errors
         if e["type"] == "extra_forbidden"
-        for m in _suggestions(model, tuple(e["loc"]))
+        for m in _suggestions(model, tuple(e["loc"]), doc.data)
     }
     lines = []
     for err in errors:
         loc = tuple(err["loc"])
         if err["type"] == "missing" and loc in guessed:
             continue
-        text = f"{doc.where(loc)}: {key_path(loc, doc.data)}: {describe_error(model, err)}"
+        problem = describe_error(model, err, doc.data)
+        text = f"{doc.where(loc)}: {key_path(loc, doc.data)}: {problem}"
         lines.append((doc.position(loc), text))
     return [text for _, text in sorted(lines)]  # in file order
 
 
-def _suggestions(model: type[BaseModel], loc: Loc) -> list[str]:
+def _suggestions(model: type[BaseModel], loc: Loc, data: Any) -> list[str]:
+    """The model's key closest to a misspelt one, among those the file does not set."""
     parent = _model_at(model, loc[:-1])
-    names = list(parent.model_fields) if parent is not None else []
+    node = data
+    for part in loc[:-1]:
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
+    present = set(node) if isinstance(node, dict) else set()
+    names = [n for n in (parent.model_fields if parent is not None else ()) if n not in present]
     return difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
 
 

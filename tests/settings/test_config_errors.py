@@ -59,6 +59,11 @@ CASES = [
         "2:1: nod_id: unknown key; did you mean node_id?",
     ),
     (
+        "misspelt key beside the right one",
+        NODE + "thermometer:\n  samples: 5\n  sample: 3\n",
+        "7:3: thermometer.sample: unknown key",
+    ),
+    (
         "misspelt nested key",
         NODE + "thermometer:\n  fever_treshold_c: 37.5\n",
         "6:3: thermometer.fever_treshold_c: unknown key; did you mean fever_threshold_c?",

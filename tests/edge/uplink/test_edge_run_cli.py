@@ -16,7 +16,10 @@ GOOD = "node_id: n1\ncheckpoint_id: cp1\nward_id: w1\n"
 @pytest.mark.parametrize(
     ("extra", "expected"),
     [
-        ("uplink:\n  outbox:\n    max_byte: 1000000\n", "uplink.outbox.max_byte: unknown key; did you mean max_bytes?"),
+        (
+            "uplink:\n  outbox:\n    max_byte: 1000000\n",
+            "uplink.outbox.max_byte: unknown key; did you mean max_bytes?",
+        ),
         ("uplink:\n  outbox:\n    rate_per_s: fast\n", "uplink.outbox.rate_per_s: Input should"),
         ("uplink:\n  link:\n    backoff_min_s: 10\n    backoff_max_s: 1\n", "backoff_max_s"),
     ],
