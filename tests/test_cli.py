@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from importlib.metadata import version
@@ -14,17 +13,10 @@ from pathlib import Path
 import pytest
 
 from checkpoint.localstack import LocalStack
-from tests.helpers import live_processes_mentioning
+from tests.helpers import CHECKPOINT, live_processes_mentioning, run_checkpoint
 
-BIN = str(Path(sys.executable).with_name("checkpoint"))
-
-
-def run(
-    *args: str, timeout: float = 60, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [BIN, *args], capture_output=True, text=True, timeout=timeout, env=env, check=False
-    )
+BIN = CHECKPOINT
+run = run_checkpoint
 
 
 @pytest.mark.parametrize(

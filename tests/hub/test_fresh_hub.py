@@ -5,8 +5,6 @@ passes with a clear 503, and takes up a key made with `checkpoint passes keygen`
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,9 +17,8 @@ from hub.api.keys import KeyStore
 from hub.api.roles import Role
 from hub.influx.v1 import InfluxV1
 from hub.service import HubService
+from tests.helpers import run_checkpoint
 from tests.hub.conftest import fast_config
-
-BIN = str(Path(sys.executable).with_name("checkpoint"))
 
 
 @pytest.fixture
@@ -71,13 +68,7 @@ def test_a_fresh_hub_says_what_it_lacks_and_takes_up_a_new_key(
     assert "checkpoint passes keygen" in refused.text
     assert str(tmp_path) not in refused.text
 
-    made = subprocess.run(
-        [BIN, "passes", "keygen", "--keys", str(keys_dir)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    made = run_checkpoint("passes", "keygen", "--keys", str(keys_dir))
     assert made.returncode == 0, made.stderr
     issued = api.post("/passes", json=request)
     assert issued.status_code == 201, issued.text

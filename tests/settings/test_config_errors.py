@@ -3,17 +3,15 @@ line and column, the key and the problem; empty and duplicate-key files are refu
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from checkpoint.commands.validate import Kind, validate_file
 from checkpoint.errors import ConfigError
+from tests.helpers import run_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2] / "firmware_config"
-BIN = str(Path(sys.executable).with_name("checkpoint"))
 NODE = "kind: node\nnode_id: cp1-n1\ncheckpoint_id: cp1\nward_id: phucla\n"
 WARD = "kind: ward\nward_id: phucla\n"
 
@@ -192,13 +190,7 @@ def test_validate_config_prints_one_line_per_error(tmp_path: Path) -> None:
     empty.write_text("", encoding="utf-8")
     bad = tmp_path / "bad.yaml"
     bad.write_text(NODE + "thermometer:\n  fever_treshold_c: 37.5\npins:\n  buzzer: 17\n")
-    result = subprocess.run(
-        [BIN, "validate-config", str(good), str(empty), str(bad)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_checkpoint("validate-config", str(good), str(empty), str(bad))
     assert result.returncode == 1
     assert result.stdout == f"{good}: ok (NodeConfig)\n"
     assert result.stderr.splitlines() == [
@@ -212,12 +204,6 @@ def test_validate_config_prints_one_line_per_error(tmp_path: Path) -> None:
 def test_hub_run_refuses_an_empty_file_before_connecting(tmp_path: Path) -> None:
     path = tmp_path / "hub.yaml"
     path.write_text("\n", encoding="utf-8")
-    result = subprocess.run(
-        [BIN, "hub", "run", "--config", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_checkpoint("hub", "run", "--config", str(path))
     assert result.returncode == 1
     assert result.stderr == f"error: {path}:1:1: the file is empty (no keys)\n"

@@ -213,7 +213,8 @@ def pass_svg(pass_id: PassId, who: AnyRole, desk: DeskDep) -> Response:
     return Response(qr.svg(_load(desk, pass_id, who).text), media_type="image/svg+xml")
 
 
-def _card(desk: PassDesk, record: IssuedRecord) -> card.CardLayout:
+def _card(desk: PassDesk, pass_id: str, who: Principal) -> card.CardLayout:
+    record = _load(desk, pass_id, who)
     name = desk.settings.ward_names.get(record.ward_id, "")
     return card.layout(pass_of(record), record.text, ward_name=name)
 
@@ -225,8 +226,7 @@ def _card(desk: PassDesk, record: IssuedRecord) -> card.CardLayout:
 )
 def pass_card_pdf(pass_id: PassId, who: AnyRole, desk: DeskDep) -> Response:
     """The card to print: QR, ward name (``passes.ward_names``), category, validity."""
-    record = _load(desk, pass_id, who)
-    return Response(card.pdf(_card(desk, record)), media_type="application/pdf")
+    return Response(card.pdf(_card(desk, pass_id, who)), media_type="application/pdf")
 
 
 @router.get(
@@ -235,8 +235,7 @@ def pass_card_pdf(pass_id: PassId, who: AnyRole, desk: DeskDep) -> Response:
     responses=_image("image/png", "The card as a 300 dpi image (1011 x 638 pixels)"),
 )
 def pass_card_png(pass_id: PassId, who: AnyRole, desk: DeskDep) -> Response:
-    record = _load(desk, pass_id, who)
-    return Response(card.png(_card(desk, record)), media_type="image/png")
+    return Response(card.png(_card(desk, pass_id, who)), media_type="image/png")
 
 
 @router.post("/{pass_id}/revoke", response_model=PassOut, responses=errors(404, 409))

@@ -17,11 +17,12 @@ import zxingcpp
 from fontTools.ttLib import TTFont
 from PIL import Image
 
-from checkpoint.passes.model import Category
 from hub.passes import card
 from hub.passes.issuer import IssuedPass, PassIssuer
 from hub.passes.keystore import KeyStore
 from hub.passes.revocations import RevocationLedger
+from tests.helpers import pdftotext
+from tests.passes.factory import issue_busy
 
 DPI = 300
 PX = DPI / 25.4
@@ -38,15 +39,7 @@ def issuer(tmp_path_factory: pytest.TempPathFactory) -> PassIssuer:
 
 
 def busy_pass(issuer: PassIssuer) -> IssuedPass:
-    """As much text as a pass may carry within the issuer's QR limit."""
-    return issuer.issue(
-        category=Category.TEMPORARY_RESIDENT,
-        ward_id="phucla",
-        zone_id="phucla-to7",
-        checkpoints=("phucla-cp07", "phucla-cp08"),
-        label="Khu trọ 12 Quang Trung",
-        document_number="079201000123",
-    )
+    return issue_busy(issuer, zone_id="phucla-to7", label="Khu trọ 12 Quang Trung")
 
 
 def rasterise(pdf: bytes, where: Path) -> np.ndarray:
@@ -99,14 +92,7 @@ def test_the_pdf_card_reads_back_and_keeps_its_text_inside(
     assert_looks_right(page, layout, issued.text)
 
     # Every word poppler finds lies inside the card's margins (points; 1 pt = 25.4/72 mm).
-    boxes = subprocess.run(
-        ["pdftotext", "-bbox", "card.pdf", "-"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
+    boxes = pdftotext(tmp_path / "card.pdf", "-bbox")
     words = re.findall(
         r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>',
         boxes,
@@ -119,14 +105,7 @@ def test_the_pdf_card_reads_back_and_keeps_its_text_inside(
         assert float(y0) * mm >= 1.0, word
         assert float(y1) * mm <= card.CARD_H_MM - card.MARGIN_MM + 0.01, word
     # Vietnamese with its diacritics, the ward's full name, the card's facts.
-    text = subprocess.run(
-        ["pdftotext", "-layout", "card.pdf", "-"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
+    text = pdftotext(tmp_path / "card.pdf", "-layout")
     for expected in (WARD, "Tạm trú", "Khu trọ 12 Quang Trung", issued.pass_.pass_id):
         assert expected in text
     local_end = issued.pass_.valid_until + timedelta(hours=7)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ from typer.testing import CliRunner
 from checkpoint.passes.errors import BadPassRequest
 from hub.passes.cli import passes_app
 from hub.passes.revocations import RevocationLedger
+from tests.helpers import pdftotext, run_checkpoint
 from tests.passes.frames import camera_frame, read_png_gray
 
 runner = CliRunner()
@@ -67,10 +67,7 @@ def test_bad_input_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def checkpoint(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("checkpoint")), "passes", *args],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    return run_checkpoint("passes", *args)
 
 
 def test_revoking_an_id_never_issued_is_refused_unless_forced(tmp_path: Path) -> None:
@@ -102,9 +99,6 @@ def test_the_card_carries_the_ward_name_from_the_ward_file(tmp_path: Path) -> No
     )  # fmt: skip
     assert issued.returncode == 0, issued.stderr
     assert json.loads(issued.stdout)["ward_id"] == "phucla"
-    text = subprocess.run(
-        ["pdftotext", str(tmp_path / "p.card.pdf"), "-"],
-        capture_output=True, text=True, check=True, timeout=60,
-    ).stdout  # fmt: skip
+    text = pdftotext(tmp_path / "p.card.pdf")
     assert "Phường Phúc La, quận Hà Đông, Hà Nội" in text
     assert "Cư dân" in text
