@@ -1,5 +1,10 @@
-"""The ``checkpoint`` command. Errors print as one line and exit 1; ``--debug`` shows the
-traceback. Subcommands of a part that is not installed (the hub on a node) say so."""
+"""The ``checkpoint`` command. Usage errors (a missing argument, a bad option value) print
+typer's usage line and exit 2; runtime errors print as one line and exit 1; ``--debug``
+shows the traceback. Subcommands of a part that is not installed (the hub on a node) say so.
+
+typer carries its own copy of click (``typer._click``) and raises its exceptions, so this
+module catches none of click's: typer's standalone mode handles usage errors, Ctrl-C and
+``--help``, and only the project's own errors come out of ``app()``."""
 
 from __future__ import annotations
 
@@ -7,11 +12,10 @@ import logging
 import os
 import signal
 import sys
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from types import FrameType
 from typing import Annotated
 
-import click
 import typer
 
 from checkpoint.errors import CheckpointError, MissingExtraError
@@ -35,9 +39,16 @@ def _sigterm_as_exit(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def installed_version() -> str:
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def _print_version(value: bool) -> None:
     if value:
-        typer.echo(f"checkpoint {version(DISTRIBUTION)}")
+        typer.echo(f"checkpoint {installed_version()}")
         raise typer.Exit
 
 
@@ -47,7 +58,7 @@ def _main(
     _version: Annotated[
         bool,
         typer.Option(
-            "--version", callback=_print_version, is_eager=True, help="Print the version."
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
 ) -> None:
@@ -86,14 +97,9 @@ def main(argv: list[str] | None = None) -> None:
     if "--debug" in args:
         _state["debug"] = True
     try:
-        app(args=args, standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except (KeyboardInterrupt, click.exceptions.Abort):
-        sys.exit(130)
+        # Standalone mode: typer prints usage errors with the usage line and exits 2,
+        # turns Ctrl-C into exit 130, and exits 0 after a command returns.
+        app(args=args, prog_name="checkpoint")
     except (CheckpointError, OSError, ImportError) as exc:
         if _state["debug"]:
             raise

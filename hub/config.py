@@ -9,6 +9,7 @@ from pydantic import Field
 
 from checkpoint.contract.models import Id
 from checkpoint.settings.base import StrictModel
+from checkpoint.settings.fields import Host, HttpUrl, kind_field
 from checkpoint.settings.mqtt import MqttSettings
 from hub.alerts.config import AlertsConfig
 from hub.api.settings import ApiSettings
@@ -20,7 +21,7 @@ from hub.tracing.settings import TracingSettings
 
 
 class InfluxSettings(StrictModel):
-    url: str = Field(default="http://127.0.0.1:8086", description="InfluxDB base URL")
+    url: HttpUrl = Field(default="http://127.0.0.1:8086", description="InfluxDB base URL")
     api: Literal["v1", "v2"] = Field(
         default="v1", description="v1: InfluxDB 1.x HTTP API; v2: 2.x/3.x via influxdb-client"
     )
@@ -100,11 +101,12 @@ class IngestSettings(StrictModel):
 
 class MetricsSettings(StrictModel):
     enabled: bool = Field(default=True, description="Serve Prometheus metrics")
-    host: str = Field(default="127.0.0.1", description="Address /metrics listens on")
+    host: Host = Field(default="127.0.0.1", description="Address /metrics listens on")
     port: int = Field(default=9464, ge=0, le=65535, description="0: any free port")
 
 
 class HubConfig(StrictModel):
+    kind: Literal["hub"] = kind_field("hub")
     client_id: Id = Field(
         default="checkpoint-hub", description="Fixed: the broker keeps our session"
     )

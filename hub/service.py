@@ -22,7 +22,7 @@ from hub.api.app import create_app
 from hub.api.context import ApiContext
 from hub.api.server import ApiServer
 from hub.config import HubConfig
-from hub.influx.v1 import InfluxV1
+from hub.influx.v1 import InfluxError, InfluxV1
 from hub.influx.writer import InfluxWriter, open_v1, open_writer
 from hub.ingest.batch import Derivation
 from hub.ingest.consumer import Ingest
@@ -63,6 +63,15 @@ class HubParts:
 
 DerivationFactory = Callable[[HubParts], Derivation]
 ALERTS = "alerts"  # the default derivation: the hub's own rules and alerts
+
+
+def _create_database(influx: InfluxWriter) -> None:
+    """Now rather than at the first write, so that the API answers empty lists, not errors,
+    on a hub that has heard no node yet."""
+    try:
+        influx.create_database()
+    except InfluxError as exc:
+        log.warning("InfluxDB database not created yet (retried at the first write): %s", exc)
 
 
 class HubService:
@@ -112,6 +121,7 @@ class HubService:
                 )
             self.dead_letters = DeadLetterStore(self.engine)
             self.influx = open_writer(cfg.influx)
+            _create_database(self.influx)
             self.ingest = Ingest(
                 cfg, self.influx, metrics=self.metrics, dead_letters=self.dead_letters
             )
@@ -134,6 +144,31 @@ class HubService:
             cfg.influx.url,
             cfg.influx.api,
         )
+        lacks = self.lacks(where=True)
+        if lacks:
+            log.warning("the hub runs without: %s", "; ".join(lacks))
+
+    def lacks(self, *, where: bool = False) -> list[str]:
+        """What the hub lacks to do all of its work, one sentence each (for the start log
+        and /readyz). ``where``: name the paths (the log; /readyz is public)."""
+        out = []
+        if self.passes is not None and not self.passes.has_signing_key():
+            keys = str(self.passes.root / "keys") if where else "DATA_DIR/passes/keys"
+            out.append(
+                "a pass signing key (passes cannot be issued): create one with "
+                f"`checkpoint passes keygen --keys {keys}`, no restart needed"
+            )
+        if self.config.influx.api == "v1":
+            try:
+                exists = self._query_client().database_exists()
+            except InfluxError:
+                exists = True  # unreachable: /readyz's influxdb check says so
+            if not exists:
+                out.append(
+                    f"the InfluxDB database {self.config.influx.database!r} "
+                    "(created at the first write)"
+                )
+        return out
 
     def _build_derivation(self, engine: Engine) -> Derivation | None:
         d = self._derivation
@@ -176,6 +211,7 @@ class HubService:
             stream_poll_s=cfg.api.stream_poll_s,
             console=cfg.console,
             reports=cfg.reports,
+            lacks=self.lacks,
         )
         self.api_ctx = ctx
         self.api = ApiServer(create_app(ctx), cfg.api)

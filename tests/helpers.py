@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
+CHECKPOINT = str(Path(sys.executable).with_name("checkpoint"))
+
+
+def run_checkpoint(
+    *args: str, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The installed ``checkpoint`` command, run as a person runs it; never raises on its
+    exit code."""
+    return subprocess.run(
+        [CHECKPOINT, *args], capture_output=True, text=True, timeout=timeout, env=env, check=False
+    )
+
+
+def pdftotext(pdf: Path, *options: str) -> str:
+    """The text poppler reads from a PDF (``-layout``, ``-bbox`` ...)."""
+    return subprocess.run(
+        ["pdftotext", *options, str(pdf), "-"], capture_output=True, text=True, check=True,
+        timeout=60,
+    ).stdout  # fmt: skip
 
 
 def wait_for(

@@ -21,6 +21,10 @@ class KeyStoreError(CheckpointError, OSError):
     """The hub's signing keys are missing, unreadable or unsafe on disk."""
 
 
+class NoSigningKeyError(KeyStoreError):
+    """No pass signing key exists yet (``checkpoint passes keygen`` makes one)."""
+
+
 class BadPassRequest(CheckpointError, ValueError):
     """A request to issue or revoke a pass has a bad field; the message names it."""
 

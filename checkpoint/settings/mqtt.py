@@ -9,6 +9,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from pydantic import Field, model_validator
 
 from checkpoint.settings.base import StrictModel
+from checkpoint.settings.fields import Host
 from checkpoint.settings.secrets import read_secret
 
 # The hub's MQTT sessions, as suffixes of its client_id: the ingest lane, the priority
@@ -55,7 +56,7 @@ class TlsSettings(StrictModel):
 
 
 class MqttSettings(StrictModel):
-    host: str = Field(default="127.0.0.1", description="Broker host name or address")
+    host: Host = Field(default="127.0.0.1", description="Broker host name or address")
     port: int = Field(default=1883, ge=1, le=65535, description="Broker port (8883 for TLS)")
     username: str | None = Field(default=None, description="Per-node or hub user name")
     password: str | None = Field(

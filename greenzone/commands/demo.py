@@ -141,6 +141,7 @@ def start_hub(
     admin key and a console key for the ward's commander."""
     from hub.api.keys import KeyStore  # noqa: PLC0415 - the hub extra
     from hub.console.settings import ConsoleSettings  # noqa: PLC0415 - the hub extra
+    from hub.passes.keystore import KeyStore as PassKeys  # noqa: PLC0415 - the hub extra
     from hub.service import HubService  # noqa: PLC0415 - the hub extra
 
     cfg = HubConfig(
@@ -151,6 +152,9 @@ def start_hub(
         api=ApiSettings(port=0),
         console=ConsoleSettings(ward_names={"phucla": "Phường Phúc La"}),
     )
+    # A signing key, as an installer makes with `checkpoint passes keygen`: the demo hub
+    # issues passes through its API like a real one.
+    PassKeys(cfg.data_dir / cfg.passes.directory / "keys").create_key()
     hub = HubService(cfg)
     hub.start()
     assert hub.ingest is not None

@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from checkpoint.settings.loading import load_model
-from greenzone.provision.ward import WardConfig
+from greenzone.provision.ward import load_ward
 
 
 def provision_command(
@@ -22,6 +21,6 @@ def provision_command(
     from greenzone.provision.bundle import provision  # noqa: PLC0415 - the edge/hub extra
     from greenzone.provision.report import summary  # noqa: PLC0415 - the edge/hub extra
 
-    ward = load_model(WardConfig, ward_file)
+    ward = load_ward(ward_file)
     bundle = provision(ward, out, source=str(ward_file))
     typer.echo(summary(ward, bundle))

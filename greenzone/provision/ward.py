@@ -8,14 +8,19 @@ from it (``node_config_data``): the ward's ``node_defaults``, then the checkpoin
 from __future__ import annotations
 
 import copy
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
 from checkpoint.contract.models import Id
+from checkpoint.contract.node.config import NodeConfig
 from checkpoint.errors import ConfigError
 from checkpoint.settings.base import StrictModel
+from checkpoint.settings.fields import Host, kind_field
+from checkpoint.settings.loading import describe_error, key_path, validate_doc
 from checkpoint.settings.mqtt import hub_session_ids
+from checkpoint.settings.yamlfile import Loc, YamlDoc, load_yaml
 
 # Where the node's systemd unit puts its secrets (LoadCredential= in
 # firmware_config/systemd/checkpoint-node.service): credentials live under
@@ -32,9 +37,9 @@ CA_FILE = "/etc/checkpoint/ward-ca.pem"
 class BrokerEndpoint(StrictModel):
     """How nodes reach the ward's broker; the broker certificate is issued for these names."""
 
-    host: str = Field(default="hub.local", description="Host name nodes connect to")
+    host: Host = Field(default="hub.local", description="Host name nodes connect to")
     port: int = Field(default=8883, ge=1, le=65535, description="TLS listener port")
-    alt_names: list[str] = Field(
+    alt_names: list[Host] = Field(
         default_factory=list,
         description="More DNS names or IP addresses in the broker certificate",
     )
@@ -54,6 +59,7 @@ class CheckpointSpec(StrictModel):
 
 
 class WardConfig(StrictModel):
+    kind: Literal["ward"] = kind_field("ward")
     ward_id: Id = Field(description="Ward (phuong) id; tag in InfluxDB, level in alert topics")
     name: str = Field(default="", max_length=200, description="Human name of the ward")
     config_version: str = Field(default="1", max_length=64, description="Version of node configs")
@@ -114,6 +120,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 def node_config_data(ward: WardConfig, spec: CheckpointSpec, node_id: str) -> dict[str, Any]:
     """The node's config as plain data, ready to dump as YAML."""
     provisioned: dict[str, Any] = {
+        "kind": "node",
         "node_id": node_id,
         "checkpoint_id": spec.id,
         "ward_id": ward.ward_id,
@@ -131,19 +138,41 @@ def node_config_data(ward: WardConfig, spec: CheckpointSpec, node_id: str) -> di
     }
     # Defaults and overrides may add keys but never change who the node is.
     merged = _merge(_merge(provisioned, ward.node_defaults), spec.overrides)
-    for key in ("node_id", "checkpoint_id", "ward_id"):
+    for key in ("kind", "node_id", "checkpoint_id", "ward_id"):
         merged[key] = provisioned[key]
     merged["mqtt"]["username"] = node_id
     return merged
 
 
-def check_node_configs(ward: WardConfig, source: str) -> list[dict[str, Any]]:
-    """Build and validate every node's config; errors name the checkpoint and the key."""
-    from checkpoint.contract.node.config import NodeConfig  # noqa: PLC0415 - the edge/hub extra
+def _origin(spec_index: int, spec: CheckpointSpec, ward: WardConfig, loc: Loc) -> Loc:
+    """Where in the ward file a node config key comes from: the checkpoint's overrides,
+    else node_defaults, else the checkpoint itself (what provisioning derives from it)."""
+    for base, layer in (
+        (("checkpoints", spec_index, "overrides"), spec.overrides),
+        (("node_defaults",), ward.node_defaults),
+    ):
+        node: Any = layer
+        depth = 0
+        for part in loc:
+            if not isinstance(node, dict) or part not in node:
+                break
+            node, depth = node[part], depth + 1
+        if depth:
+            return (*base, *loc[:depth])
+    return ("checkpoints", spec_index)
 
+
+def check_node_configs(
+    ward: WardConfig, source: str, *, doc: YamlDoc | None = None
+) -> list[dict[str, Any]]:
+    """Build and validate every node's config. Each error names the key of the ward file
+    it comes from (with file:line:col when ``doc`` is the loaded file); a problem that
+    node_defaults causes is reported once, at its key, with the checkpoints it hits."""
+
+    doc = doc if doc is not None else YamlDoc(source, None)
     configs: list[dict[str, Any]] = []
-    # A bad node_defaults key fails on every node: report it once, with the count.
-    problems: dict[tuple[str, str], list[str]] = {}
+    # (node config key, problem) -> [(checkpoint id, ward file key it comes from)]
+    problems: dict[tuple[Loc, str], list[tuple[str, Loc]]] = {}
     for index, spec in enumerate(ward.checkpoints):
         for node_id in spec.node_ids():
             data = node_config_data(ward, spec, node_id)
@@ -151,18 +180,36 @@ def check_node_configs(ward: WardConfig, source: str) -> list[dict[str, Any]]:
                 NodeConfig.model_validate(data)
             except ValidationError as exc:
                 for err in exc.errors():
-                    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-                    where = f"checkpoints.{index} (node {node_id})"
-                    problems.setdefault((key, err["msg"]), []).append(where)
+                    loc = tuple(err["loc"])
+                    where = (spec.id, _origin(index, spec, ward, loc))
+                    msg = describe_error(NodeConfig, err, data)
+                    problems.setdefault((loc, msg), []).append(where)
             else:
                 configs.append(data)
-    if problems:
-        lines = []
-        for (key, msg), places in problems.items():
-            more = f" and {len(places) - 1} more node(s)" if len(places) > 1 else ""
-            lines.append(
-                f"{source}: {places[0]}{more}: node config key {key}: {msg} "
-                "(from node_defaults or overrides)"
-            )
+    lines = []
+    for (loc, msg), places in problems.items():
+        ids = sorted({cp for cp, _ in places})
+        defaults = [o for _, o in places if o[0] == "node_defaults"]
+        # A checkpoint whose overrides touch the same section fails the same way: when
+        # checkpoints without such overrides fail too, node_defaults is the cause.
+        origins = defaults[:1] or sorted({o for _, o in places}, key=str)
+        for origin in origins:
+            text = msg
+            if not loc or origin[-len(loc) :] != loc:
+                text = f"node config {key_path(loc)}: {msg}"  # not a key of the ward file
+            if origin[0] == "node_defaults":
+                every = len(ids) == len(ward.checkpoints)
+                text += " (every checkpoint)" if every else f" (at {', '.join(ids)})"
+            named = key_path(origin, doc.data if doc.data is not None else ward.model_dump())
+            lines.append(f"{doc.where(origin)}: {named}: {text}")
+    if lines:
         raise ConfigError("\n".join(lines))
     return configs
+
+
+def load_ward(path: Path) -> WardConfig:
+    """Read and check a ward file and every node config it makes."""
+    doc = load_yaml(path)
+    ward = validate_doc(WardConfig, doc)
+    check_node_configs(ward, str(path), doc=doc)
+    return ward

@@ -7,11 +7,12 @@ from typing import Self
 from pydantic import Field, model_validator
 
 from checkpoint.settings.base import StrictModel
+from checkpoint.settings.fields import HttpUrl
 from hub.alerts.chain import EscalationConfig
 
 
 class WebhookSettings(StrictModel):
-    url: str = Field(default="http://127.0.0.1:9000/alerts", description="POSTed AlertMessage")
+    url: HttpUrl = Field(default="http://127.0.0.1:9000/alerts", description="POSTed AlertMessage")
     name: str = Field(
         default="",
         pattern=r"^[a-z0-9_-]{0,63}$",

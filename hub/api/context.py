@@ -49,6 +49,8 @@ class ApiContext:
     probes: Mapping[str, Probe] = field(default_factory=dict)
     metrics: Callable[[], tuple[bytes, str]] | None = None  # (body, content type)
     reports: ReportsSettings = field(default_factory=ReportsSettings)  # ward names, shifts
+    # What the hub lacks to do all of its work (a signing key ...), one sentence each.
+    lacks: Callable[[], list[str]] = field(default=lambda: [])
     levels: frozenset[str] = field(
         default_factory=lambda: frozenset(
             {"green", "yellow", "orange", "red", "level1", "level2", "level3", "level4", "level5"}

@@ -74,7 +74,7 @@ def issue(
 @router.get("/passes/{pass_id}/card")
 def card(request: Request, pass_id: api.PassId, session: PageSession) -> Response:
     """The API's printable card, for the signed-in browser."""
-    return api.pass_card(pass_id, allow(session, Role.COMMANDER), _desk(request))
+    return api.pass_card_pdf(pass_id, allow(session, Role.COMMANDER), _desk(request))
 
 
 @router.post("/passes/{pass_id}/revoke")

@@ -38,6 +38,11 @@ class InfluxV1:
         except httpx.HTTPError:
             return False
 
+    def database_exists(self) -> bool:
+        """Whether the database exists; InfluxError if InfluxDB cannot say."""
+        rows = self._post_query("SHOW DATABASES")["results"][0].get("series", [])
+        return any([self.database] in s.get("values", []) for s in rows)
+
     def create_database(self) -> None:
         self._post_query(f'CREATE DATABASE "{self.database}"')
 
@@ -106,8 +111,15 @@ class InfluxV1:
         into the query text.
         """
         resp = self._send("GET", {"db": self.database, "q": q, "epoch": "ns"}, params)
+        try:
+            data = self._result(resp)
+        except InfluxError as exc:
+            # A database not created yet (a fresh hub before its first write) holds nothing.
+            if str(exc).startswith(f"query error: database not found: {self.database}"):
+                return []
+            raise
         rows: list[dict[str, Any]] = []
-        for result in self._result(resp).get("results", []):
+        for result in data.get("results", []):
             for series in result.get("series", []):
                 tags = series.get("tags", {})
                 for values in series.get("values", []):

@@ -11,7 +11,9 @@ whenever the key or revocation version changes, whichever instance changed it.
 Signing keys are created on purpose (``checkpoint passes keygen``), never implicitly: a
 desk without a key publishes what it has and refuses to issue, with a message saying so.
 Keys and a ledger found as files under ``passes.directory`` are taken into an empty store
-at the first start.
+at the first start. A key made with ``checkpoint passes keygen`` while the hub runs is
+taken up at the next issue, readiness check or refresh, and the new trust list is
+published before a pass signed by it goes out.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from sqlalchemy import Column, Engine, Integer, String, Table, Text, insert, sel
 from checkpoint.errors import ConfigError
 from checkpoint.passes import codec
 from checkpoint.passes.documents import RevocationSnapshot, ZonePolicy
-from checkpoint.passes.errors import BadPassRequest, KeyStoreError
+from checkpoint.passes.errors import BadPassRequest, KeyStoreError, NoSigningKeyError
 from checkpoint.passes.model import Category, HourWindow, Pass
 from checkpoint.passes.policy import default_policy
 from checkpoint.settings.secrets import read_secret
@@ -104,6 +106,7 @@ class PassDesk:
         metadata.create_all(engine)  # the pass tables, whenever this module came in
         self.keys = StoredKeys(engine, _sealer(engine, settings, root))
         self.ledger = StoredLedger(engine)
+        self.root = root
         _take_over_files(engine, root, self.keys, self.ledger)
         self.lease = Lease(engine, "trust-publisher")
         self.lease_check_s = lease_check_s
@@ -132,7 +135,9 @@ class PassDesk:
         label: str = "",
         document_number: str | None = None,
     ) -> IssuedRecord:
-        """Sign and record a pass; BadPassRequest for bad fields or no signing key."""
+        """Sign and record a pass; BadPassRequest for bad fields, NoSigningKeyError when
+        no key exists yet."""
+        self.pick_up_keys()
         with self._lock:
             try:
                 issued = self.issuer.issue(
@@ -146,6 +151,8 @@ class PassDesk:
                     label=label,
                     document_number=document_number,
                 )
+            except NoSigningKeyError:
+                raise
             except KeyStoreError as exc:
                 # The reason names files on the hub: for its log, not for the API caller.
                 log.error("cannot sign a pass: %s", exc)
@@ -219,6 +226,21 @@ class PassDesk:
     def revoked_at(self, pass_id: str) -> datetime | None:
         return self.ledger.revoked_at(pass_id)
 
+    def pick_up_keys(self) -> None:
+        """Take keys made with ``checkpoint passes keygen`` since the last look into the
+        store; the instance that publishes sends the new trust list (sealed with a new
+        anchor) at once, so nodes know a key before its passes arrive."""
+        if _take_over_files(self.engine, self.root, self.keys, None) and self.lease.held:
+            log.info("pass keys changed in %s: publishing the trust list", self.root)
+            self.publish_all()
+
+    def has_signing_key(self) -> bool:
+        self.pick_up_keys()
+        try:
+            return bool(self.keys.active_key_id)
+        except KeyStoreError:
+            return False
+
     # ---------------------------------------------------------------- publishing
 
     def start(self, publisher: TrustPublisher) -> None:
@@ -285,6 +307,7 @@ class PassDesk:
     def _refresh_loop(self, due: float) -> None:
         while not self._stop.wait(self.lease_check_s):
             try:
+                self.pick_up_keys()
                 due = self._publish_turn(due)
             except Exception:  # the state store may be away for a while: try next time
                 log.exception("trust publishing turn failed")
@@ -322,16 +345,21 @@ def _sealer(engine: Engine, settings: PassesSettings, root: Path) -> Sealer:
     return Sealer(local_secret(root / "sealing.key"))
 
 
-def _take_over_files(engine: Engine, root: Path, keys: StoredKeys, ledger: StoredLedger) -> None:
-    """Keys made with ``checkpoint passes keygen`` go into the store at every start (those
-    it lacks); revocations of a file ledger into an empty store, once."""
+def _take_over_files(
+    engine: Engine, root: Path, keys: StoredKeys, ledger: StoredLedger | None
+) -> int:
+    """Keys made with ``checkpoint passes keygen`` go into the store (those it lacks, and
+    retirements); with ``ledger``, revocations of a file ledger into an empty store, once.
+    Returns how many keys changed."""
+    taken = 0
     with exclusive(engine, "pass-desk-take-over"):
         if (root / "keys" / "keys.json").exists():
             taken = keys.take_over(KeyStore(root / "keys"))
             if taken:
                 log.info("%d pass keys taken into the state store from %s", taken, root)
-        if (root / "revoked.json").exists():
+        if ledger is not None and (root / "revoked.json").exists():
             ledger.take_over(RevocationLedger(root / "revoked.json"))
+    return taken
 
 
 def _record(row: object) -> IssuedRecord:

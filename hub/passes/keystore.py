@@ -30,7 +30,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from checkpoint.atomic import write_atomic
 from checkpoint.passes.documents import TrustedKey, TrustList
-from checkpoint.passes.errors import KeyStoreError
+from checkpoint.passes.errors import KeyStoreError, NoSigningKeyError
 from checkpoint.passes.keys import public_key_text
 from checkpoint.passes.model import KeyId
 
@@ -63,7 +63,26 @@ class KeyStore:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         directory.chmod(0o700)
         self._index_path = directory / "keys.json"
+        self._seen = self._stamp()
         self.index = self._load_index()
+
+    def _stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = self._index_path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def reload(self) -> bool:
+        """Take up keys made by another process (``checkpoint passes keygen`` while the hub
+        runs); True if the index changed. keys.json is replaced atomically, so a changed
+        inode, time or size is a new index."""
+        stamp = self._stamp()
+        if stamp == self._seen:
+            return False
+        self.index = self._load_index()
+        self._seen = stamp
+        return True
 
     def _load_index(self) -> KeyIndex:
         if not self._index_path.exists():
@@ -75,6 +94,7 @@ class KeyStore:
 
     def _save_index(self) -> None:
         write_atomic(self._index_path, self.index.model_dump_json(indent=2).encode(), mode=0o600)
+        self._seen = self._stamp()
 
     def _pem_path(self, key_id: str) -> Path:
         if not _KEY_ID.match(key_id):
@@ -84,7 +104,7 @@ class KeyStore:
     @property
     def active_key_id(self) -> str:
         if self.index.active is None:
-            raise KeyStoreError(f"no signing key in {self.directory}; create one first")
+            raise NoSigningKeyError(f"no signing key in {self.directory}; create one first")
         return self.index.active
 
     def _generate(self, key_id: str | None, prefix: str, moment: datetime) -> KeyRecord:

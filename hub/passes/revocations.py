@@ -4,6 +4,8 @@ Each revocation bumps ``version``. ``snapshot()`` marks a new base (and drops en
 pass has expired anyway); ``delta()`` is everything added since that base. Both are
 published retained, so a node that was offline catches up from the newest of each.
 Kept in one JSON file written atomically; the hub's state store can take this over later.
+The file also lists the passes ``checkpoint passes issue`` made with it (id and expiry, until
+they expire), so that ``checkpoint passes revoke`` can refuse an id that was never issued.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class _Ledger(BaseModel):
     version: int = 0
     base_version: int = 0
     entries: list[_Entry] = Field(default_factory=list)
+    issued: dict[str, datetime] = Field(default_factory=dict)  # pass id -> valid until
 
 
 def new_revocation(
@@ -70,6 +73,19 @@ class RevocationLedger:
     def revoked_at(self, pass_id: str) -> datetime | None:
         """When ``pass_id`` was revoked (for the hub's "admitted after revocation" rule)."""
         return self._index.get(pass_id)
+
+    def record_issued(
+        self, pass_id: str, valid_until: datetime, *, now: datetime | None = None
+    ) -> None:
+        """Remember a pass issued with this ledger (expired ones are forgotten)."""
+        moment = now or datetime.now(UTC)
+        kept = {k: v for k, v in self._data.issued.items() if v > moment}
+        self._data.issued = {**kept, pass_id: valid_until}
+        self._save()
+
+    def was_issued(self, pass_id: str) -> bool:
+        """Issued with this ledger (and not long expired), or already revoked here."""
+        return pass_id in self._data.issued or pass_id in self._index
 
     def revoke(
         self, pass_id: str, *, pass_valid_until: datetime | None = None, now: datetime | None = None

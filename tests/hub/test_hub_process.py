@@ -100,10 +100,12 @@ def test_hub_run_serves_the_api_with_keys_from_the_command_line(
     ready = wait_for(
         lambda: httpx.get(f"{hub_process.api_url}/readyz", timeout=2).json(), what="the API"
     )
-    assert ready == {
-        "ready": True,
-        "checks": {"broker": True, "influxdb": True, "state_store": True},
-    }
+    assert ready["ready"] is True
+    assert ready["checks"] == {"broker": True, "influxdb": True, "state_store": True}
+    assert ready["missing"] == [  # this hub has no pass signing key
+        "a pass signing key (passes cannot be issued): create one with "
+        "`checkpoint passes keygen --keys DATA_DIR/passes/keys`, no restart needed"
+    ]
     keys = httpx.get(f"{hub_process.api_url}/keys", headers={"Authorization": f"Bearer {token}"})
     assert [k["label"] for k in keys.json()] == ["night shift"]
     assert httpx.get(f"{hub_process.api_url}/keys").status_code == 401

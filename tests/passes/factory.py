@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -16,8 +16,23 @@ from checkpoint.passes.state import FixedTrust, TrustState
 from edge.passcheck import PassContext
 from edge.trust.verifier import OfflineVerifier
 
+if TYPE_CHECKING:
+    from hub.passes.issuer import IssuedPass, PassIssuer
+
 # 10:00 local time in Ha Noi (UTC+7).
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+
+
+def issue_busy(issuer: PassIssuer, **over: Any) -> IssuedPass:
+    """A pass with about as much as a pass carries: two checkpoints, a label, a holder hash."""
+    fields: dict[str, Any] = {
+        "category": Category.TEMPORARY_RESIDENT,
+        "ward_id": "phucla",
+        "checkpoints": ("phucla-cp07", "phucla-cp08"),
+        "label": "Khu tro 12 Quang Trung",
+        "document_number": "079201000123",
+    }
+    return issuer.issue(**(fields | over))
 
 
 def make_pass(key_id: str = "k1", **over: Any) -> Pass:

@@ -16,9 +16,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from edge.uplink.settings import LinkSettings, OutboxSettings
-
 from checkpoint.contract import BarrierAlarm, Event, Reading, topics
+from checkpoint.contract.node.uplink import LinkSettings, OutboxSettings
 from checkpoint.settings.mqtt import MqttSettings
 from edge.uplink.link import Link
 from edge.uplink.outbox import Outbox

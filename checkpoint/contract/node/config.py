@@ -10,6 +10,7 @@ from checkpoint.contract.models import Id, Level
 from checkpoint.contract.node.trust import TrustConfig
 from checkpoint.contract.node.uplink import UplinkSettings
 from checkpoint.settings.base import StrictModel
+from checkpoint.settings.fields import kind_field
 from checkpoint.settings.mqtt import MqttSettings
 
 BcmPin = Annotated[int, Field(ge=2, le=27, description="BCM GPIO number")]
@@ -148,6 +149,7 @@ class HealthConfig(StrictModel):
 
 
 class NodeConfig(StrictModel):
+    kind: Literal["node"] = kind_field("node")
     node_id: Id = Field(description="Unique node id; also its MQTT user name")
     checkpoint_id: Id = Field(description="The checkpoint this node guards")
     ward_id: Id = Field(description="The ward (phuong) the checkpoint belongs to")

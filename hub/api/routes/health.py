@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from hub.api.security import ContextDep
 
@@ -15,8 +15,13 @@ class Liveness(BaseModel):
 
 
 class Readiness(BaseModel):
-    ready: bool
+    ready: bool = Field(description="Broker, InfluxDB and state store all reachable")
     checks: dict[str, bool]
+    missing: list[str] = Field(
+        default_factory=list,
+        description="What the hub lacks to do all of its work, e.g. a pass signing key; "
+        "the hub serves without it, and the list empties once it is there",
+    )
 
 
 @router.get("/healthz", response_model=Liveness, summary="The API process answers")
@@ -27,7 +32,7 @@ def healthz() -> Liveness:
 @router.get(
     "/readyz",
     response_model=Readiness,
-    summary="Broker, InfluxDB and state store are reachable",
+    summary="Broker, InfluxDB and state store are reachable; what the hub still lacks",
     responses={503: {"model": Readiness, "description": "Something is not reachable"}},
 )
 def readyz(ctx: ContextDep, response: Response) -> Readiness:
@@ -35,7 +40,7 @@ def readyz(ctx: ContextDep, response: Response) -> Readiness:
     ready = all(checks.values())
     if not ready:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    return Readiness(ready=ready, checks=checks)
+    return Readiness(ready=ready, checks=checks, missing=ctx.lacks())
 
 
 @router.get(

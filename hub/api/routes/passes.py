@@ -1,4 +1,5 @@
-"""Passes: issued, listed, rendered (PNG, SVG, printable card) and revoked through the API."""
+"""Passes: issued, listed, rendered (QR as PNG and SVG, printable card as PDF and PNG) and
+revoked through the API."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from checkpoint.contract.models import Id
 from checkpoint.passes import qr
-from checkpoint.passes.errors import BadPassRequest
+from checkpoint.passes.errors import BadPassRequest, NoSigningKeyError
 from checkpoint.passes.model import Category, HourWindow
 from hub.api.roles import Principal
 from hub.api.schemas import IsoDatetime, StrictBody, errors
 from hub.api.security import AnyRole, ContextDep, ensure_ward, load_in_ward
+from hub.passes import card
 from hub.passes.desk import AlreadyRevokedError, IssuedRecord, PassDesk, PassNotFoundError, pass_of
 
 router = APIRouter(prefix="/passes", tags=["passes"], responses=errors(401, 403, 503))
@@ -108,6 +110,13 @@ def issue_pass(body: PassIn, who: AnyRole, ctx: ContextDep, desk: DeskDep) -> Pa
             label=body.label,
             document_number=body.document_number,
         )
+    except NoSigningKeyError:
+        # No server path in the answer: the API is not where keys are made.
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "the hub has no pass signing key yet: an administrator creates one on the hub "
+            "with `checkpoint passes keygen` (taken up without a restart)",
+        ) from None
     except BadPassRequest as exc:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -187,14 +196,29 @@ def pass_svg(pass_id: PassId, who: AnyRole, desk: DeskDep) -> Response:
     return Response(qr.svg(_load(desk, pass_id, who).text), media_type="image/svg+xml")
 
 
-@router.get(
-    "/{pass_id}/card.svg",
-    response_class=Response,
-    responses=_image("image/svg+xml", "A printable 86x54 mm card"),
-)
-def pass_card(pass_id: PassId, who: AnyRole, desk: DeskDep) -> Response:
+def _card(desk: PassDesk, pass_id: str, who: Principal) -> card.CardLayout:
     record = _load(desk, pass_id, who)
-    return Response(qr.card_svg(pass_of(record), record.text), media_type="image/svg+xml")
+    name = desk.settings.ward_names.get(record.ward_id, "")
+    return card.layout(pass_of(record), record.text, ward_name=name)
+
+
+@router.get(
+    "/{pass_id}/card.pdf",
+    response_class=Response,
+    responses=_image("application/pdf", "The printable card, ID-1 size (85.6 x 54 mm)"),
+)
+def pass_card_pdf(pass_id: PassId, who: AnyRole, desk: DeskDep) -> Response:
+    """The card to print: QR, ward name (``passes.ward_names``), category, validity."""
+    return Response(card.pdf(_card(desk, pass_id, who)), media_type="application/pdf")
+
+
+@router.get(
+    "/{pass_id}/card.png",
+    response_class=Response,
+    responses=_image("image/png", "The card as a 300 dpi image (1011 x 638 pixels)"),
+)
+def pass_card_png(pass_id: PassId, who: AnyRole, desk: DeskDep) -> Response:
+    return Response(card.png(_card(desk, pass_id, who)), media_type="image/png")
 
 
 @router.post("/{pass_id}/revoke", response_model=PassOut, responses=errors(404, 409))

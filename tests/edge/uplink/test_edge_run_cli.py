@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-BIN = str(Path(sys.executable).with_name("checkpoint"))
+from tests.helpers import run_checkpoint
 
 GOOD = "node_id: n1\ncheckpoint_id: cp1\nward_id: w1\n"
 
@@ -16,7 +14,10 @@ GOOD = "node_id: n1\ncheckpoint_id: cp1\nward_id: w1\n"
 @pytest.mark.parametrize(
     ("extra", "expected"),
     [
-        ("uplink:\n  outbox:\n    max_byte: 1000000\n", "uplink.outbox.max_byte: Extra inputs"),
+        (
+            "uplink:\n  outbox:\n    max_byte: 1000000\n",
+            "uplink.outbox.max_byte: unknown key; did you mean max_bytes?",
+        ),
         ("uplink:\n  outbox:\n    rate_per_s: fast\n", "uplink.outbox.rate_per_s: Input should"),
         ("uplink:\n  link:\n    backoff_min_s: 10\n    backoff_max_s: 1\n", "backoff_max_s"),
     ],
@@ -24,13 +25,7 @@ GOOD = "node_id: n1\ncheckpoint_id: cp1\nward_id: w1\n"
 def test_a_wrong_key_or_type_is_one_clear_line(tmp_path: Path, extra: str, expected: str) -> None:
     path = tmp_path / "node.yaml"
     path.write_text(GOOD + extra)
-    result = subprocess.run(
-        [BIN, "edge", "run", "--config", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_checkpoint("edge", "run", "--config", str(path))
     assert result.returncode == 1
     assert result.stderr.startswith("error: ")
     assert result.stderr.strip().count("\n") == 0

@@ -13,7 +13,7 @@ def test_health_needs_no_key(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"ready": True, "checks": {"state_store": True}}
+    assert ready.json() == {"ready": True, "checks": {"state_store": True}, "missing": []}
 
 
 def test_readyz_reports_what_is_down(api_ctx: ApiContext) -> None:

@@ -4,12 +4,16 @@ store over real Mosquitto -> refused; and the hub's alert when a revoked pass go
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
+import zxingcpp
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from checkpoint.contract.models import Decision, Passage, Reason
 from checkpoint.contract.node.trust import TrustConfig
@@ -84,9 +88,13 @@ def test_issued_through_the_api_read_by_the_edge_decoder_and_admitted(
 
     svg = client.get(f"/passes/{issued['pass_id']}/qr.svg", headers=auth(keys.commander))
     assert svg.text.lstrip().startswith(("<?xml", "<svg"))
-    card = client.get(f"/passes/{issued['pass_id']}/card.svg", headers=auth(keys.commander))
-    assert card.status_code == 200
-    assert "phucla" in card.text.lower()
+    pdf = client.get(f"/passes/{issued['pass_id']}/card.pdf", headers=auth(keys.commander))
+    assert (pdf.status_code, pdf.headers["content-type"]) == (200, "application/pdf")
+    assert pdf.content.startswith(b"%PDF-")
+    card = client.get(f"/passes/{issued['pass_id']}/card.png", headers=auth(keys.commander))
+    assert card.headers["content-type"] == "image/png"
+    found = zxingcpp.read_barcodes(np.asarray(Image.open(io.BytesIO(card.content)).convert("L")))
+    assert [b.text for b in found] == [issued["text"]]
 
 
 def test_rules_for_issuing(client: TestClient, keys: Keys, desk: PassDesk) -> None:
