@@ -84,7 +84,7 @@ class IngestSettings(StrictModel):
         gt=0,
         le=10,
         description="How often the hub tells each node which of its events are durable "
-        "(checkpoint/v1/down/<node>/confirm); the node deletes them from its outbox",
+        "(the contract's confirm message); the node deletes them from its outbox",
     )
     reject_log_per_min: int = Field(
         default=20, ge=1, description="Reject log lines per reason and minute; the rest counted"

@@ -22,6 +22,7 @@ HEX_KEYS = frozenset({"address"})  # I2C addresses (thermometer.address)
 def hub_config_data(ward: WardConfig) -> dict[str, Any]:
     """The hub's config: its client id, one certificate per session, the local InfluxDB."""
     return {
+        "kind": "hub",
         "client_id": ward.hub_username,
         "mqtt": {
             "host": HUB_BROKER_HOST,

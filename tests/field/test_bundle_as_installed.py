@@ -110,7 +110,7 @@ def test_a_fever_is_stored_and_reaches_the_command_centre(
             *("stdbuf", "-oL", "mosquitto_sub", "-d", "-h", "127.0.0.1", "-p", str(broker.port)),
             *("--cafile", str(cc / "ward-ca.pem")),
             *("--cert", str(cc / "command-centre.pem"), "--key", str(cc / "command-centre.key")),
-            *("-t", topics.alert_topic(WARD), "-q", "1", "-C", "1", "-W", "90"),
+            *("-t", topics.alert_topic(WARD), "-q", "1", "-W", "90"),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -125,10 +125,11 @@ def test_a_fever_is_stored_and_reaches_the_command_centre(
             pass
         with InstalledNode(config) as node:
             passage = node.person_arrives(39.2, node.resident_pass())
+        # The ward's alerts in order; a fresh bundle's hub has no pass key yet, so the node
+        # may also report stale trust lists (trust_stale) before or after the fever.
         received = lines.get(timeout=90)
-        while not received.startswith("{"):
+        while not (received.startswith("{") and json.loads(received)["kind"] == "fever"):
             received = lines.get(timeout=90)
-        assert listener.wait(30) == 0
     finally:
         listener.kill()
     assert passage is not None
