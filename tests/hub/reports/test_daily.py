@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 import yaml
 from fastapi.testclient import TestClient
-from hub.alerts.annotation import alert_point
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -25,7 +24,7 @@ from hub.api.app import create_app
 from hub.api.context import ApiContext
 from hub.api.roles import Role
 from hub.cli import hub_app
-from hub.influx.schema import event_point, trace_point
+from hub.influx.schema import alert_point, event_point, trace_point
 from hub.influx.v1 import InfluxV1
 from hub.reports.pdf import CHART_H, CHART_W, CHART_X, CHART_Y
 from hub.reports.settings import ReportsSettings, WardReport
