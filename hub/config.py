@@ -13,6 +13,7 @@ from checkpoint.settings.mqtt import MqttSettings
 from hub.alerts.config import AlertsConfig
 from hub.api.settings import ApiSettings
 from hub.passes.settings import PassesSettings
+from hub.releases.settings import ReleasesSettings
 from hub.rules.config import RulesConfig
 
 
@@ -127,6 +128,7 @@ class HubConfig(StrictModel):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     api: ApiSettings = Field(default_factory=ApiSettings)
     passes: PassesSettings = Field(default_factory=PassesSettings)
+    releases: ReleasesSettings = Field(default_factory=ReleasesSettings)
 
     def resolved_state_url(self) -> str:
         """``state_url`` with a relative SQLite file placed in ``data_dir``."""

@@ -23,6 +23,7 @@ from checkpoint.contract.models import (
     NodeStatus,
     Passage,
     Reading,
+    UpdateReport,
 )
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "NodeStatus",
     "Passage",
     "Reading",
+    "UpdateReport",
     "decode_event",
     "decode_model",
     "decode_status",

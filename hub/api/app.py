@@ -15,6 +15,7 @@ from hub.api.routes import (
     levels,
     nodes,
     passes,
+    releases,
     stats,
     wards,
 )
@@ -43,6 +44,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
         stats.router,
         keys.router,
         audit.router,
+        releases.router,
     ):
         app.include_router(router)
     return app

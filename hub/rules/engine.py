@@ -23,6 +23,7 @@ from hub.rules.passes import (
 )
 from hub.rules.thermometer import ThermometerRule
 from hub.rules.traffic import TrafficRule
+from hub.rules.update import UpdateFailedRule
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ RULES: tuple[type[Rule], ...] = (
     NodeOfflineRule,
     NodeHealthRule,
     TrafficRule,
+    UpdateFailedRule,
 )
 
 

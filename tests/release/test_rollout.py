@@ -1,0 +1,240 @@
+"""Fleet updates end to end: real node processes (the runtime on emulated hardware), the
+real broker, the real hub; the node's restart is the supervisor in tests/release/fleet.py.
+
+Release B goes to a canary, then its checkpoint, then the ward, while the nodes keep
+deciding; every event stored exactly once. Release C fails its health gate on the canary:
+rolled back there by itself, the rollout pauses, an alert is raised."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from checkpoint.settings.mqtt import MqttSettings
+from greenzone.release.build import build_release, load_release_key
+from hub.api.keys import KeyStore
+from hub.api.roles import Role
+from hub.config import HubConfig
+from hub.influx.schema import MEASUREMENTS
+from hub.influx.v1 import InfluxV1
+from hub.state import open_store
+from tests.helpers import wait_for
+from tests.hubproc import TIME_BATCHES, HubProcess
+from tests.release.fleet import NodeProcess, release_archive
+from tests.release.wheels import restamp
+
+WARD = "fleetw"
+A = "0.1.0"
+
+
+def _broken_thermometer(source: bytes) -> bytes:
+    # Release C: its thermometer driver fails every measurement.
+    marker = b"    def measure(self) -> Measurement:\n"
+    assert marker in source
+    return source.replace(
+        marker, marker + b'        raise OSError("thermometer does not answer")\n'
+    )
+
+
+class Fleet:
+    def __init__(self, hub: HubProcess, token: str, key: tuple[Path, str], work: Path) -> None:
+        self.hub = hub
+        self.api = httpx.Client(
+            base_url=hub.api_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+        self.key = key
+        self.work = work
+
+    def upload(self, wheel: Path) -> str:
+        release = build_release(wheel, self.work / "releases", load_release_key(self.key[0]))
+        answer = self.api.post(
+            "/releases",
+            content=release_archive(release),
+            headers={"Content-Type": "application/gzip"},
+        )
+        assert answer.status_code == 201, answer.text
+        return str(answer.json()["version"])
+
+    def rollout(self, version: str, canary: str) -> str:
+        answer = self.api.post(
+            "/rollouts", json={"version": version, "ward_id": WARD, "canary": canary}
+        )
+        assert answer.status_code == 201, answer.text
+        return str(answer.json()["id"])
+
+    def rollout_state(self, rollout_id: str) -> dict[str, Any]:
+        answer = self.api.get(f"/rollouts/{rollout_id}")
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
+    def versions(self) -> dict[str, list[str]]:
+        answer = self.api.get("/fleet/versions", params={"ward": WARD})
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json().get(WARD, {}))
+
+
+@pytest.fixture
+def fleet(
+    tmp_path: Path,
+    mqtt_settings: MqttSettings,
+    influx: InfluxV1,
+    unique: str,
+    release_key: tuple[Path, str],
+) -> Iterator[Fleet]:
+    hub = HubProcess.configured(
+        tmp_path / "hub",
+        client_id=f"hub-{unique}",
+        mqtt=mqtt_settings,
+        influx=influx,
+        batch=TIME_BATCHES,
+        releases={"public_key": release_key[1], "step_s": 0.5},
+    )
+    cfg = HubConfig.model_validate(yaml.safe_load(hub.config.read_text()))
+    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    _, token = KeyStore(open_store(cfg.resolved_state_url())).issue(Role.TECHNICIAN, "fleet")
+    hub.start()
+    try:
+        yield Fleet(hub, token, release_key, tmp_path)
+    finally:
+        hub.close()
+
+
+def _nodes(
+    fleet: Fleet, mqtt: MqttSettings, places: list[tuple[int, int]], **kw: Any
+) -> list[NodeProcess]:
+    nodes = [
+        NodeProcess(
+            fleet.work / "nodes",
+            WARD,
+            index,
+            mqtt,
+            node_number=number,
+            hub_url=fleet.hub.api_url,
+            release_key=fleet.key[1],
+            **kw,
+        )
+        for index, number in places
+    ]
+    for node in nodes:
+        node.start()
+    return nodes
+
+
+def _stored_seqs(influx: InfluxV1, node_id: str) -> list[int]:
+    sources = ", ".join(f'"{m}"' for m in MEASUREMENTS if m != "alert")
+    rows = influx.query(f'SELECT "seq" FROM {sources} WHERE "node" = $node', {"node": node_id})
+    return sorted(int(r["seq"]) for r in rows)
+
+
+def test_rollout_reaches_canary_then_the_rest_and_loses_no_event(
+    fleet: Fleet,
+    mqtt_settings: MqttSettings,
+    influx: InfluxV1,
+    project_wheel: Path,
+    tmp_path: Path,
+) -> None:
+    nodes = _nodes(fleet, mqtt_settings, [(1, 1), (1, 2), (2, 1)])
+    canary = nodes[0]
+    try:
+        wait_for(
+            lambda: sorted(fleet.versions().get(A, [])) == sorted(n.node_id for n in nodes),
+            timeout_s=60,
+            what="all nodes report version A",
+        )
+        b = fleet.upload(restamp(project_wheel, "0.1.1", tmp_path / "b"))
+        rollout = fleet.rollout(b, canary.node_id)
+        # The canary first: it is on B while the others still run A.
+        wait_for(
+            lambda: fleet.versions().get(b) == [canary.node_id], timeout_s=40, what="canary on B"
+        )
+        assert sorted(fleet.versions()[A]) == sorted(n.node_id for n in nodes[1:])
+        wait_for(
+            lambda: fleet.rollout_state(rollout)["state"] == "done",
+            timeout_s=150,
+            what="rollout done",
+        )
+        assert sorted(fleet.versions()[b]) == sorted(n.node_id for n in nodes)
+        assert fleet.rollout_state(rollout)["nodes"][0] == canary.node_id
+        decided_on_b = influx.query(
+            'SELECT count("seq") FROM "passage" WHERE "node" = $node AND time > now() - 1h',
+            {"node": canary.node_id},
+        )
+        assert decided_on_b
+        for node in nodes:
+            assert node.exits == [75], node.log()  # A exited once to restart into B
+            assert node.layout.current_target() == node.layout.venv_dir(b)
+    finally:
+        for node in nodes:
+            node.stop()
+    # Every event any version stored in the shared outbox reached the hub exactly once.
+    for node in nodes:
+
+        def complete(node: NodeProcess = node) -> bool:
+            seqs = _stored_seqs(influx, node.node_id)
+            return bool(seqs) and seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+
+        wait_for(complete, timeout_s=30, what=f"{node.node_id}: every event stored")
+        seqs = _stored_seqs(influx, node.node_id)
+        assert len(seqs) == len(set(seqs))
+        assert seqs[0] == 0
+
+
+def test_failing_health_gate_rolls_back_pauses_and_alerts(
+    fleet: Fleet,
+    mqtt_settings: MqttSettings,
+    project_wheel: Path,
+    tmp_path: Path,
+) -> None:
+    nodes = _nodes(fleet, mqtt_settings, [(1, 1), (2, 1)], update={"gate_timeout_s": 8.0})
+    canary, other = nodes
+    try:
+        wait_for(lambda: len(fleet.versions().get(A, [])) == 2, timeout_s=60, what="nodes on A")
+        c = fleet.upload(
+            restamp(
+                project_wheel,
+                "0.1.2",
+                tmp_path / "c",
+                {"edge/thermometry.py": _broken_thermometer},
+            )
+        )
+        rollout = fleet.rollout(c, canary.node_id)
+        state = wait_for(
+            lambda: (s := fleet.rollout_state(rollout))["state"] == "paused" and s,
+            timeout_s=120,
+            what="rollout paused",
+        )
+        assert canary.node_id in state["reason"]
+        assert "rolled_back" in state["reason"]
+        assert "thermometer does not answer" in state["reason"]
+        assert state["nodes"] == [canary.node_id]  # the rest were never asked
+        # The canary runs A again, by itself: C switched back and exited for A to start.
+        wait_for(lambda: canary.exits == [75, 75], timeout_s=30, what="C exited back to A")
+        assert canary.layout.current_target() == Path(sys.prefix)  # A's environment
+        assert canary.layout.venv_dir(c).is_dir()  # C stays installed beside it, unused
+        wait_for(
+            lambda: (
+                sorted(fleet.versions().get(A, [])) == sorted(n.node_id for n in nodes)
+                and c not in fleet.versions()
+            ),
+            timeout_s=60,
+            what="both on A",
+        )
+        alerts = wait_for(
+            lambda: fleet.api.get("/alerts", params={"ward": WARD, "kind": "update_failed"}).json()[
+                "items"
+            ],
+            timeout_s=30,
+            what="update_failed alert",
+        )
+        assert alerts[0]["node_id"] == canary.node_id
+        assert alerts[0]["details"]["release"] == c
+        assert other.exits == []
+    finally:
+        for node in nodes:
+            node.stop()
