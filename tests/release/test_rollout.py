@@ -8,6 +8,7 @@ rolled back there by itself, the rollout pauses, an alert is raised."""
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import httpx
 import pytest
 import yaml
 
+from checkpoint.release.manifest import MANIFEST_FILE
 from checkpoint.settings.mqtt import MqttSettings
 from greenzone.release.build import build_release, load_release_key
 from hub.api.keys import KeyStore
@@ -61,9 +63,9 @@ class Fleet:
         assert answer.status_code == 201, answer.text
         return str(answer.json()["version"])
 
-    def rollout(self, version: str, canary: str) -> str:
+    def rollout(self, version: str, canary: str, ward: str = WARD) -> str:
         answer = self.api.post(
-            "/rollouts", json={"version": version, "ward_id": WARD, "canary": canary}
+            "/rollouts", json={"version": version, "ward_id": ward, "canary": canary}
         )
         assert answer.status_code == 201, answer.text
         return str(answer.json()["id"])
@@ -73,10 +75,10 @@ class Fleet:
         assert answer.status_code == 200, answer.text
         return dict(answer.json())
 
-    def versions(self) -> dict[str, list[str]]:
-        answer = self.api.get("/fleet/versions", params={"ward": WARD})
+    def versions(self, ward: str = WARD) -> dict[str, list[str]]:
+        answer = self.api.get("/fleet/versions", params={"ward": ward})
         assert answer.status_code == 200, answer.text
-        return dict(answer.json().get(WARD, {}))
+        return dict(answer.json().get(ward, {}))
 
 
 @pytest.fixture
@@ -106,12 +108,16 @@ def fleet(
 
 
 def _nodes(
-    fleet: Fleet, mqtt: MqttSettings, places: list[tuple[int, int]], **kw: Any
+    fleet: Fleet,
+    mqtt: MqttSettings,
+    places: list[tuple[int, int]],
+    ward: str = WARD,
+    **kw: Any,
 ) -> list[NodeProcess]:
     nodes = [
         NodeProcess(
             fleet.work / "nodes",
-            WARD,
+            ward,
             index,
             mqtt,
             node_number=number,
@@ -151,8 +157,9 @@ def test_rollout_reaches_canary_then_the_rest_and_loses_no_event(
         rollout = fleet.rollout(b, canary.node_id)
         # The canary first: it is on B while the others still run A.
         wait_for(
-            lambda: fleet.versions().get(b) == [canary.node_id], timeout_s=40, what="canary on B"
+            lambda: fleet.versions().get(b) == [canary.node_id], timeout_s=60, what="canary on B"
         )
+        on_b = datetime.now(UTC)
         assert sorted(fleet.versions()[A]) == sorted(n.node_id for n in nodes[1:])
         wait_for(
             lambda: fleet.rollout_state(rollout)["state"] == "done",
@@ -161,11 +168,13 @@ def test_rollout_reaches_canary_then_the_rest_and_loses_no_event(
         )
         assert sorted(fleet.versions()[b]) == sorted(n.node_id for n in nodes)
         assert fleet.rollout_state(rollout)["nodes"][0] == canary.node_id
+        # The canary decided on B (passages after it switched), the others meanwhile on A.
         decided_on_b = influx.query(
-            'SELECT count("seq") FROM "passage" WHERE "node" = $node AND time > now() - 1h',
-            {"node": canary.node_id},
+            'SELECT count("seq") AS n FROM "passage" WHERE "node" = $node AND time > $t',
+            {"node": canary.node_id, "t": on_b.isoformat()},
         )
         assert decided_on_b
+        assert decided_on_b[0]["n"] > 0
         for node in nodes:
             assert node.exits == [75], node.log()  # A exited once to restart into B
             assert node.layout.current_target() == node.layout.venv_dir(b)
@@ -237,4 +246,68 @@ def test_failing_health_gate_rolls_back_pauses_and_alerts(
         assert other.exits == []
     finally:
         for node in nodes:
+            node.stop()
+
+
+def _flip(path: Path, offset: int) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_tampered_releases_and_a_small_disk_are_refused_and_a_keeps_running(
+    fleet: Fleet,
+    mqtt_settings: MqttSettings,
+    project_wheel: Path,
+    tmp_path: Path,
+) -> None:
+    # The hub itself refuses an upload with one flipped byte.
+    wheel = restamp(project_wheel, "0.1.3", tmp_path / "w")
+    tampered = build_release(wheel, tmp_path / "t", load_release_key(fleet.key[0]))
+    _flip(tampered / wheel.name, 2000)
+    answer = fleet.api.post("/releases", content=release_archive(tampered))
+    assert answer.status_code == 422
+    assert "bad_hash" in answer.json()["detail"]
+    # Releases spoiled on the way (here: on the hub's disk after upload) and a disk too
+    # small: each canary refuses before anything switches, and says why.
+    hub_releases = fleet.hub.config.parent / "data" / "releases"
+    cases = {
+        "bad_hash": (1, lambda r: _flip(hub_releases / r / wheel.name.replace("0.1.3", r), 3000)),
+        "bad_signature": (2, lambda r: _flip(hub_releases / r / MANIFEST_FILE, 40)),
+        "no_space": (3, lambda r: None),
+    }
+    nodes = {
+        reason: _nodes(
+            fleet,
+            mqtt_settings,
+            [(index, 1)],
+            ward=f"{WARD}{index}",
+            **({"update": {"min_free_bytes": 10**15}} if reason == "no_space" else {}),
+        )[0]
+        for reason, (index, _) in cases.items()
+    }
+    try:
+        for number, (reason, (index, spoil)) in enumerate(cases.items()):
+            node = nodes[reason]
+            ward = f"{WARD}{index}"
+            wait_for(lambda w=ward: fleet.versions(w).get(A), timeout_s=60, what=f"{ward} on A")
+            version = fleet.upload(restamp(project_wheel, f"0.2.{number}", tmp_path / reason))
+            spoil(version)
+            rollout = fleet.rollout(version, node.node_id, ward)
+            state = wait_for(
+                lambda r=rollout: (s := fleet.rollout_state(r))["state"] == "paused" and s,
+                timeout_s=60,
+                what=f"{reason}: rollout paused",
+            )
+            assert f"refused {version} ({reason}" in state["reason"]
+            assert node.layout.current_target() == Path(sys.prefix)  # A, untouched
+            assert not node.layout.venv_dir(version).exists()
+            if reason == "no_space":  # checked before the download: nothing was fetched
+                assert not node.layout.files_dir(version).exists()
+        for node in nodes.values():
+            assert node.exits == []  # A never stopped
+            assert node.proc is not None
+            assert node.proc.poll() is None
+    finally:
+        for node in nodes.values():
             node.stop()
