@@ -55,6 +55,7 @@ def install(
             "--quiet",
             "--no-index",
             "--disable-pip-version-check",
+            "--no-cache-dir",
             "--no-deps",
             *wheels,
         ],

@@ -8,8 +8,8 @@ rolled back there by itself, the rollout pauses, an alert is raised."""
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 

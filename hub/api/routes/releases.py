@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from checkpoint.contract.models import Id
 from checkpoint.release.manifest import VERSION_PATTERN
@@ -32,6 +32,13 @@ class ReleaseOut(BaseModel):
 
 
 class RolloutIn(StrictBody):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"version": "0.2.0", "ward_id": "phucla", "canary": "phucla-cp07-n1"}]
+        },
+    )
+
     version: str = Field(pattern=VERSION_PATTERN)
     ward_id: Id
     canary: Id = Field(description="The node that takes the release first")
