@@ -9,7 +9,7 @@ import io
 import shutil
 import tarfile
 import tempfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
@@ -79,15 +79,7 @@ class ReleaseStore:
             uploaded_by=by,
         )
         with self.engine.begin() as conn:
-            conn.execute(
-                insert(releases_table).values(
-                    version=stored.version,
-                    size=stored.size,
-                    manifest_sha256=stored.manifest_sha256,
-                    uploaded_at=stored.uploaded_at,
-                    uploaded_by=stored.uploaded_by,
-                )
-            )
+            conn.execute(insert(releases_table).values(asdict(stored)))
         return stored
 
     def get(self, version: str) -> StoredRelease | None:

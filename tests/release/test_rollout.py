@@ -8,7 +8,6 @@ rolled back there by itself, the rollout pauses, an alert is raised."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from hub.influx.schema import MEASUREMENTS
 from hub.influx.v1 import InfluxV1
 from hub.state import open_store
 from tests.helpers import wait_for
-from tests.hubproc import TIME_BATCHES, HubProcess
+from tests.hubproc import HubProcess
 from tests.release.fleet import NodeProcess, release_archive
 from tests.release.wheels import restamp
 
@@ -82,29 +81,15 @@ class Fleet:
 
 
 @pytest.fixture
-def fleet(
-    tmp_path: Path,
-    mqtt_settings: MqttSettings,
-    influx: InfluxV1,
-    unique: str,
-    release_key: tuple[Path, str],
-) -> Iterator[Fleet]:
-    hub = HubProcess.configured(
-        tmp_path / "hub",
-        client_id=f"hub-{unique}",
-        mqtt=mqtt_settings,
-        influx=influx,
-        batch=TIME_BATCHES,
-        releases={"public_key": release_key[1], "step_s": 0.5},
-    )
-    cfg = HubConfig.model_validate(yaml.safe_load(hub.config.read_text()))
+def fleet(hub_process: HubProcess, tmp_path: Path, release_key: tuple[Path, str]) -> Fleet:
+    settings = yaml.safe_load(hub_process.config.read_text())
+    settings["releases"] = {"public_key": release_key[1], "step_s": 0.5}
+    hub_process.config.write_text(yaml.safe_dump(settings))
+    cfg = HubConfig.model_validate(settings)
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     _, token = KeyStore(open_store(cfg.resolved_state_url())).issue(Role.TECHNICIAN, "fleet")
-    hub.start()
-    try:
-        yield Fleet(hub, token, release_key, tmp_path)
-    finally:
-        hub.close()
+    hub_process.start()
+    return Fleet(hub_process, token, release_key, tmp_path)
 
 
 def _nodes(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from fastapi.responses import FileResponse
@@ -19,6 +19,7 @@ from hub.api.security import AnyRole, ContextDep, InfluxDep, Technician, ensure_
 from hub.releases.rollout import Rollout, Rollouts
 from hub.releases.store import ReleaseStore, StoredRelease
 
+T = TypeVar("T")
 router = APIRouter(tags=["releases"], responses=errors(401, 403, 503))
 Version = Annotated[str, Path(pattern=VERSION_PATTERN, examples=["0.2.0"])]
 
@@ -56,16 +57,18 @@ class RolloutOut(BaseModel):
     nodes: list[str] = Field(description="Nodes told to run the version so far")
 
 
+def _configured(part: T | None, what: str) -> T:
+    if part is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"{what} are not configured")
+    return part
+
+
 def _store(ctx: ContextDep) -> ReleaseStore:
-    if ctx.releases is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "releases are not configured")
-    return ctx.releases
+    return _configured(ctx.releases, "releases")
 
 
 def _rollouts(ctx: ContextDep) -> Rollouts:
-    if ctx.rollouts is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "rollouts are not configured")
-    return ctx.rollouts
+    return _configured(ctx.rollouts, "rollouts")
 
 
 def _out(r: StoredRelease) -> ReleaseOut:
