@@ -30,7 +30,6 @@ from tests.hubproc import HubProcess
 from tests.release.fleet import NodeProcess, release_archive
 from tests.release.wheels import restamp
 
-WARD = "fleetw"
 A = "0.1.0"
 
 
@@ -44,7 +43,12 @@ def _broken_thermometer(source: bytes) -> bytes:
 
 
 class Fleet:
-    def __init__(self, hub: HubProcess, token: str, key: tuple[Path, str], work: Path) -> None:
+    def __init__(
+        self, hub: HubProcess, token: str, key: tuple[Path, str], work: Path, ward: str
+    ) -> None:
+        # A ward (so node ids) of its own per test: the broker keeps other tests' retained
+        # desired versions for their nodes.
+        self.ward = ward
         self.hub = hub
         self.api = httpx.Client(
             base_url=hub.api_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
@@ -62,9 +66,10 @@ class Fleet:
         assert answer.status_code == 201, answer.text
         return str(answer.json()["version"])
 
-    def rollout(self, version: str, canary: str, ward: str = WARD) -> str:
+    def rollout(self, version: str, canary: str, ward: str | None = None) -> str:
         answer = self.api.post(
-            "/rollouts", json={"version": version, "ward_id": ward, "canary": canary}
+            "/rollouts",
+            json={"version": version, "ward_id": ward or self.ward, "canary": canary},
         )
         assert answer.status_code == 201, answer.text
         return str(answer.json()["id"])
@@ -74,14 +79,16 @@ class Fleet:
         assert answer.status_code == 200, answer.text
         return dict(answer.json())
 
-    def versions(self, ward: str = WARD) -> dict[str, list[str]]:
-        answer = self.api.get("/fleet/versions", params={"ward": ward})
+    def versions(self, ward: str | None = None) -> dict[str, list[str]]:
+        answer = self.api.get("/fleet/versions", params={"ward": ward or self.ward})
         assert answer.status_code == 200, answer.text
-        return dict(answer.json().get(ward, {}))
+        return dict(answer.json().get(ward or self.ward, {}))
 
 
 @pytest.fixture
-def fleet(hub_process: HubProcess, tmp_path: Path, release_key: tuple[Path, str]) -> Fleet:
+def fleet(
+    hub_process: HubProcess, tmp_path: Path, release_key: tuple[Path, str], unique: str
+) -> Fleet:
     settings = yaml.safe_load(hub_process.config.read_text())
     settings["releases"] = {"public_key": release_key[1], "step_s": 0.5}
     hub_process.config.write_text(yaml.safe_dump(settings))
@@ -89,20 +96,20 @@ def fleet(hub_process: HubProcess, tmp_path: Path, release_key: tuple[Path, str]
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     _, token = KeyStore(open_store(cfg.resolved_state_url())).issue(Role.TECHNICIAN, "fleet")
     hub_process.start()
-    return Fleet(hub_process, token, release_key, tmp_path)
+    return Fleet(hub_process, token, release_key, tmp_path, f"fleet{unique}")
 
 
 def _nodes(
     fleet: Fleet,
     mqtt: MqttSettings,
     places: list[tuple[int, int]],
-    ward: str = WARD,
+    ward: str | None = None,
     **kw: Any,
 ) -> list[NodeProcess]:
     nodes = [
         NodeProcess(
             fleet.work / "nodes",
-            ward,
+            ward or fleet.ward,
             index,
             mqtt,
             node_number=number,
@@ -177,6 +184,8 @@ def test_rollout_reaches_canary_then_the_rest_and_loses_no_event(
         seqs = _stored_seqs(influx, node.node_id)
         assert len(seqs) == len(set(seqs))
         assert seqs[0] == 0
+    # And none was sent twice: the hub never saw an event id again.
+    assert fleet.hub.value("checkpoint_hub_duplicates_total") == 0
 
 
 def test_failing_health_gate_rolls_back_pauses_and_alerts(
@@ -220,9 +229,9 @@ def test_failing_health_gate_rolls_back_pauses_and_alerts(
             what="both on A",
         )
         alerts = wait_for(
-            lambda: fleet.api.get("/alerts", params={"ward": WARD, "kind": "update_failed"}).json()[
-                "items"
-            ],
+            lambda: fleet.api.get(
+                "/alerts", params={"ward": fleet.ward, "kind": "update_failed"}
+            ).json()["items"],
             timeout_s=30,
             what="update_failed alert",
         )
@@ -266,7 +275,7 @@ def test_tampered_releases_and_a_small_disk_are_refused_and_a_keeps_running(
             fleet,
             mqtt_settings,
             [(index, 1)],
-            ward=f"{WARD}{index}",
+            ward=f"{fleet.ward}x{index}",
             **({"update": {"min_free_bytes": 10**15}} if reason == "no_space" else {}),
         )[0]
         for reason, (index, _) in cases.items()
@@ -274,7 +283,7 @@ def test_tampered_releases_and_a_small_disk_are_refused_and_a_keeps_running(
     try:
         for number, (reason, (index, spoil)) in enumerate(cases.items()):
             node = nodes[reason]
-            ward = f"{WARD}{index}"
+            ward = f"{fleet.ward}x{index}"
             wait_for(lambda w=ward: fleet.versions(w).get(A), timeout_s=60, what=f"{ward} on A")
             version = fleet.upload(restamp(project_wheel, f"0.2.{number}", tmp_path / reason))
             spoil(version)
