@@ -19,17 +19,34 @@ edge_app = typer.Typer(help="Run a checkpoint node.", no_args_is_help=True)
 @edge_app.command("run")
 def run_command(
     config: Annotated[Path, typer.Option("--config", "-c", help="Node config (YAML)")],
+    emulated: Annotated[
+        float | None,
+        typer.Option(
+            "--emulated",
+            min=0,
+            help="No hardware: a virtual node with this many people per second (bench, tests)",
+        ),
+    ] = None,
 ) -> None:
     """Run the node on real hardware (GPIO, I2C thermometer) until SIGTERM."""
 
     from checkpoint.contract.node.config import NodeConfig  # noqa: PLC0415 - the edge/hub extra
     from edge.service import EdgeService  # noqa: PLC0415 - the edge/hub extra
+    from edge.update.layout import RESTART_EXIT_CODE  # noqa: PLC0415 - the edge/hub extra
 
-    service = EdgeService(load_model(NodeConfig, config), config_path=config)
+    factory = None
+    if emulated is not None:
+        from edge.sim.process import emulated_factory  # noqa: PLC0415 - the edge extra
+
+        factory = emulated_factory(emulated)
+    service = EdgeService(load_model(NodeConfig, config), config_path=config, node_factory=factory)
     # For systemd, a clean stop with exit code 0: the handler only sets a flag, and the
     # main loop notices it within 0.2 s, says offline and closes the outbox.
     signal.signal(signal.SIGTERM, lambda _s, _f: service.request_stop())
     service.run()
+    if service.updater.restart_requested:
+        # Switched to another version (or back): systemd starts ``current`` again.
+        raise typer.Exit(RESTART_EXIT_CODE)
 
 
 def sim_command(

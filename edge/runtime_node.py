@@ -36,6 +36,10 @@ class NodeLike(Protocol):
         """Hub command ``barrier_test``."""
         ...
 
+    def flags(self) -> list[str]:
+        """The node's own trouble now (``thermometer_fault``, ``camera_fault`` ...)."""
+        ...
+
     def health(
         self,
         *,

@@ -27,6 +27,8 @@ from edge.node import Node
 from edge.runtime_node import NODE_COMMANDS, CommandUnsupportedError, NodeFactory, NodeLike
 from edge.trust.store import TrustStore
 from edge.trust.verifier import OfflineVerifier
+from edge.update.agent import Updater
+from edge.update.gate import GateParts
 from edge.uplink.config_push import ConfigRefused, check_push, write_atomically
 from edge.uplink.link import Link
 from edge.uplink.outbox import Outbox
@@ -95,6 +97,10 @@ class EdgeService:
         )
         self.link = self._new_link(config)
         self.node: NodeLike | None = None
+        self.updater = Updater(config.update, self.state_dir, self.outbox, config.trust.anchors)
+        self.gate = GateParts(
+            self.link.connected.is_set, lambda: self.outbox.depth, lambda: self.node
+        )
 
     def _new_link(self, config: NodeConfig) -> Link:
         return Link(
@@ -121,7 +127,8 @@ class EdgeService:
             watchdog = systemd.watchdog_interval_s()
             next_health = time.monotonic()
             next_pet = time.monotonic()
-            while not self.stop_requested:
+            while not (self.stop_requested or self.updater.restart_requested):
+                self.updater.tick(self.gate)
                 now = time.monotonic()
                 if watchdog is not None and now >= next_pet:
                     systemd.notify("WATCHDOG=1")
@@ -150,6 +157,8 @@ class EdgeService:
             self.apply_config(payload)
         elif topic == topics.command_topic(self.config.node_id):
             self.run_command(payload)
+        elif topic == topics.release_topic(self.config.node_id):
+            self.updater.on_desired(payload)
         elif topic == levels_topic(self.config.ward_id):
             self.apply_levels(payload)
         elif topics.trust_name(topic) is not None:

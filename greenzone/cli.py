@@ -20,7 +20,7 @@ import typer
 
 from checkpoint.errors import CheckpointError, MissingExtraError
 from edge.cli import edge_app, sim_command
-from greenzone.commands import demo, install_files, provision, stack, validate
+from greenzone.commands import demo, install_files, provision, release, stack, validate
 from hub.cli import hub_app
 from hub.passes.cli import passes_app
 
@@ -81,6 +81,7 @@ def _register_parts() -> None:
     app.add_typer(edge_app, name="edge")
     app.add_typer(hub_app, name="hub")
     app.add_typer(passes_app, name="passes")
+    app.add_typer(release.release_app, name="release")
     app.command("sim")(sim_command)
     app.command("demo")(demo.demo_command)
     app.command("validate-config")(validate.validate_command)

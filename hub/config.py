@@ -16,6 +16,7 @@ from hub.api.settings import ApiSettings
 from hub.console.settings import ConsoleSettings
 from hub.passes.settings import PassesSettings
 from hub.reports.settings import ReportsSettings
+from hub.releases.settings import ReleasesSettings
 from hub.rules.config import RulesConfig
 from hub.tracing.settings import TracingSettings
 
@@ -142,6 +143,7 @@ class HubConfig(StrictModel):
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
     reports: ReportsSettings = Field(default_factory=ReportsSettings)
+    releases: ReleasesSettings = Field(default_factory=ReleasesSettings)
 
     def resolved_state_url(self) -> str:
         """``state_url`` with a relative SQLite file placed in ``data_dir``."""

@@ -32,6 +32,9 @@ from hub.metrics import HubMetrics
 from hub.passes.desk import PassDesk
 from hub.passes.publisher import TrustPublisher
 from hub.publisher import HubPublisher
+from hub.releases.rollout import Rollouts
+from hub.releases.runner import RolloutRunner
+from hub.releases.store import ReleaseStore
 from hub.standby import LeaseWatch, session_lease, wait_for
 from hub.state import open_store
 from hub.tracing.retention import TracePurger
@@ -87,6 +90,7 @@ class HubService:
         self.api: ApiServer | None = None
         self.api_ctx: ApiContext | None = None
         self.downlink: HubPublisher | None = None
+        self.rollout_runner: RolloutRunner | None = None
         self.queries: InfluxV1 | None = None
         self.passes: PassDesk | None = None
         self.metrics = HubMetrics()
@@ -197,12 +201,24 @@ class HubService:
         self.downlink = HubPublisher(cfg.mqtt, f"{cfg.client_id}-api", connect_wait_s=5.0)
         self.downlink.start()
         ingest, downlink, queries = self.ingest, self.downlink, self._query_client()
+        passes = self.passes
+        rollouts = Rollouts(
+            engine,
+            queries,
+            downlink,
+            signer=passes.keys.anchor_signer if passes is not None else None,
+        )
         ctx = ApiContext(
             engine,
             influx=queries,
             downlink=downlink,
             alerts=self.alerting.store if self.alerting is not None else None,
             passes=self.passes,
+            releases=ReleaseStore(
+                engine, cfg.data_dir / cfg.releases.directory, cfg.releases.public_key
+            ),
+            rollouts=rollouts,
+            releases_max_bytes=cfg.releases.max_upload_bytes,
             probes={
                 "broker": lambda: ingest is not None and ingest.connected,
                 "influxdb": queries.ping,
@@ -222,6 +238,8 @@ class HubService:
         republish_levels(engine, downlink)
         if self.passes is not None:
             self.passes.start(TrustPublisher(downlink))
+        self.rollout_runner = RolloutRunner(rollouts, cfg.releases.step_s)
+        self.rollout_runner.start()
 
     def healthy(self) -> bool:
         """For the systemd watchdog: every lane's derive and store threads are alive and
@@ -236,6 +254,7 @@ class HubService:
         if self.api_ctx is not None:
             self.api_ctx.closing.set()  # open alert streams end, their clients reconnect
         self.api = _end(self.api, ApiServer.stop)
+        self.rollout_runner = _end(self.rollout_runner, RolloutRunner.stop)
         if self.passes is not None:
             self.passes.stop()
         self.downlink = _end(self.downlink, HubPublisher.stop)

@@ -24,6 +24,7 @@ from checkpoint.contract.models import (
     NodeStatus,
     Passage,
     Reading,
+    UpdateReport,
 )
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "NodeStatus",
     "Passage",
     "Reading",
+    "UpdateReport",
     "decode_event",
     "decode_model",
     "decode_status",

@@ -95,6 +95,7 @@ class EventType(StrEnum):
     HEALTH = "health"
     CONFIG_ACK = "config_ack"
     COMMAND_RESULT = "command_result"
+    UPDATE = "update"
 
 
 def _an_int(value: Any) -> Any:
@@ -257,8 +258,26 @@ class CommandResult(EventBase):
     detail: Text = Field(default="", max_length=2048)
 
 
+class UpdateStatus(StrEnum):
+    INSTALLED = "installed"  # verified and installed beside the running one; restarting
+    APPLIED = "applied"  # the new version passed its health gate
+    REFUSED = "refused"  # not installed (bad signature or hash, no disk, cannot run it)
+    ROLLED_BACK = "rolled_back"  # failed its health gate; the previous version runs again
+
+
+class UpdateReport(EventBase):
+    """A software update's outcome on this node (edge/update), with the reason if it failed."""
+
+    type: Literal[EventType.UPDATE] = EventType.UPDATE
+    status: UpdateStatus
+    from_version: str = Field(max_length=64)
+    to_version: str = Field(max_length=64)
+    reason: str | None = Field(default=None, max_length=32, description="e.g. bad_hash, no_space")
+    detail: str = Field(default="", max_length=2048)
+
+
 Event = Annotated[
-    Reading | Passage | BarrierAlarm | Health | ConfigAck | CommandResult,
+    Reading | Passage | BarrierAlarm | Health | ConfigAck | CommandResult | UpdateReport,
     Field(discriminator="type"),
 ]
 

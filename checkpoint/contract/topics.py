@@ -9,6 +9,7 @@ under ``checkpoint/v1/down/<its id>/``" (Mosquitto: ``pattern write checkpoint/v
     checkpoint/v1/down/<node>/config        hub -> node   retained, the node's config
     checkpoint/v1/down/<node>/commands      hub -> node   QoS 1, technician commands
     checkpoint/v1/down/<node>/confirm       hub -> node   QoS 1, events the hub made durable
+    checkpoint/v1/down/<node>/release       hub -> node   retained, signed: the version to run
     checkpoint/v1/trust/<name>              hub -> nodes  retained: keys, revocations, policy
     checkpoint/v1/alerts/<ward>             hub -> ward   alert changes for a command centre
 """
@@ -89,6 +90,11 @@ def command_topic(node_id: str) -> str:
 
 def confirm_topic(node_id: str) -> str:
     return f"{DOWN}/{check_id(node_id, 'node id')}/confirm"
+
+
+def release_topic(node_id: str) -> str:
+    """The node's desired software version (checkpoint/release/desired.py), retained."""
+    return f"{DOWN}/{check_id(node_id, 'node id')}/release"
 
 
 def trust_topic(name: str) -> str:

@@ -137,6 +137,9 @@ class SimNode:
     def barrier_test(self) -> object:
         return self.node.barrier_test()
 
+    def flags(self) -> list[str]:
+        return self.node.flags()
+
     def health(
         self,
         *,

@@ -299,6 +299,7 @@ class Link:
                 (topics.config_topic(self.node_id), 1),
                 (topics.command_topic(self.node_id), 1),
                 (self._confirm_topic, 1),
+                (topics.release_topic(self.node_id), 1),  # retained: catches up after offline
                 # Keys, revocations, zone policy and levels: retained, so every (re)connect
                 # brings the newest of each.
                 (topics.ALL_TRUST, 1),

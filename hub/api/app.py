@@ -17,6 +17,7 @@ from hub.api.routes import (
     nodes,
     passes,
     reports,
+    releases,
     stats,
     trace,
     wards,
@@ -55,6 +56,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
         trace.router,
         keys.router,
         audit.router,
+        releases.router,
     ):
         app.include_router(router)
     app.mount("/console/static", StaticFiles(directory=web.HERE / "static"), name="console-static")

@@ -18,6 +18,8 @@ from hub.influx.v1 import InfluxV1
 from hub.passes.desk import PassDesk
 from hub.publisher import Publisher
 from hub.reports.settings import ReportsSettings
+from hub.releases.rollout import Rollouts
+from hub.releases.store import ReleaseStore
 
 Probe = Callable[[], bool]
 
@@ -41,6 +43,9 @@ class ApiContext:
     downlink: Publisher | None = None
     alerts: AlertStore | None = None
     passes: PassDesk | None = None
+    releases: ReleaseStore | None = None
+    rollouts: Rollouts | None = None
+    releases_max_bytes: int = 500_000_000
     stream_poll_s: float = 1.0  # how often the alert stream looks for changes
     stream_max_s: float = 3600.0  # a stream ends after this; EventSource reconnects by itself
     # A comment this often on a quiet stream: proxies and NAT drop idle connections, and a

@@ -19,6 +19,8 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         403: "The key's role or ward does not allow this",
         404: "No such resource",
         409: "Conflicts with the resource's state",
+        413: "The request body is too large",
+        422: "The request is not acceptable (the reason says why)",
         503: "A dependency is not reachable",
     }
     return {code: {"model": ErrorOut, "description": text[code]} for code in codes}

@@ -22,6 +22,7 @@ from checkpoint.contract import (
     Health,
     Passage,
     Reading,
+    UpdateReport,
 )
 from hub.influx.lineproto import FieldValue, Point
 
@@ -32,6 +33,7 @@ MEASUREMENTS = (
     "health",
     "config_ack",
     "command_result",
+    "update",
     "alert",  # alert_point: one point per alert change, drawn by Grafana as annotations
 )
 # The pass id of each passage, apart from the passage's counts so that it can be dropped
@@ -113,6 +115,14 @@ def event_point(event: Event) -> Point:
         case CommandResult():
             tags["command"] = event.command
             fields |= {"command_id": event.command_id, "ok": event.ok, "detail": event.detail}
+        case UpdateReport():
+            tags["status"] = event.status.value
+            fields |= {
+                "from_version": event.from_version,
+                "to_version": event.to_version,
+                "reason": event.reason or "",
+                "detail": event.detail,
+            }
     return Point(event.type.value, tags, fields, point_time_ns(event))
 
 

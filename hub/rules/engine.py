@@ -24,6 +24,7 @@ from hub.rules.passes import (
 )
 from hub.rules.thermometer import ThermometerRule
 from hub.rules.traffic import TrafficRule
+from hub.rules.update import UpdateFailedRule
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ RULES: tuple[type[Rule], ...] = (
     NodeHealthRule,
     NodeFaultRule,
     TrafficRule,
+    UpdateFailedRule,
 )
 
 

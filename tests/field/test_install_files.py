@@ -69,7 +69,12 @@ def test_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     exe = str(Path(sys.executable).with_name("checkpoint"))
     for unit in UNITS:
         # verify insists that ExecStart exists: point it at this install.
-        text = unit.read_text().replace("/opt/checkpoint/venv/bin/checkpoint", exe)
+        text = unit.read_text()
+        for path in (
+            "/opt/checkpoint/venv/bin/checkpoint",
+            "/opt/checkpoint/current/bin/checkpoint",
+        ):
+            text = text.replace(path, exe)
         (tmp_path / unit.name).write_text(text)
     result = subprocess.run(
         ["systemd-analyze", "verify", "--man=no", *(str(tmp_path / u.name) for u in UNITS)],

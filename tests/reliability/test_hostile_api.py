@@ -26,13 +26,22 @@ from hub.passes.desk import PassDesk
 from hub.passes.settings import PassesSettings
 from hub.state import open_store
 
-PUBLIC = {("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics")}
+PUBLIC = {
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/metrics"),
+    # Nodes download releases without a key: signed, and checked by the node itself.
+    ("get", "/releases/{version}/files/{path}"),
+}
 
 # Who may do what where a role applies, as docs/api.md specifies it (admin may do
 # everything); every other protected operation is open to every role.
 RESTRICTED: dict[tuple[str, str], set[Role]] = {
     ("put", "/nodes/{node_id}/config"): {Role.TECHNICIAN},
     ("post", "/nodes/{node_id}/commands"): {Role.TECHNICIAN},
+    ("post", "/releases"): {Role.TECHNICIAN},
+    ("post", "/rollouts"): {Role.TECHNICIAN},
+    ("post", "/rollouts/{rollout_id}/resume"): {Role.TECHNICIAN},
     ("put", "/wards/{ward_id}/levels/{target}"): {Role.COMMANDER},
     ("post", "/alerts/{alert_id}/ack"): {Role.COMMANDER},
     ("post", "/alerts/{alert_id}/resolve"): {Role.COMMANDER},

@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from checkpoint.contract.models import Id, Level
 from checkpoint.contract.node.trust import TrustConfig
+from checkpoint.contract.node.update import UpdateConfig
 from checkpoint.contract.node.uplink import UplinkSettings
 from checkpoint.settings.base import StrictModel
 from checkpoint.settings.fields import kind_field
@@ -171,6 +172,7 @@ class NodeConfig(StrictModel):
     health: HealthConfig = Field(default_factory=HealthConfig)
     uplink: UplinkSettings = Field(default_factory=UplinkSettings)
     trust: TrustConfig = Field(default_factory=TrustConfig)
+    update: UpdateConfig = Field(default_factory=UpdateConfig)
     zone_id: Id | None = Field(
         default=None,
         description="The green zone this checkpoint guards; a level set for the zone applies "

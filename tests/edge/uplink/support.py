@@ -123,6 +123,9 @@ class ScriptedNode:
     def barrier_test(self) -> object:
         raise CommandUnsupportedError("barrier_test")
 
+    def flags(self) -> list[str]:
+        return []
+
     def health(
         self, *, outbox_depth: int, outbox_dropped: int, extra_flags: list[str]
     ) -> Health | None:

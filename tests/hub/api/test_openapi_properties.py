@@ -17,6 +17,7 @@ from schemathesis.specs.openapi.checks import (
 
 from checkpoint.localstack import LocalStack, Mosquitto
 from checkpoint.settings.mqtt import MqttSettings
+from greenzone.release.build import keygen
 from hub.alerts.config import AlertsConfig
 from hub.alerts.store import AlertStore
 from hub.api.app import create_app
@@ -27,6 +28,8 @@ from hub.passes.desk import PassDesk
 from hub.passes.publisher import TrustPublisher
 from hub.passes.settings import PassesSettings
 from hub.publisher import HubPublisher
+from hub.releases.rollout import Rollouts
+from hub.releases.store import ReleaseStore
 from hub.state import open_store
 
 # Built at import: schemathesis's lazy fixture loader does not run under pytest 9.
@@ -35,6 +38,9 @@ _CTX = ApiContext(open_store(f"sqlite:///{_DB}"), stream_poll_s=0.05, stream_max
 _CTX.alerts = AlertStore(_CTX.engine, AlertsConfig())
 _CTX.passes = PassDesk(_CTX.engine, PassesSettings(), directory=_DB.parent / "passes")
 _CTX.passes.keys.create_key("fuzz")
+_CTX.releases = ReleaseStore(
+    _CTX.engine, _DB.parent / "releases", keygen(_DB.parent / "release.pem")
+)
 TOKENS = {
     "none": "",
     "admin": _CTX.keys.issue(Role.ADMIN, "fuzz admin")[1],
@@ -59,6 +65,7 @@ def _real_backends(stack: LocalStack) -> Iterator[None]:
     downlink.start()
     assert downlink.wait_connected(10)
     _CTX.influx, _CTX.downlink = influx, downlink
+    _CTX.rollouts = Rollouts(_CTX.engine, influx, downlink)
     assert _CTX.passes is not None
     _CTX.passes.start(TrustPublisher(downlink))
     yield

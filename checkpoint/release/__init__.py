@@ -1,0 +1,1 @@
+"""Software releases for nodes: the signed manifest both the builder and the node read."""

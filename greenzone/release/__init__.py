@@ -1,0 +1,1 @@
+"""Building and signing releases (``checkpoint release``); the node side is edge/update."""
