@@ -127,7 +127,12 @@ class ScriptedNode:
         return []
 
     def health(
-        self, *, outbox_depth: int, outbox_dropped: int, extra_flags: list[str]
+        self,
+        *,
+        outbox_depth: int,
+        outbox_dropped: int,
+        extra_flags: list[str],
+        levels_version: int | None,
     ) -> Health | None:
         return None
 
