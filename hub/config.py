@@ -15,8 +15,8 @@ from hub.alerts.config import AlertsConfig
 from hub.api.settings import ApiSettings
 from hub.console.settings import ConsoleSettings
 from hub.passes.settings import PassesSettings
-from hub.reports.settings import ReportsSettings
 from hub.releases.settings import ReleasesSettings
+from hub.reports.settings import ReportsSettings
 from hub.rules.config import RulesConfig
 from hub.tracing.settings import TracingSettings
 

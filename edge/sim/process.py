@@ -43,7 +43,12 @@ class EmulatedNode:
         return self.sim.flags()
 
     def health(
-        self, *, outbox_depth: int, outbox_dropped: int, extra_flags: list[str]
+        self,
+        *,
+        outbox_depth: int,
+        outbox_dropped: int,
+        extra_flags: list[str],
+        levels_version: int | None,
     ) -> Health | None:
         return None
 

@@ -17,9 +17,9 @@ from hub.console.settings import ConsoleSettings
 from hub.influx.v1 import InfluxV1
 from hub.passes.desk import PassDesk
 from hub.publisher import Publisher
-from hub.reports.settings import ReportsSettings
 from hub.releases.rollout import Rollouts
 from hub.releases.store import ReleaseStore
+from hub.reports.settings import ReportsSettings
 
 Probe = Callable[[], bool]
 
