@@ -36,6 +36,9 @@ from edge.uplink.outbox import Outbox
 log = logging.getLogger(__name__)
 
 _TICK_S = 0.2  # the longest the loop sleeps: how quickly a stop request is noticed
+# How long a node about to restart into another version waits for the hub to confirm
+# what it sent (a confirmation round is ingest.confirm_interval_s, 0.1 s by default).
+_SETTLE_S = 15.0
 
 
 def real_node_factory(trust: TrustStore) -> NodeFactory:
@@ -143,7 +146,21 @@ class EdgeService:
                 self.handle(topic, payload)
         finally:
             systemd.notify("STOPPING=1")
+            if self.updater.restart_requested:
+                self._settle(_SETTLE_S)
             self.close()
+
+    def _settle(self, timeout_s: float) -> None:
+        """Before a restart into another version: stop deciding, then let the uplink send
+        what waits and the hub confirm it, so that the next version has nothing to send
+        again (the hub would store it once all the same). Bounded: an unreachable hub
+        must not hold a switch back; the outbox keeps what is left."""
+        if self.node is not None:
+            self.node.close()
+            self.node = None
+        deadline = time.monotonic() + timeout_s
+        while self.outbox.held and self.link.connected.is_set() and time.monotonic() < deadline:
+            time.sleep(0.1)
 
     def close(self) -> None:
         if self.node is not None:
