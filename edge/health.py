@@ -77,6 +77,8 @@ class HealthSampler:
         outbox_depth: int | None = None,
         outbox_dropped: int | None = None,
         extra_flags: Iterable[str] = (),
+        levels_version: int | None = None,
+        policy_version: int | None = None,
     ) -> Health:
         """Build one Health event and emit it; the arguments override the callables, and
         ``extra_flags`` adds what the runtime knows (outbox, uplink, trust lists)."""
@@ -101,6 +103,8 @@ class HealthSampler:
             config_version=self.config_version(),
             software_version=__version__,
             flags=sorted(set(flags)),
+            levels_version=levels_version,
+            policy_version=policy_version,
         )
 
     def start(self, interval_s: float) -> None:

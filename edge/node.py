@@ -290,10 +290,17 @@ class Node:
         outbox_depth: int = 0,
         outbox_dropped: int = 0,
         extra_flags: Sequence[str] = (),
+        levels_version: int | None = None,
+        policy_version: int | None = None,
     ) -> Health:
-        """Emit one Health event now, with the outbox figures and flags the runtime knows."""
+        """Emit one Health event now, with the outbox figures, flags and document versions
+        the runtime knows."""
         return self.health_sampler.sample(
-            outbox_depth=outbox_depth, outbox_dropped=outbox_dropped, extra_flags=extra_flags
+            outbox_depth=outbox_depth,
+            outbox_dropped=outbox_dropped,
+            extra_flags=extra_flags,
+            levels_version=levels_version,
+            policy_version=policy_version,
         )
 
     def close(self) -> None:

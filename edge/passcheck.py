@@ -23,6 +23,7 @@ class PassContext:
     checkpoint_id: str
     zone_level: str
     direction: Literal["in", "out"]
+    zone_id: str | None = None  # the innermost zone the checkpoint guards
 
 
 class PassVerifier(Protocol):

@@ -37,7 +37,13 @@ class NodeLike(Protocol):
         ...
 
     def health(
-        self, *, outbox_depth: int, outbox_dropped: int, extra_flags: list[str]
+        self,
+        *,
+        outbox_depth: int,
+        outbox_dropped: int,
+        extra_flags: list[str],
+        levels_version: int | None = None,
+        policy_version: int | None = None,
     ) -> Health | None:
         """Emit a health event with what only the node knows (camera rate, sensor errors,
         its own flags), or return None and let the runtime report what it knows."""

@@ -174,6 +174,12 @@ class Health(EventBase):
     config_version: str = Field(max_length=64)
     software_version: str = Field(max_length=64)
     flags: list[str] = Field(default_factory=list, description="e.g. disk_full, auth_refused")
+    levels_version: int | None = Field(
+        default=None, ge=0, description="Version of the ward's levels document it applies"
+    )
+    policy_version: int | None = Field(
+        default=None, ge=0, description="Version of the zone policy document it applies"
+    )
 
 
 class ConfigAck(EventBase):

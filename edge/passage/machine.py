@@ -89,6 +89,7 @@ class PassageMachine:
             checkpoint_id=self.config.checkpoint_id,
             zone_level=self.config.zone_level,
             direction=direction,
+            zone_id=self.config.zone_id,
         )
         try:
             return self.verifier.check(text, context)

@@ -15,6 +15,7 @@ from hub.api.routes import (
     levels,
     nodes,
     passes,
+    policy,
     stats,
     wards,
 )
@@ -40,6 +41,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
         wards.router,
         nodes.router,
         levels.router,
+        policy.router,
         stats.router,
         keys.router,
         audit.router,

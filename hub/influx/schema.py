@@ -104,6 +104,8 @@ def event_point(event: Event) -> Point:
             }
             _put(fields, "cpu_temp_c", event.cpu_temp_c)
             _put(fields, "camera_fps", event.camera_fps)
+            _put(fields, "levels_version", event.levels_version)
+            _put(fields, "policy_version", event.policy_version)
         case ConfigAck():
             fields |= {"version": event.version, "applied": event.applied}
             _put(fields, "error", event.error)

@@ -124,7 +124,13 @@ class ScriptedNode:
         raise CommandUnsupportedError("barrier_test")
 
     def health(
-        self, *, outbox_depth: int, outbox_dropped: int, extra_flags: list[str]
+        self,
+        *,
+        outbox_depth: int,
+        outbox_dropped: int,
+        extra_flags: list[str],
+        levels_version: int | None = None,
+        policy_version: int | None = None,
     ) -> Health | None:
         return None
 
