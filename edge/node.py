@@ -115,6 +115,7 @@ class Node:
             config.barrier,
             emitter,
             clock=clock,
+            manual=self._key_turned,
         )
         self.signals = Signals(
             self.devices.green, self.devices.red, self.devices.buzzer, config.signals
@@ -158,6 +159,8 @@ class Node:
         self.devices.presence.when_activated = lambda: self.request_passage(config.direction)
         if self.devices.presence_out is not None:
             self.devices.presence_out.when_activated = lambda: self.request_passage("out")
+        if self.devices.override_key is not None:
+            self.devices.override_key.when_activated = self.request_override
 
     # ------------------------------------------------------------------ work
 
@@ -177,6 +180,18 @@ class Node:
         seen = self.clock()
         self._jobs.put(lambda: self._passage(direction, seen))
         return True
+
+    def _key_turned(self) -> bool:
+        key = self.devices.override_key
+        return key is not None and bool(key.is_active)
+
+    def request_override(self) -> None:
+        """The override key turned: badge, reason and barrier, in turn with passages."""
+        self._jobs.put(self._override)
+
+    def _override(self) -> None:
+        self.last_passage = self.machine.override()
+        self.passages += 1
 
     @property
     def busy(self) -> bool:
@@ -308,6 +323,8 @@ class Node:
         self.devices.presence.when_activated = None
         if self.devices.presence_out is not None:
             self.devices.presence_out.when_activated = None
+        if self.devices.override_key is not None:
+            self.devices.override_key.when_activated = None
         self._jobs.put(None)
         self._worker.join(timeout=30.0)
         self.barrier.close()

@@ -14,7 +14,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from checkpoint.contract.topics import ID_PATTERN
 
@@ -81,6 +89,7 @@ class Reading(EventBase):
 class Decision(StrEnum):
     ADMIT = "admit"
     REFUSE = "refuse"
+    OVERRIDE = "override"  # the on-duty operator opened the barrier (see Passage.override)
 
 
 class Reason(StrEnum):
@@ -102,6 +111,8 @@ class Reason(StrEnum):
     OUTSIDE_HOURS = "outside_hours"
     LEVEL_NOT_ALLOWED = "level_not_allowed"
     STALE_TRUST = "stale_trust"
+    OVERRIDE = "override"  # opened by the operator: Passage.override says who and why
+    NOT_AN_OPERATOR = "not_an_operator"  # an override or shift sign-in without a badge
 
 
 class TemperatureCheck(WireModel):
@@ -132,6 +143,24 @@ class BarrierMotion(WireModel):
     fault: str | None = None
 
 
+# A pass id (checkpoint.passes.model.PassId): the contract names operators by badge only.
+BadgeId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{4,32}$", examples=["op-Kq3v9XbT"])]
+
+
+class OverrideReason(StrEnum):
+    EMERGENCY = "emergency"
+    MEDICAL = "medical"
+    ELDERLY_WITHOUT_PASS = "elderly_without_pass"
+    OTHER = "other"
+
+
+class Override(WireModel):
+    """Why and by whom a barrier was opened by hand (decision ``override``)."""
+
+    operator: BadgeId = Field(description="The operator badge's pass id")
+    reason: OverrideReason
+
+
 class Passage(EventBase):
     """One person at the checkpoint: temperature, pass and barrier tied together."""
 
@@ -144,6 +173,19 @@ class Passage(EventBase):
     pass_check: PassCheck | None
     barrier: BarrierMotion | None
     duration_ms: int = Field(ge=0, description="Presence to decision")
+    override: Override | None = Field(
+        default=None, description="Set exactly when the decision is override"
+    )
+    operator: BadgeId | None = Field(
+        default=None, description="The operator on duty (signed in with a badge); None: nobody"
+    )
+    shift: Id | None = Field(default=None, description="The planned shift it fell in")
+
+    @model_validator(mode="after")
+    def _override_iff_decided(self) -> Passage:
+        if (self.decision == Decision.OVERRIDE) != (self.override is not None):
+            raise ValueError("override is given exactly when the decision is override")
+        return self
 
 
 class BarrierAlarmKind(StrEnum):

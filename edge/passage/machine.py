@@ -18,15 +18,18 @@ from typing import Literal
 from checkpoint.contract.models import (
     BarrierMotion,
     Decision,
+    Override,
     Passage,
     PassCheck,
     Reading,
     Reason,
+    TemperatureCheck,
 )
 from checkpoint.contract.node.config import NodeConfig
 from edge.barrier.supervisor import BarrierSupervisor
 from edge.events import Emitter
 from edge.passage.decide import decide, temperature_refusal, unreadable_check
+from edge.passage.override import reason_of
 from edge.passage.scanner import PassScanner
 from edge.passage.signals import Signals
 from edge.passcheck import PassContext, PassVerifier
@@ -82,7 +85,9 @@ class PassageMachine:
             emissivity=self.config.thermometer.emissivity,
         )
 
-    def _verify(self, text: str, direction: Direction) -> PassCheck:
+    def _verify(
+        self, text: str, direction: Direction, purpose: Literal["passage", "badge"] = "passage"
+    ) -> PassCheck:
         context = PassContext(
             now=self.wall_clock(),
             ward_id=self.config.ward_id,
@@ -90,6 +95,7 @@ class PassageMachine:
             zone_level=self.config.zone_level,
             direction=direction,
             zone_id=self.config.zone_id,
+            purpose=purpose,
         )
         try:
             return self.verifier.check(text, context)
@@ -115,12 +121,50 @@ class PassageMachine:
             if pass_check is None and scan is not None and scan.text is not None:
                 pass_check = self._verify(scan.text, direction)
         decision, reason = decide(refusal, pass_check)
+        return self._finish(
+            direction, decision, reason, started, screening.check, pass_check, override=None
+        )
+
+    def override(self) -> Passage:
+        """The operator turned the override key: their badge, a reason card, the barrier.
+
+        Without a valid operator badge the barrier stays shut (decision refuse)."""
+        cfg = self.config
+        started = self.clock()
+        self.stage = Stage.SCAN
+        scan = self.scanner.wait_for_pass(cfg.override.badge_timeout_s)
+        if scan is None or scan.text is None:
+            badge = unreadable_check(scan) or PassCheck(valid=False, reason=Reason.NO_PASS)
+        else:
+            badge = self._verify(scan.text, cfg.direction, purpose="badge")
+        if not badge.valid or badge.pass_id is None:
+            return self._finish(
+                cfg.direction, Decision.REFUSE, badge.reason, started, None, badge, override=None
+            )
+        why = reason_of(self.scanner.wait_for_pass(cfg.override.reason_timeout_s))
+        override = Override(operator=badge.pass_id, reason=why)
+        return self._finish(
+            cfg.direction, Decision.OVERRIDE, Reason.OVERRIDE, started, None, badge, override
+        )
+
+    def _finish(
+        self,
+        direction: Direction,
+        decision: Decision,
+        reason: Reason,
+        started: float,
+        temperature: TemperatureCheck | None,
+        pass_check: PassCheck | None,
+        override: Override | None,
+    ) -> Passage:
+        """Signal, move the barrier if it opens, and emit the Passage."""
+        cfg = self.config
         decided = self.clock()
         self.stage = Stage.SIGNAL
         self.signals.announce(reason)
         motion: BarrierMotion | None = None
         try:
-            if decision is Decision.ADMIT:
+            if decision is not Decision.REFUSE:
                 self.stage = Stage.BARRIER
                 motion = self.barrier.cycle(cfg.barrier.open_s)
             else:
@@ -135,8 +179,9 @@ class PassageMachine:
             decision=decision,
             reason=reason,
             zone_level=cfg.zone_level,
-            temperature=screening.check,
+            temperature=temperature,
             pass_check=pass_check,
             barrier=motion,
             duration_ms=round((decided - started) * 1000),
+            override=override,
         )

@@ -124,6 +124,19 @@ class SimNode:
         self.last_passage = self.node.last_passage
         return self.last_passage
 
+    def override(self, badge: str | None, reason_card: str | None = None) -> Passage | None:
+        """The operator turns the override key, scans their badge and maybe a reason card
+        (wedge scanner), and lets the key go once the barrier has cycled."""
+        for text in (badge, reason_card):
+            if text is not None:
+                os.write(self._wedge_fd, text.encode() + b"\r\n")
+        key = self.factory.pin(self.config.pins.override_key)
+        key.drive_high()
+        self.node.idle(timeout_s=30.0)
+        key.drive_low()
+        self.last_passage = self.node.last_passage
+        return self.last_passage
+
     # The runtime's node protocol (edge/runtime_node.py). A simulated node is rebuilt on a
     # new config and leaves health reports to the runtime (a ward's health comes from
     # SimWard's own sampler).

@@ -19,7 +19,7 @@ from checkpoint.contract.node.trust import VerifierSettings
 from checkpoint.passes import codec
 from checkpoint.passes.errors import PassError
 from checkpoint.passes.keys import load_public_key
-from checkpoint.passes.model import Pass, within
+from checkpoint.passes.model import Category, Pass, within
 from checkpoint.passes.policy import default_policy
 from checkpoint.passes.state import TrustSource, TrustState
 from edge.passcheck import PassContext
@@ -89,6 +89,8 @@ class OfflineVerifier:
             return Reason.PASS_WRONG_WARD
         if pass_.checkpoints and context.checkpoint_id not in pass_.checkpoints:
             return Reason.PASS_NOT_HERE
+        if context.purpose == "badge":
+            return Reason.OK if pass_.category is Category.OPERATOR else Reason.NOT_AN_OPERATOR
         policy = state.policy or default_policy()
         stale = age is None or age > self.settings.max_age_s
         rule = (

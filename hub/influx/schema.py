@@ -87,6 +87,11 @@ def event_point(event: Event) -> Point:
                 fields["barrier_closed"] = b.closed
                 _put(fields, "barrier_open_s", b.open_s)
                 _put(fields, "barrier_fault", b.fault)
+            if (o := event.override) is not None:
+                fields["override_reason"] = o.reason.value
+                fields["override_operator"] = o.operator
+            _put(fields, "operator", event.operator)
+            _put(fields, "shift", event.shift)
         case BarrierAlarm():
             tags["kind"] = event.kind.value
             _put(fields, "duration_s", event.duration_s)

@@ -15,6 +15,7 @@ from hub.rules.config import RulesConfig
 from hub.rules.fever import FeverRule
 from hub.rules.health import NodeHealthRule
 from hub.rules.nodes import NodeOfflineRule
+from hub.rules.overrides import OverrideRateRule
 from hub.rules.passes import (
     ClonedPassRule,
     RefusedBurstRule,
@@ -35,6 +36,7 @@ RULES: tuple[type[Rule], ...] = (
     NodeOfflineRule,
     NodeHealthRule,
     TrafficRule,
+    OverrideRateRule,
 )
 
 

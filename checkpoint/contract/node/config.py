@@ -29,6 +29,10 @@ class PinsConfig(StrictModel):
         default=None,
         description="Second presence sensor on the inside, for people leaving; none if absent",
     )
+    override_key: BcmPin | None = Field(
+        default=None,
+        description="Operator's override key switch or button (high = turned); none if absent",
+    )
 
     @model_validator(mode="after")
     def _distinct(self) -> PinsConfig:
@@ -147,6 +151,17 @@ class HealthConfig(StrictModel):
     )
 
 
+class OverrideConfig(StrictModel):
+    """The manual override: key turned, operator badge, then optionally a reason card."""
+
+    badge_timeout_s: float = Field(
+        default=15.0, gt=0, le=120, description="How long to wait for the operator badge"
+    )
+    reason_timeout_s: float = Field(
+        default=5.0, ge=0, le=60, description="How long to wait for a reason card (else other)"
+    )
+
+
 class NodeConfig(StrictModel):
     node_id: Id = Field(description="Unique node id; also its MQTT user name")
     checkpoint_id: Id = Field(description="The checkpoint this node guards")
@@ -170,8 +185,9 @@ class NodeConfig(StrictModel):
     health: HealthConfig = Field(default_factory=HealthConfig)
     uplink: UplinkSettings = Field(default_factory=UplinkSettings)
     trust: TrustConfig = Field(default_factory=TrustConfig)
+    override: OverrideConfig = Field(default_factory=OverrideConfig)
     zone_id: Id | None = Field(
         default=None,
-        description="The green zone this checkpoint guards; a level set for the zone applies "
-        "unless one is set for the checkpoint itself",
+        description="The innermost green zone this checkpoint guards; the strictest level set "
+        "on the checkpoint, this zone or a zone around it (zone policy ``zones``) applies",
     )
