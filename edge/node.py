@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from datetime import datetime
 from typing import Any, TypeVar
 
 from checkpoint.contract.models import BarrierMotion, Health, Passage, PassCheck, Reason
@@ -62,10 +63,12 @@ class Node:
         verifier: PassVerifier | None = None,
         clock: Callable[[], float] = time.monotonic,
         wedge: LineStream | None = None,
+        shift_plan: Callable[[datetime], str | None] = lambda _now: None,
     ) -> None:
         self.config = config
         self.emitter = emitter
         self.clock = clock
+        self.shift_plan = shift_plan
         self.devices = Devices.build(config.pins, config.barrier, pin_factory)
         try:
             self._build(
@@ -129,6 +132,7 @@ class Node:
             barrier=self.barrier,
             signals=self.signals,
             clock=clock,
+            shift_plan=self.shift_plan,
         )
         self.health_sampler = HealthSampler(
             emitter,
@@ -136,6 +140,7 @@ class Node:
             camera_fps=self.scanner.fps.fps,
             sensor_errors=self.sensor_errors,
             flags=self.flags,
+            duty=self.machine.duty,
             disk_path=config.health.disk_path,
             disk_low_bytes=config.health.disk_low_bytes,
             clock=clock,
@@ -201,8 +206,10 @@ class Node:
 
     def _passage(self, direction: Direction, seen: float) -> None:
         try:
-            self.last_passage = self.machine.run(direction, seen)
-            self.passages += 1
+            passage = self.machine.run(direction, seen)
+            if passage is not None:  # None: an operator signed in or out
+                self.last_passage = passage
+                self.passages += 1
         finally:
             with self._lock:
                 self._pending_passage = False
@@ -227,6 +234,10 @@ class Node:
         self._call(lambda: None, timeout_s)
 
     # ------------------------------------------------------------------ hub commands
+
+    def on_duty(self) -> tuple[str | None, str | None]:
+        """The operator signed in and the planned shift now."""
+        return self.machine.duty()
 
     def remeasure(self, timeout_s: float = 30.0) -> Measurement:
         """Hub command ``remeasure``: one checked measurement, emitted as a Reading."""

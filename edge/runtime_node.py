@@ -49,6 +49,10 @@ class NodeLike(Protocol):
         its own flags), or return None and let the runtime report what it knows."""
         ...
 
+    def on_duty(self) -> tuple[str | None, str | None]:
+        """The operator signed in with a badge, and the planned shift now."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -12,6 +12,7 @@ import logging
 import queue
 import shutil
 import time
+from datetime import datetime
 from pathlib import Path
 
 from checkpoint import __version__, systemd
@@ -43,7 +44,12 @@ def real_node_factory(trust: TrustStore) -> NodeFactory:
     """The node on its real hardware, verifying passes offline against ``trust``."""
 
     def build(config: NodeConfig, emitter: Emitter) -> NodeLike:
-        return Node(config, emitter, verifier=OfflineVerifier(trust, config.trust))
+        return Node(
+            config,
+            emitter,
+            verifier=OfflineVerifier(trust, config.trust),
+            shift_plan=lambda now: shift_at(trust, config, now),
+        )
 
     return build
 
@@ -56,6 +62,13 @@ def level_for(config: NodeConfig, levels: ZoneLevels | None, policy: ZonePolicy 
     policy = policy or default_policy()
     found = policy.effective_level(levels.levels, config.checkpoint_id, config.zone_id)
     return config.zone_level if found is None else found
+
+
+def shift_at(trust: TrustStore, config: NodeConfig, now: datetime) -> str | None:
+    """The checkpoint's planned shift at ``now`` by the zone policy; None outside them."""
+    policy = trust.policy
+    shift = policy.shift_at(config.ward_id, config.checkpoint_id, now) if policy else None
+    return shift.name if shift is not None else None
 
 
 def cpu_temp_c() -> float | None:
@@ -356,6 +369,7 @@ class EdgeService:
             disk_free = shutil.disk_usage(self.outbox.path.parent).free
         except OSError:
             disk_free = 0
+        operator, shift = self.node.on_duty() if self.node is not None else (None, None)
         return self.outbox.emit(
             Health,
             uptime_s=round(time.monotonic() - self.started, 1),
@@ -368,4 +382,6 @@ class EdgeService:
             flags=self.flags(),
             levels_version=self.levels_version,
             policy_version=self.policy_version,
+            operator=operator,
+            shift=shift,
         )

@@ -222,6 +222,12 @@ class Health(EventBase):
     policy_version: int | None = Field(
         default=None, ge=0, description="Version of the zone policy document it applies"
     )
+    operator: BadgeId | None = Field(
+        default=None, description="The operator signed in at the node now; None: nobody"
+    )
+    shift: Id | None = Field(
+        default=None, description="The planned shift now (zone policy); None: outside them"
+    )
 
 
 class ConfigAck(EventBase):

@@ -26,6 +26,7 @@ from checkpoint.contract.models import (
     TemperatureCheck,
 )
 from checkpoint.contract.node.config import NodeConfig
+from checkpoint.passes.model import Category
 from edge.barrier.supervisor import BarrierSupervisor
 from edge.events import Emitter
 from edge.passage.decide import decide, temperature_refusal, unreadable_check
@@ -61,6 +62,7 @@ class PassageMachine:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
+        shift_plan: Callable[[datetime], str | None] = lambda _now: None,
     ) -> None:
         self.config = config
         self.emitter = emitter
@@ -74,6 +76,8 @@ class PassageMachine:
         self.sleep = sleep
         self.stage = Stage.IDLE
         self.verifier_errors = 0
+        self.shift_plan = shift_plan  # the planned shift at a moment (zone policy)
+        self.on_duty: str | None = None  # the operator signed in with a badge
 
     def emit_reading(self, m: Measurement) -> None:
         self.emitter.emit(
@@ -104,8 +108,26 @@ class PassageMachine:
             log.exception("pass verifier failed; refusing as not a pass")
             return PassCheck(valid=False, reason=Reason.PASS_NOT_A_PASS)
 
-    def run(self, direction: Direction, seen: float | None = None) -> Passage:
-        """One person; ``seen`` is when presence fired (``clock``), for ``duration_ms``."""
+    def duty(self) -> tuple[str | None, str | None]:
+        """The operator signed in and the planned shift now, for health reports."""
+        return self.on_duty, self.shift_plan(self.wall_clock())
+
+    def _sign(self, text: str, direction: Direction) -> bool:
+        """An operator badge shown at the post signs its holder in, or out if on duty."""
+        badge = self._verify(text, direction, purpose="badge")
+        if not badge.valid or badge.pass_id is None:
+            return False
+        signing_out = self.on_duty == badge.pass_id
+        self.on_duty = None if signing_out else badge.pass_id
+        log.info("operator %s signed %s", badge.pass_id, "out" if signing_out else "in")
+        self.signals.announce(Reason.OK)
+        self.signals.done()
+        return True
+
+    def run(self, direction: Direction, seen: float | None = None) -> Passage | None:
+        """One person; ``seen`` is when presence fired (``clock``), for ``duration_ms``.
+
+        None when it was the operator signing in or out with their badge (no passage)."""
         cfg = self.config
         started = self.clock() if seen is None else seen
         self.stage = Stage.TEMPERATURE
@@ -120,6 +142,9 @@ class PassageMachine:
             pass_check = unreadable_check(scan)
             if pass_check is None and scan is not None and scan.text is not None:
                 pass_check = self._verify(scan.text, direction)
+                if pass_check.category == Category.OPERATOR and self._sign(scan.text, direction):
+                    self.stage = Stage.IDLE
+                    return None
         decision, reason = decide(refusal, pass_check)
         return self._finish(
             direction, decision, reason, started, screening.check, pass_check, override=None
@@ -184,4 +209,6 @@ class PassageMachine:
             barrier=motion,
             duration_ms=round((decided - started) * 1000),
             override=override,
+            operator=self.on_duty,
+            shift=self.shift_plan(self.wall_clock()),
         )

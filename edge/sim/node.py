@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Callable
+from datetime import datetime
 from typing import Literal
 
 from gpiozero.pins.mock import MockFactory
@@ -62,6 +64,7 @@ class SimNode:
         verifier: PassVerifier | None = None,
         travel_s: float = 0.0,
         camera_fps: float | None = 60.0,
+        shift_plan: Callable[[datetime], str | None] = lambda _now: None,
     ) -> None:
         self.config = config
         self.rng = random.Random(seed)
@@ -79,6 +82,7 @@ class SimNode:
             frame_source=self.camera,
             verifier=verifier if verifier is not None else AllowListVerifier(self.passes),
             wedge=os.fdopen(read_fd, "rb"),
+            shift_plan=shift_plan,
         )
         self.arm.settle()
         self.last_passage: Passage | None = None
@@ -160,6 +164,9 @@ class SimNode:
         policy_version: int | None = None,
     ) -> Health | None:
         return None
+
+    def on_duty(self) -> tuple[str | None, str | None]:
+        return self.node.on_duty()
 
     def close(self) -> None:
         self.node.close()

@@ -111,6 +111,8 @@ def event_point(event: Event) -> Point:
             _put(fields, "camera_fps", event.camera_fps)
             _put(fields, "levels_version", event.levels_version)
             _put(fields, "policy_version", event.policy_version)
+            _put(fields, "operator", event.operator)
+            _put(fields, "shift", event.shift)
         case ConfigAck():
             fields |= {"version": event.version, "applied": event.applied}
             _put(fields, "error", event.error)

@@ -22,6 +22,7 @@ from hub.rules.passes import (
     RevokedAt,
     RevokedPassAdmittedRule,
 )
+from hub.rules.shifts import UnmannedRule
 from hub.rules.thermometer import ThermometerRule
 from hub.rules.traffic import TrafficRule
 
@@ -37,6 +38,7 @@ RULES: tuple[type[Rule], ...] = (
     NodeHealthRule,
     TrafficRule,
     OverrideRateRule,
+    UnmannedRule,
 )
 
 

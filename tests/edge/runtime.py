@@ -7,7 +7,7 @@ import threading
 
 from checkpoint.contract.node.config import NodeConfig
 from edge.events import Emitter
-from edge.service import EdgeService
+from edge.service import EdgeService, shift_at
 from edge.sim.node import SimNode
 from edge.trust.verifier import OfflineVerifier
 
@@ -23,7 +23,16 @@ class Runtime:
 
     def _build(self, config: NodeConfig, emitter: Emitter) -> SimNode:
         verifier = OfflineVerifier(self.service.trust, config.trust)
-        self.sims.append(SimNode(config, emitter, seed=len(self.sims), verifier=verifier))
+        trust = self.service.trust
+        self.sims.append(
+            SimNode(
+                config,
+                emitter,
+                seed=len(self.sims),
+                verifier=verifier,
+                shift_plan=lambda now: shift_at(trust, config, now),
+            )
+        )
         return self.sims[-1]
 
     @property

@@ -134,6 +134,9 @@ class ScriptedNode:
     ) -> Health | None:
         return None
 
+    def on_duty(self) -> tuple[str | None, str | None]:
+        return None, None
+
     def close(self) -> None:
         self.closed = True
 
