@@ -286,6 +286,7 @@ class Node:
             self.scanner.reconfigure(config.scanner)
             self.health_sampler.reconfigure(config.health)
             self.machine.config = config
+            self.machine.passback.config = config.anti_passback
             self.config = config
             log.info("config %s applied (zone level %s)", config.version, config.zone_level)
 

@@ -113,6 +113,7 @@ class Reason(StrEnum):
     STALE_TRUST = "stale_trust"
     OVERRIDE = "override"  # opened by the operator: Passage.override says who and why
     NOT_AN_OPERATOR = "not_an_operator"  # an override or shift sign-in without a badge
+    PASSBACK = "passback"  # in again without an out since: the pass is used twice
 
 
 class TemperatureCheck(WireModel):
@@ -180,6 +181,9 @@ class Passage(EventBase):
         default=None, description="The operator on duty (signed in with a badge); None: nobody"
     )
     shift: Id | None = Field(default=None, description="The planned shift it fell in")
+    zone_id: Id | None = Field(
+        default=None, description="The zone the checkpoint guards (for anti-passback)"
+    )
 
     @model_validator(mode="after")
     def _override_iff_decided(self) -> Passage:

@@ -31,6 +31,7 @@ from edge.barrier.supervisor import BarrierSupervisor
 from edge.events import Emitter
 from edge.passage.decide import decide, temperature_refusal, unreadable_check
 from edge.passage.override import reason_of
+from edge.passage.passback import Passback
 from edge.passage.scanner import PassScanner
 from edge.passage.signals import Signals
 from edge.passcheck import PassContext, PassVerifier
@@ -78,6 +79,7 @@ class PassageMachine:
         self.verifier_errors = 0
         self.shift_plan = shift_plan  # the planned shift at a moment (zone policy)
         self.on_duty: str | None = None  # the operator signed in with a badge
+        self.passback = Passback(config.anti_passback)
 
     def emit_reading(self, m: Measurement) -> None:
         self.emitter.emit(
@@ -145,7 +147,11 @@ class PassageMachine:
                 if pass_check.category == Category.OPERATOR and self._sign(scan.text, direction):
                     self.stage = Stage.IDLE
                     return None
-        decision, reason = decide(refusal, pass_check)
+        pass_id = pass_check.pass_id if pass_check else None
+        passback = self.passback.refuses(pass_id, direction, self.clock())
+        decision, reason = decide(refusal, pass_check, passback=passback)
+        if decision is Decision.ADMIT:
+            self.passback.admitted(pass_id, direction, self.clock())
         return self._finish(
             direction, decision, reason, started, screening.check, pass_check, override=None
         )
@@ -211,4 +217,5 @@ class PassageMachine:
             override=override,
             operator=self.on_duty,
             shift=self.shift_plan(self.wall_clock()),
+            zone_id=cfg.zone_id,
         )

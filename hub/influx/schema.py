@@ -92,6 +92,7 @@ def event_point(event: Event) -> Point:
                 fields["override_operator"] = o.operator
             _put(fields, "operator", event.operator)
             _put(fields, "shift", event.shift)
+            _put(fields, "zone_id", event.zone_id)
         case BarrierAlarm():
             tags["kind"] = event.kind.value
             _put(fields, "duration_s", event.duration_s)

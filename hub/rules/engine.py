@@ -16,6 +16,7 @@ from hub.rules.fever import FeverRule
 from hub.rules.health import NodeHealthRule
 from hub.rules.nodes import NodeOfflineRule
 from hub.rules.overrides import OverrideRateRule
+from hub.rules.passback import PassbackRule
 from hub.rules.passes import (
     ClonedPassRule,
     RefusedBurstRule,
@@ -39,6 +40,7 @@ RULES: tuple[type[Rule], ...] = (
     TrafficRule,
     OverrideRateRule,
     UnmannedRule,
+    PassbackRule,
 )
 
 

@@ -14,8 +14,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from checkpoint.contract.models import Decision, OverrideReason, Reason
+from checkpoint.contract import encode, topics
+from checkpoint.contract.models import Decision, OverrideReason, Passage, Reason
 from checkpoint.contract.node.config import (
+    AntiPassbackConfig,
     BarrierConfig,
     HealthConfig,
     NodeConfig,
@@ -28,6 +30,7 @@ from checkpoint.contract.node.uplink import UplinkSettings
 from checkpoint.passes.model import Category
 from checkpoint.passes.wardpolicy import WardPolicy, compose
 from checkpoint.settings.mqtt import MqttSettings
+from edge.events import MemoryEmitter
 from edge.passage.override import card_text
 from edge.sim.node import SimNode
 from edge.trust.store import TrustStore
@@ -44,8 +47,21 @@ from hub.service import HubService
 from tests.edge.runtime import Runtime
 from tests.edge.simnodes import states
 from tests.helpers import wait_for
+from tests.hub.conftest import RawPublisher
 
 NOW = datetime.now(UTC)
+# What one passage says about the person, to replay it at another checkpoint.
+PASSAGE_PARTS = {
+    "direction",
+    "decision",
+    "reason",
+    "zone_level",
+    "temperature",
+    "pass_check",
+    "barrier",
+    "duration_ms",
+    "zone_id",
+}
 
 
 def active(store: AlertStore, kind: str) -> list[Alert]:
@@ -101,13 +117,15 @@ def post(
         checkpoint_id=f"{unique}-cp01",
         ward_id="phucla",
         mqtt=mqtt_settings,
-        pins=PinsConfig(override_key=26),
+        pins=PinsConfig(override_key=26, presence_out=27),
         # The same badge scanned for each override: no de-duplication window.
         scanner=ScannerConfig(pass_timeout_s=1.0, dedup_window_s=0.0),
         barrier=BarrierConfig(open_s=0.1),
         signals=SignalConfig(refuse_show_s=0.1, beep_s=0.02, long_beep_s=0.05, gap_s=0.02),
         override=OverrideConfig(badge_timeout_s=2.0, reason_timeout_s=0.5),
         health=HealthConfig(interval_s=3600),  # reports when the test asks for one
+        zone_id="phucla-to07",
+        anti_passback=AntiPassbackConfig(enabled=True),
         uplink=UplinkSettings.model_validate({"outbox": {"path": str(tmp_path / "outbox.db")}}),
     )
     trust = TrustStore.from_config(config.trust, tmp_path)
@@ -240,3 +258,40 @@ def test_a_post_without_an_operator_in_its_shift_alarms_until_one_signs_in(post:
     assert sim.on_duty() == (None, "ca2")
     post.node.service.emit_health()
     wait_for(lambda: active(store, "checkpoint_unmanned"), timeout_s=20, what="raised again")
+
+
+def test_anti_passback_refuses_a_second_in_at_the_node_and_alarms_across_the_zone(
+    post: Post, raw_publisher: RawPublisher, influx: InfluxV1, unique: str
+) -> None:
+    sim, resident = post.sim, post.resident.text
+    first = sim.person_arrives(36.4, resident)
+    assert first is not None
+    assert (first.decision, first.zone_id) == (Decision.ADMIT, "phucla-to07")
+    # The pass handed back over the fence and shown again: refused, the barrier stays shut.
+    again = sim.person_arrives(36.4, resident)
+    assert again is not None
+    assert (again.decision, again.reason, again.barrier) == (
+        Decision.REFUSE,
+        Reason.PASSBACK,
+        None,
+    )
+    out = sim.person_arrives(36.4, resident, direction="out")
+    back = sim.person_arrives(36.4, resident)
+    assert out is not None
+    assert back is not None
+    assert (out.decision, back.decision) == (Decision.ADMIT, Decision.ADMIT)
+    wait_for(
+        lambda: len(influx.query('SELECT "duration_ms" FROM "passage"')) == 4,
+        timeout_s=20,
+        what="the node's four passages at the hub",
+    )
+    assert not active(post.store, "passback")  # the node kept it to itself
+
+    # The same pass comes in at another checkpoint of the zone: only the hub can see it.
+    other = MemoryEmitter(f"{unique}-cp02-n1", f"{unique}-cp02", "phucla")
+    elsewhere = other.emit(Passage, **back.model_dump(include=PASSAGE_PARTS))
+    raw_publisher.publish([(topics.event_topic(elsewhere.node_id, "passage"), encode(elsewhere))])
+    raised = wait_for(lambda: active(post.store, "passback"), timeout_s=20, what="passback")
+    assert [(a.checkpoint_id, a.details["first_checkpoint"]) for a in raised] == [
+        (f"{unique}-cp02", post.config.checkpoint_id)
+    ]

@@ -162,6 +162,16 @@ class OverrideConfig(StrictModel):
     )
 
 
+class AntiPassbackConfig(StrictModel):
+    """Refuse a pass coming "in" again with no "out" since (a pass lent through the fence)."""
+
+    enabled: bool = Field(default=False, description="Needs both directions scanned here")
+    forget_after_s: float = Field(
+        default=16 * 3600, gt=0, description="An unmatched in is forgotten after this"
+    )
+    max_passes: int = Field(default=50_000, ge=100, description="Passes remembered at most")
+
+
 class NodeConfig(StrictModel):
     node_id: Id = Field(description="Unique node id; also its MQTT user name")
     checkpoint_id: Id = Field(description="The checkpoint this node guards")
@@ -186,6 +196,7 @@ class NodeConfig(StrictModel):
     uplink: UplinkSettings = Field(default_factory=UplinkSettings)
     trust: TrustConfig = Field(default_factory=TrustConfig)
     override: OverrideConfig = Field(default_factory=OverrideConfig)
+    anti_passback: AntiPassbackConfig = Field(default_factory=AntiPassbackConfig)
     zone_id: Id | None = Field(
         default=None,
         description="The innermost green zone this checkpoint guards; the strictest level set "
