@@ -64,11 +64,13 @@ class Node:
         clock: Callable[[], float] = time.monotonic,
         wedge: LineStream | None = None,
         shift_plan: Callable[[datetime], str | None] = lambda _now: None,
+        screens: Callable[[str, str | None], bool] = lambda _level, _zone: True,
     ) -> None:
         self.config = config
         self.emitter = emitter
         self.clock = clock
         self.shift_plan = shift_plan
+        self.screens = screens
         self.devices = Devices.build(config.pins, config.barrier, pin_factory)
         try:
             self._build(
@@ -133,6 +135,7 @@ class Node:
             signals=self.signals,
             clock=clock,
             shift_plan=self.shift_plan,
+            screens=self.screens,
         )
         self.health_sampler = HealthSampler(
             emitter,

@@ -49,6 +49,7 @@ def real_node_factory(trust: TrustStore) -> NodeFactory:
             emitter,
             verifier=OfflineVerifier(trust, config.trust),
             shift_plan=lambda now: shift_at(trust, config, now),
+            screens=lambda level, zone: screens(trust, config, level, zone),
         )
 
     return build
@@ -69,6 +70,12 @@ def shift_at(trust: TrustStore, config: NodeConfig, now: datetime) -> str | None
     policy = trust.policy
     shift = policy.shift_at(config.ward_id, config.checkpoint_id, now) if policy else None
     return shift.name if shift is not None else None
+
+
+def screens(trust: TrustStore, config: NodeConfig, level: str, zone: str | None) -> bool:
+    """Whether the rule at ``level`` in ``zone`` screens temperature (yes when unknown)."""
+    rule = (trust.policy or default_policy()).rule(config.ward_id, level, zone)
+    return rule is None or rule.temperature_check
 
 
 def cpu_temp_c() -> float | None:

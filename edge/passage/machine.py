@@ -64,6 +64,7 @@ class PassageMachine:
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
         shift_plan: Callable[[datetime], str | None] = lambda _now: None,
+        screens: Callable[[str, str | None], bool] = lambda _level, _zone: True,
     ) -> None:
         self.config = config
         self.emitter = emitter
@@ -78,6 +79,7 @@ class PassageMachine:
         self.stage = Stage.IDLE
         self.verifier_errors = 0
         self.shift_plan = shift_plan  # the planned shift at a moment (zone policy)
+        self.screens = screens  # whether the level's rule in this zone screens temperature
         self.on_duty: str | None = None  # the operator signed in with a badge
         self.passback = Passback(config.anti_passback)
 
@@ -132,11 +134,15 @@ class PassageMachine:
         None when it was the operator signing in or out with their badge (no passage)."""
         cfg = self.config
         started = self.clock() if seen is None else seen
-        self.stage = Stage.TEMPERATURE
-        screening = self.thermometry.screen()
-        for m in screening.measurements:
-            self.emit_reading(m)
-        refusal = temperature_refusal(screening)
+        refusal: Reason | None = None
+        temperature: TemperatureCheck | None = None
+        if self.screens(cfg.zone_level, cfg.zone_id):
+            self.stage = Stage.TEMPERATURE
+            screening = self.thermometry.screen()
+            for m in screening.measurements:
+                self.emit_reading(m)
+            refusal = temperature_refusal(screening)
+            temperature = screening.check
         pass_check: PassCheck | None = None
         if refusal is None:
             self.stage = Stage.SCAN
@@ -153,7 +159,7 @@ class PassageMachine:
         if decision is Decision.ADMIT:
             self.passback.admitted(pass_id, direction, self.clock())
         return self._finish(
-            direction, decision, reason, started, screening.check, pass_check, override=None
+            direction, decision, reason, started, temperature, pass_check, override=None
         )
 
     def override(self) -> Passage:

@@ -65,6 +65,7 @@ class SimNode:
         travel_s: float = 0.0,
         camera_fps: float | None = 60.0,
         shift_plan: Callable[[datetime], str | None] = lambda _now: None,
+        screens: Callable[[str, str | None], bool] = lambda _level, _zone: True,
     ) -> None:
         self.config = config
         self.rng = random.Random(seed)
@@ -83,6 +84,7 @@ class SimNode:
             verifier=verifier if verifier is not None else AllowListVerifier(self.passes),
             wedge=os.fdopen(read_fd, "rb"),
             shift_plan=shift_plan,
+            screens=screens,
         )
         self.arm.settle()
         self.last_passage: Passage | None = None

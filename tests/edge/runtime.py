@@ -7,7 +7,7 @@ import threading
 
 from checkpoint.contract.node.config import NodeConfig
 from edge.events import Emitter
-from edge.service import EdgeService, shift_at
+from edge.service import EdgeService, screens, shift_at
 from edge.sim.node import SimNode
 from edge.trust.verifier import OfflineVerifier
 
@@ -31,6 +31,7 @@ class Runtime:
                 seed=len(self.sims),
                 verifier=verifier,
                 shift_plan=lambda now: shift_at(trust, config, now),
+                screens=lambda level, zone: screens(trust, config, level, zone),
             )
         )
         return self.sims[-1]

@@ -133,7 +133,7 @@ def test_outer_zone_level_and_ward_hours_reach_the_inner_zone_node_and_hold_offl
         hub.pass_text(c) for c in (Category.RESIDENT, Category.DELIVERY, Category.EMERGENCY)
     )
     # The ward's rules: its zones, and at level2 only residents and riders, in opening
-    # hours that are closed now; emergency crews at any hour.
+    # hours that are closed now; emergency crews at any hour; no temperature screening.
     rules = {
         "zones": ZONES,
         "levels": {
@@ -142,6 +142,7 @@ def test_outer_zone_level_and_ward_hours_reach_the_inner_zone_node_and_hold_offl
                 "allow_out": ["resident", "delivery", "emergency"],
                 "hours": [closed_window()],
                 "hours_exempt": ["emergency"],
+                "temperature_check": False,
             }
         },
     }
@@ -161,7 +162,9 @@ def test_outer_zone_level_and_ward_hours_reach_the_inner_zone_node_and_hold_offl
             Reason.LEVEL_NOT_ALLOWED,
             "red",
         )
-        assert passage(node, resident).decision is Decision.ADMIT
+        home = passage(node, resident)
+        assert home.decision is Decision.ADMIT
+        assert home.temperature is not None  # red screens temperature
 
         # A laxer level on the inner zone does not undo the outer zone's red.
         hub.put("/wards/phucla/levels/phucla-to7-ngo2", {"level": "green"})
@@ -173,7 +176,8 @@ def test_outer_zone_level_and_ward_hours_reach_the_inner_zone_node_and_hold_offl
         wait_for(lambda: node.sim.config.zone_level == "level2", what="level2")
         late = passage(node, resident)
         assert (late.decision, late.reason) == (Decision.REFUSE, Reason.OUTSIDE_HOURS)
-        assert passage(node, ambulance).decision is Decision.ADMIT
+        crew = passage(node, ambulance)
+        assert (crew.decision, crew.temperature) == (Decision.ADMIT, None)  # no screening
 
         # The hub learns which versions the node applied from its health report.
         health = node.service.emit_health()
