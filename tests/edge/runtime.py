@@ -10,6 +10,7 @@ from edge.events import Emitter
 from edge.service import EdgeService, screens, shift_at
 from edge.sim.node import SimNode
 from edge.trust.verifier import OfflineVerifier
+from tests.helpers import wait_for
 
 
 class Runtime:
@@ -35,6 +36,13 @@ class Runtime:
             )
         )
         return self.sims[-1]
+
+    @classmethod
+    def rebooted(cls, config: NodeConfig) -> Runtime:
+        """A runtime started again on ``config`` (its stored lists), once its node is built."""
+        runtime = cls(config)
+        wait_for(lambda: runtime.sims, what="the node built on what it stored")
+        return runtime
 
     @property
     def sim(self) -> SimNode:

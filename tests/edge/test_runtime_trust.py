@@ -92,9 +92,8 @@ def test_trust_and_levels_from_the_broker_decide_passages(
 
     # Power cut, and the broker is gone when the node comes back: it keeps its lists and level.
     broker.stop()
-    again = Runtime(config)
+    again = Runtime.rebooted(config)
     try:
-        wait_for(lambda: again.sims, what="the node built on its stored config")
         assert again.sim.config.zone_level == "red"
         offline = again.sim.person_arrives(36.4, rider.text)
         assert offline is not None

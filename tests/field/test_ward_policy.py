@@ -198,9 +198,8 @@ def test_outer_zone_level_and_ward_hours_reach_the_inner_zone_node_and_hold_offl
 
     # Power cut, and the broker is gone when the node comes back: same level, same rules.
     own_broker.stop()
-    again = Runtime(config)
+    again = Runtime.rebooted(config)
     try:
-        wait_for(lambda: again.sims, what="the node built on what it stored")
         assert again.sim.config.zone_level == "level2"
         offline = passage(again, resident)
         assert (offline.decision, offline.reason) == (Decision.REFUSE, Reason.OUTSIDE_HOURS)
