@@ -34,6 +34,7 @@ RESTRICTED: dict[tuple[str, str], set[Role]] = {
     ("put", "/nodes/{node_id}/config"): {Role.TECHNICIAN},
     ("post", "/nodes/{node_id}/commands"): {Role.TECHNICIAN},
     ("put", "/wards/{ward_id}/levels/{target}"): {Role.COMMANDER},
+    ("put", "/wards/{ward_id}/policy"): {Role.COMMANDER},
     ("post", "/alerts/{alert_id}/ack"): {Role.COMMANDER},
     ("post", "/alerts/{alert_id}/resolve"): {Role.COMMANDER},
     ("get", "/audit"): {Role.COMMANDER},
