@@ -47,6 +47,7 @@ class HealthSampler:
         camera_fps: Callable[[], float | None] = lambda: None,
         sensor_errors: Callable[[], dict[str, int]] = dict,
         flags: Callable[[], list[str]] = list,
+        duty: Callable[[], tuple[str | None, str | None]] = lambda: (None, None),
         disk_path: str = "/",
         disk_low_bytes: int = 50_000_000,
         thermal_path: Path = THERMAL_ZONE,
@@ -59,6 +60,7 @@ class HealthSampler:
         self.camera_fps = camera_fps
         self.sensor_errors = sensor_errors
         self.flags = flags
+        self.duty = duty  # (operator signed in, planned shift)
         self.disk_path = disk_path
         self.disk_low_bytes = disk_low_bytes
         self.thermal_path = thermal_path
@@ -78,6 +80,7 @@ class HealthSampler:
         outbox_dropped: int | None = None,
         extra_flags: Iterable[str] = (),
         levels_version: int | None = None,
+        policy_version: int | None = None,
     ) -> Health:
         """Build one Health event and emit it; the arguments override the callables, and
         ``extra_flags`` adds what the runtime knows (outbox, uplink, trust lists)."""
@@ -90,6 +93,7 @@ class HealthSampler:
             flags.append("disk_unreadable")
         if free < self.disk_low_bytes and "disk_unreadable" not in flags:
             flags.append("disk_low")
+        operator, shift = self.duty()
         return self.emitter.emit(
             Health,
             uptime_s=round(self.clock() - self.started, 3),
@@ -103,6 +107,9 @@ class HealthSampler:
             software_version=__version__,
             flags=sorted(set(flags)),
             levels_version=levels_version,
+            policy_version=policy_version,
+            operator=operator,
+            shift=shift,
         )
 
     def start(self, interval_s: float) -> None:

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from datetime import datetime
 from typing import Any, TypeVar
 
 from checkpoint.contract.models import BarrierMotion, Health, Passage, PassCheck, Reason
@@ -62,10 +63,14 @@ class Node:
         verifier: PassVerifier | None = None,
         clock: Callable[[], float] = time.monotonic,
         wedge: LineStream | None = None,
+        shift_plan: Callable[[datetime], str | None] = lambda _now: None,
+        screens: Callable[[str, str | None], bool] = lambda _level, _zone: True,
     ) -> None:
         self.config = config
         self.emitter = emitter
         self.clock = clock
+        self.shift_plan = shift_plan
+        self.screens = screens
         self.devices = Devices.build(config.pins, config.barrier, pin_factory)
         try:
             self._build(
@@ -115,6 +120,7 @@ class Node:
             config.barrier,
             emitter,
             clock=clock,
+            manual=self._key_turned,
         )
         self.signals = Signals(
             self.devices.green, self.devices.red, self.devices.buzzer, config.signals
@@ -128,6 +134,8 @@ class Node:
             barrier=self.barrier,
             signals=self.signals,
             clock=clock,
+            shift_plan=self.shift_plan,
+            screens=self.screens,
         )
         self.health_sampler = HealthSampler(
             emitter,
@@ -135,6 +143,7 @@ class Node:
             camera_fps=self.scanner.fps.fps,
             sensor_errors=self.sensor_errors,
             flags=self.flags,
+            duty=self.machine.duty,
             disk_path=config.health.disk_path,
             disk_low_bytes=config.health.disk_low_bytes,
             clock=clock,
@@ -158,6 +167,8 @@ class Node:
         self.devices.presence.when_activated = lambda: self.request_passage(config.direction)
         if self.devices.presence_out is not None:
             self.devices.presence_out.when_activated = lambda: self.request_passage("out")
+        if self.devices.override_key is not None:
+            self.devices.override_key.when_activated = self.request_override
 
     # ------------------------------------------------------------------ work
 
@@ -178,6 +189,18 @@ class Node:
         self._jobs.put(lambda: self._passage(direction, seen))
         return True
 
+    def _key_turned(self) -> bool:
+        key = self.devices.override_key
+        return key is not None and bool(key.is_active)
+
+    def request_override(self) -> None:
+        """The override key turned: badge, reason and barrier, in turn with passages."""
+        self._jobs.put(self._override)
+
+    def _override(self) -> None:
+        self.last_passage = self.machine.override()
+        self.passages += 1
+
     @property
     def busy(self) -> bool:
         """A passage is queued or running."""
@@ -186,8 +209,10 @@ class Node:
 
     def _passage(self, direction: Direction, seen: float) -> None:
         try:
-            self.last_passage = self.machine.run(direction, seen)
-            self.passages += 1
+            passage = self.machine.run(direction, seen)
+            if passage is not None:  # None: an operator signed in or out
+                self.last_passage = passage
+                self.passages += 1
         finally:
             with self._lock:
                 self._pending_passage = False
@@ -212,6 +237,10 @@ class Node:
         self._call(lambda: None, timeout_s)
 
     # ------------------------------------------------------------------ hub commands
+
+    def on_duty(self) -> tuple[str | None, str | None]:
+        """The operator signed in and the planned shift now."""
+        return self.machine.duty()
 
     def remeasure(self, timeout_s: float = 30.0) -> Measurement:
         """Hub command ``remeasure``: one checked measurement, emitted as a Reading."""
@@ -260,6 +289,7 @@ class Node:
             self.scanner.reconfigure(config.scanner)
             self.health_sampler.reconfigure(config.health)
             self.machine.config = config
+            self.machine.passback.config = config.anti_passback
             self.config = config
             log.info("config %s applied (zone level %s)", config.version, config.zone_level)
 
@@ -291,13 +321,16 @@ class Node:
         outbox_dropped: int = 0,
         extra_flags: Sequence[str] = (),
         levels_version: int | None = None,
+        policy_version: int | None = None,
     ) -> Health:
-        """Emit one Health event now, with the outbox figures and flags the runtime knows."""
+        """Emit one Health event now, with the outbox figures, flags and document versions
+        the runtime knows."""
         return self.health_sampler.sample(
             outbox_depth=outbox_depth,
             outbox_dropped=outbox_dropped,
             extra_flags=extra_flags,
             levels_version=levels_version,
+            policy_version=policy_version,
         )
 
     def close(self) -> None:
@@ -305,6 +338,8 @@ class Node:
         self.devices.presence.when_activated = None
         if self.devices.presence_out is not None:
             self.devices.presence_out.when_activated = None
+        if self.devices.override_key is not None:
+            self.devices.override_key.when_activated = None
         self._jobs.put(None)
         self._worker.join(timeout=30.0)
         self.barrier.close()

@@ -23,6 +23,10 @@ class PassContext:
     checkpoint_id: str
     zone_level: str
     direction: Literal["in", "out"]
+    zone_id: str | None = None  # the innermost zone the checkpoint guards
+    # "badge": only an operator badge, valid here and now, passes (overrides, shifts);
+    # zone levels and hours do not apply to it.
+    purpose: Literal["passage", "badge"] = "passage"
 
 
 class PassVerifier(Protocol):

@@ -47,9 +47,14 @@ class NodeLike(Protocol):
         outbox_dropped: int,
         extra_flags: list[str],
         levels_version: int | None,
+        policy_version: int | None,
     ) -> Health | None:
         """Emit a health event with what only the node knows (camera rate, sensor errors,
         its own flags), or return None and let the runtime report what it knows."""
+        ...
+
+    def on_duty(self) -> tuple[str | None, str | None]:
+        """The operator signed in with a badge, and the planned shift now."""
         ...
 
     def close(self) -> None: ...

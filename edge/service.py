@@ -12,6 +12,7 @@ import logging
 import queue
 import shutil
 import time
+from datetime import datetime
 from pathlib import Path
 
 from checkpoint import __version__, systemd
@@ -21,11 +22,14 @@ from checkpoint.contract.levels import ZoneLevels, levels_topic
 from checkpoint.contract.models import CommandName, one_line
 from checkpoint.contract.node.config import NodeConfig
 from checkpoint.errors import CheckpointError, ContractError
+from checkpoint.passes.documents import POLICY_DOC, ZonePolicy
+from checkpoint.passes.envelope import unwrap
+from checkpoint.passes.policy import default_policy
 from checkpoint.settings.loading import load_model
 from edge.events import Emitter
 from edge.node import Node
 from edge.runtime_node import NODE_COMMANDS, CommandUnsupportedError, NodeFactory, NodeLike
-from edge.trust.store import TrustStore
+from edge.trust.store import Outcome, TrustStore
 from edge.trust.verifier import OfflineVerifier
 from edge.update.agent import Updater
 from edge.update.gate import GateParts
@@ -45,19 +49,38 @@ def real_node_factory(trust: TrustStore) -> NodeFactory:
     """The node on its real hardware, verifying passes offline against ``trust``."""
 
     def build(config: NodeConfig, emitter: Emitter) -> NodeLike:
-        return Node(config, emitter, verifier=OfflineVerifier(trust, config.trust))
+        return Node(
+            config,
+            emitter,
+            verifier=OfflineVerifier(trust, config.trust),
+            shift_plan=lambda now: shift_at(trust, config, now),
+            screens=lambda level, zone: screens(trust, config, level, zone),
+        )
 
     return build
 
 
-def level_for(config: NodeConfig, levels: ZoneLevels | None) -> str:
-    """The checkpoint's own level if set, else its zone's, else the configured one."""
+def level_for(config: NodeConfig, levels: ZoneLevels | None, policy: ZonePolicy | None) -> str:
+    """The strictest level set on the checkpoint, its zone or any zone around it (the
+    policy says how zones nest), else the configured one."""
     if levels is None or levels.ward_id != config.ward_id:
         return config.zone_level
-    for place in (config.checkpoint_id, config.zone_id):
-        if place is not None and place in levels.levels:
-            return levels.levels[place]
-    return config.zone_level
+    policy = policy or default_policy()
+    found = policy.effective_level(levels.levels, config.checkpoint_id, config.zone_id)
+    return config.zone_level if found is None else found
+
+
+def shift_at(trust: TrustStore, config: NodeConfig, now: datetime) -> str | None:
+    """The checkpoint's planned shift at ``now`` by the zone policy; None outside them."""
+    policy = trust.policy
+    shift = policy.shift_at(config.ward_id, config.checkpoint_id, now) if policy else None
+    return shift.name if shift is not None else None
+
+
+def screens(trust: TrustStore, config: NodeConfig, level: str, zone: str | None) -> bool:
+    """Whether the rule at ``level`` in ``zone`` screens temperature (yes when unknown)."""
+    rule = (trust.policy or default_policy()).rule(config.ward_id, level, zone)
+    return rule is None or rule.temperature_check
 
 
 def cpu_temp_c() -> float | None:
@@ -81,6 +104,7 @@ class EdgeService:
         self.state_dir = config.uplink.outbox.path.parent
         self.trust = TrustStore.from_config(config.trust, self.state_dir)
         self.levels = self._load_levels()
+        self._policy_before = self.trust.policy  # zones nest as this policy says
         self.node_factory = node_factory or real_node_factory(self.trust)
         self.started = time.monotonic()
         self.inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
@@ -180,7 +204,10 @@ class EdgeService:
             self.apply_levels(payload)
         elif topics.trust_name(topic) is not None:
             if not topics.is_levels_topic(topic):  # other wards' levels
-                self.trust.on_message(topic, payload)
+                outcome = self.trust.on_message(topic, payload)
+                if topics.trust_name(topic) == POLICY_DOC and outcome is Outcome.APPLIED:
+                    self._relevel(level_for(self.config, self.levels, self._policy_before))
+                self._policy_before = self.trust.policy
         else:
             log.warning("node %s: message on unexpected topic %s", self.config.node_id, topic)
 
@@ -250,13 +277,8 @@ class EdgeService:
         except (OSError, ContractError):
             return None
 
-    @property
-    def levels_version(self) -> int | None:
-        """What health reports, so the console shows which nodes applied a level change."""
-        return self.levels.version if self.levels is not None else None
-
     def _effective(self, config: NodeConfig) -> NodeConfig:
-        level = level_for(config, self.levels)
+        level = level_for(config, self.levels, self.trust.policy)
         return (
             config
             if level == config.zone_level
@@ -264,17 +286,25 @@ class EdgeService:
         )
 
     def apply_levels(self, payload: bytes) -> None:
+        name = topics.trust_name(levels_topic(self.config.ward_id)) or "levels"
         try:
-            levels = decode_model(ZoneLevels, payload)
+            # Signed by a hub anchor like the other trust documents, when anchors are set.
+            document = unwrap(name, payload, self.trust.anchors)
+            levels = decode_model(ZoneLevels, document)
         except ContractError as exc:
+            self.trust.rejected[f"levels_{exc.reason}"] += 1
             log.error("node %s: unusable levels document: %s", self.config.node_id, exc)
             return
         if self.levels is not None and levels.version <= self.levels.version:
             return  # the retained copy again, or an older one
-        write_atomic(self._levels_path(), payload)
-        before = level_for(self.config, self.levels)
+        write_atomic(self._levels_path(), document)
+        before = level_for(self.config, self.levels, self.trust.policy)
         self.levels = levels
-        after = level_for(self.config, levels)
+        self._relevel(before)
+
+    def _relevel(self, before: str) -> None:
+        """Rebuild or reconfigure the node if its effective level is no longer ``before``."""
+        after = level_for(self.config, self.levels, self.trust.policy)
         if after == before or self.node is None:
             return
         log.info("node %s: zone level %s -> %s", self.config.node_id, before, after)
@@ -349,6 +379,15 @@ class EdgeService:
             flags.add("disk_full")
         return sorted(flags)
 
+    # In every health report, so the hub knows which node applied which version.
+    @property
+    def levels_version(self) -> int | None:
+        return self.levels.version if self.levels else None
+
+    @property
+    def policy_version(self) -> int | None:
+        return self.trust.policy.version if self.trust.policy else None
+
     def emit_health(self) -> Health:
         lost = self.outbox.lost
         health = self._emit_health()
@@ -364,6 +403,7 @@ class EdgeService:
                 outbox_dropped=self.outbox.dropped_total,
                 extra_flags=self.flags(),
                 levels_version=self.levels_version,
+                policy_version=self.policy_version,
             )
             if health is not None:
                 return health
@@ -371,6 +411,7 @@ class EdgeService:
             disk_free = shutil.disk_usage(self.outbox.path.parent).free
         except OSError:
             disk_free = 0
+        operator, shift = self.node.on_duty() if self.node is not None else (None, None)
         return self.outbox.emit(
             Health,
             uptime_s=round(time.monotonic() - self.started, 1),
@@ -382,4 +423,7 @@ class EdgeService:
             software_version=__version__,
             flags=self.flags(),
             levels_version=self.levels_version,
+            policy_version=self.policy_version,
+            operator=operator,
+            shift=shift,
         )

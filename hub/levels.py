@@ -7,16 +7,19 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Column, Engine, Integer, String, Table, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from checkpoint.contract import encode
+from checkpoint.contract import encode, topics
 from checkpoint.contract.levels import ZoneLevels, levels_topic
+from checkpoint.passes.envelope import seal
 from hub.publisher import Publisher, PublishError
 from hub.state import metadata
 from hub.state.types import UtcDateTime
+from hub.state.upsert import upsert
 
 log = logging.getLogger(__name__)
+Signer = tuple[str, Ed25519PrivateKey]  # the hub's anchor key: id and private key
 
 zone_levels = Table(
     "zone_levels",
@@ -60,12 +63,7 @@ class LevelStore:
                 "set_at": now,
                 "set_by": by,
             }
-            insert = (postgresql if self.engine.dialect.name == "postgresql" else sqlite).insert
-            stmt = insert(zone_levels).values(**values)
-            update = {k: stmt.excluded[k] for k in ("level", "version", "set_at", "set_by")}
-            conn.execute(
-                stmt.on_conflict_do_update(index_elements=["ward_id", "target"], set_=update)
-            )
+            upsert(conn, zone_levels, values, ["ward_id", "target"])
         return self.document(ward_id)
 
     def entries(self, ward_id: str) -> list[LevelEntry]:
@@ -95,15 +93,20 @@ class LevelStore:
         )
 
 
-def publish(downlink: Publisher, doc: ZoneLevels) -> None:
-    downlink.publish(levels_topic(doc.ward_id), encode(doc), retain=True)
+def publish(downlink: Publisher, doc: ZoneLevels, signer: Signer | None = None) -> None:
+    """Retained on the ward's levels topic, sealed with the anchor key like the other trust
+    documents (nodes with anchors configured take nothing else)."""
+    topic = levels_topic(doc.ward_id)
+    name = topics.trust_name(topic) or topic
+    payload = seal(name, doc, *signer) if signer is not None else encode(doc)
+    downlink.publish(topic, payload, retain=True)
 
 
-def republish_levels(engine: Engine, downlink: Publisher) -> None:
+def republish_levels(engine: Engine, downlink: Publisher, signer: Signer | None = None) -> None:
     """At hub start: a level set while the broker was away reaches the nodes now."""
     store = LevelStore(engine)
     for ward in sorted(store.wards()):
         try:
-            publish(downlink, store.document(ward))
+            publish(downlink, store.document(ward), signer)
         except PublishError as exc:
             log.warning("levels of ward %s not republished: %s", ward, exc)

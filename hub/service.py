@@ -235,7 +235,7 @@ class HubService:
         log.info("API on http://%s:%d", cfg.api.host, self.api.port)
         if not downlink.wait_connected(10.0):
             log.warning("broker not reachable yet: levels and trust documents follow later")
-        republish_levels(engine, downlink)
+        republish_levels(engine, downlink, self.passes.levels_signer() if self.passes else None)
         if self.passes is not None:
             self.passes.start(TrustPublisher(downlink))
         self.rollout_runner = RolloutRunner(rollouts, cfg.releases.step_s)

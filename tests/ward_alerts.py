@@ -8,7 +8,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from checkpoint.contract import topics
-from checkpoint.contract.models import AlertChange, AlertMessage
+from checkpoint.contract.alerts import AlertChange, AlertMessage
 
 
 class WardAlerts:

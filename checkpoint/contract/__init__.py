@@ -1,6 +1,7 @@
 """The MQTT contract: topics, payload models and their codec, imported by edge and hub."""
 
 from checkpoint.contract import topics
+from checkpoint.contract.alerts import AlertMessage
 from checkpoint.contract.codec import (
     MAX_PAYLOAD_BYTES,
     decode_event,
@@ -12,7 +13,6 @@ from checkpoint.contract.confirm import Confirmation
 from checkpoint.contract.ids import uuid7
 from checkpoint.contract.models import (
     SCHEMA_VERSION,
-    AlertMessage,
     BarrierAlarm,
     Command,
     CommandResult,

@@ -11,14 +11,9 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from checkpoint.contract.alerts import AlertMessage
 from checkpoint.contract.confirm import Confirmation
-from checkpoint.contract.models import (
-    AlertMessage,
-    Command,
-    ConfigPush,
-    Event,
-    NodeStatus,
-)
+from checkpoint.contract.models import Command, ConfigPush, Event, NodeStatus
 from checkpoint.contract.node.config import NodeConfig
 
 

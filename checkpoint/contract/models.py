@@ -132,6 +132,7 @@ class Reading(EventBase):
 class Decision(StrEnum):
     ADMIT = "admit"
     REFUSE = "refuse"
+    OVERRIDE = "override"  # the on-duty operator opened the barrier (see Passage.override)
 
 
 class Reason(StrEnum):
@@ -153,6 +154,9 @@ class Reason(StrEnum):
     OUTSIDE_HOURS = "outside_hours"
     LEVEL_NOT_ALLOWED = "level_not_allowed"
     STALE_TRUST = "stale_trust"
+    OVERRIDE = "override"  # opened by the operator: Passage.override says who and why
+    NOT_AN_OPERATOR = "not_an_operator"  # an override or shift sign-in without a badge
+    PASSBACK = "passback"  # in again without an out since: the pass is used twice
 
 
 class TemperatureCheck(WireModel):
@@ -183,6 +187,24 @@ class BarrierMotion(WireModel):
     fault: Text | None = Field(default=None, max_length=256)
 
 
+# A pass id (checkpoint.passes.model.PassId): the contract names operators by badge only.
+BadgeId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{4,32}$", examples=["op-Kq3v9XbT"])]
+
+
+class OverrideReason(StrEnum):
+    EMERGENCY = "emergency"
+    MEDICAL = "medical"
+    ELDERLY_WITHOUT_PASS = "elderly_without_pass"
+    OTHER = "other"
+
+
+class Override(WireModel):
+    """Why and by whom a barrier was opened by hand (decision ``override``)."""
+
+    operator: BadgeId = Field(description="The operator badge's pass id")
+    reason: OverrideReason
+
+
 class Passage(EventBase):
     """One person at the checkpoint: temperature, pass and barrier tied together."""
 
@@ -195,6 +217,22 @@ class Passage(EventBase):
     pass_check: PassCheck | None
     barrier: BarrierMotion | None
     duration_ms: Count = Field(description="Presence to decision")
+    override: Override | None = Field(
+        default=None, description="Set exactly when the decision is override"
+    )
+    operator: BadgeId | None = Field(
+        default=None, description="The operator on duty (signed in with a badge); None: nobody"
+    )
+    shift: Id | None = Field(default=None, description="The planned shift it fell in")
+    zone_id: Id | None = Field(
+        default=None, description="The zone the checkpoint guards (for anti-passback)"
+    )
+
+    @model_validator(mode="after")
+    def _override_iff_decided(self) -> Passage:
+        if (self.decision == Decision.OVERRIDE) != (self.override is not None):
+            raise ValueError("override is given exactly when the decision is override")
+        return self
 
 
 class BarrierAlarmKind(StrEnum):
@@ -229,10 +267,17 @@ class Health(EventBase):
     flags: list[Annotated[Text, Field(max_length=64)]] = Field(
         default_factory=list, max_length=64, description="e.g. disk_full, auth_refused"
     )
-    levels_version: Annotated[int, Field(strict=True, ge=1, le=INT64_MAX)] | None = Field(
-        default=None,
-        description="The version of the ward's zone-levels document the node applies "
-        "(None: none received yet)",
+    levels_version: Count | None = Field(
+        default=None, description="Version of the ward's levels document it applies"
+    )
+    policy_version: Count | None = Field(
+        default=None, description="Version of the zone policy document it applies"
+    )
+    operator: BadgeId | None = Field(
+        default=None, description="The operator signed in at the node now; None: nobody"
+    )
+    shift: Id | None = Field(
+        default=None, description="The planned shift now (zone policy); None: outside them"
     )
 
     @model_validator(mode="after")
@@ -322,58 +367,3 @@ class Command(WireModel):
     name: CommandName
     args: dict[str, Any] = Field(default_factory=dict)
     issued_at: AwareDatetime
-
-
-# ---------------------------------------------------------------- hub -> command centre
-
-
-class AlertState(StrEnum):
-    OPEN = "open"
-    ACKNOWLEDGED = "acknowledged"
-    RESOLVED = "resolved"
-
-
-class AlertChange(StrEnum):
-    NEW = "new"
-    UPDATED = "updated"
-    ESCALATED = "escalated"
-    RENOTIFIED = "renotified"
-    ACKNOWLEDGED = "acknowledged"
-    RESOLVED = "resolved"
-
-
-class AlertNotice(WireModel):
-    """One notification of an unacknowledged alert to a tier of the ward's escalation chain."""
-
-    number: int = Field(ge=1, description="Notices of this alert so far, this one included")
-    tier: int = Field(ge=0, description="Position in the escalation chain; 0 is the first tier")
-    tier_name: str = Field(max_length=64, description="Who the tier reaches")
-    targets: list[str] = Field(
-        max_length=32, description="Where this notice goes: mqtt, console, webhook:<name>"
-    )
-    at: AwareDatetime = Field(description="When it was sent")
-    next_at: AwareDatetime | None = Field(
-        default=None,
-        description="When the next re-send or escalation falls if nobody acknowledges; null: none",
-    )
-
-
-class AlertMessage(WireModel):
-    v: Literal[1] = SCHEMA_VERSION
-    alert_id: str
-    change: AlertChange
-    state: AlertState
-    kind: str = Field(max_length=48)
-    severity: Literal["info", "warning", "critical"]
-    ward_id: Id
-    checkpoint_id: str | None = None
-    node_id: str | None = None
-    summary: str = Field(max_length=512)
-    count: int = Field(ge=1, description="Occurrences folded into this alert")
-    opened_at: datetime
-    updated_at: datetime
-    details: dict[str, Any] = Field(default_factory=dict)
-    notice: AlertNotice | None = Field(
-        default=None,
-        description="On notifications (change new, renotified, escalated): the tier told",
-    )

@@ -43,6 +43,8 @@ CATEGORY_CODES: Final[tuple[Category, ...]] = (
     Category.DELIVERY,
     Category.OFFICIAL,
     Category.VISITOR,
+    Category.EMERGENCY,  # appended: the code of a category never changes
+    Category.OPERATOR,
 )
 
 

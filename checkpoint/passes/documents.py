@@ -8,8 +8,10 @@ Topics and payloads are documented in docs/passes.md.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Annotated, Final, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -125,27 +127,147 @@ class LevelRule(BaseModel):
     hours_exempt: frozenset[Category] = Field(
         default=frozenset(), description="Categories the curfew does not apply to"
     )
+    temperature_check: bool = Field(
+        default=True, description="Whether the node screens temperature before the pass"
+    )
 
     def allows(self, category: Category, direction: str) -> bool:
         return category in (self.allow_in if direction == "in" else self.allow_out)
 
 
+MAX_ZONE_DEPTH: Final = 8
+
+
+def _is_time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}") from None
+    return name
+
+
+TimeZoneName = Annotated[
+    str,
+    Field(max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_+/-]*$", examples=["Asia/Ho_Chi_Minh"]),
+    AfterValidator(_is_time_zone),
+]
+
+
+class ZoneSpec(BaseModel):
+    """A green zone; ``parent`` is the zone it lies inside (Hoang Mai's 3 nested layers)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    parent: Id | None = Field(default=None, description="The enclosing zone, if any")
+    levels: dict[Id, LevelRule] = Field(
+        default_factory=dict, description="This zone's own rules for some levels"
+    )
+
+
+def zone_chain(zones: Mapping[str, ZoneSpec], zone_id: str | None) -> list[str]:
+    """``zone_id`` and the zones around it, innermost first."""
+    chain: list[str] = []
+    current = zone_id
+    while current is not None:
+        if current in chain or len(chain) >= MAX_ZONE_DEPTH:
+            raise ValueError(f"zone {zone_id!r}: zones nest in a loop or too deep")
+        chain.append(current)
+        spec = zones.get(current)
+        current = spec.parent if spec is not None else None
+    return chain
+
+
+def check_zones(zones: Mapping[str, ZoneSpec]) -> None:
+    """Every parent is a zone; no loops; at most MAX_ZONE_DEPTH layers."""
+    for zone_id, zone in zones.items():
+        if zone.parent is not None and zone.parent not in zones:
+            raise ValueError(f"zone {zone_id!r}: parent {zone.parent!r} is not a zone")
+        zone_chain(zones, zone_id)
+
+
+class Shift(BaseModel):
+    """One shift of a checkpoint's plan: who is on duty is whoever signed in with a badge."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Id = Field(description="e.g. ca1")
+    hours: HourWindow = Field(description="Local time, e.g. 07:00-11:00")
+
+
 class ZonePolicy(Document):
     """Per-level rules; ``fallback`` applies when the node's lists are too old to trust."""
 
+    time_zone: TimeZoneName = Field(
+        default="Asia/Ho_Chi_Minh", description="The ward's local time, for hours and shifts"
+    )
     utc_offset_min: int = Field(
-        default=7 * 60, ge=-14 * 60, le=14 * 60, description="Local time (Vietnam: UTC+7)"
+        default=7 * 60,
+        ge=-14 * 60,
+        le=14 * 60,
+        description="Kept for older documents; ``time_zone`` decides local time",
     )
     levels: dict[Id, LevelRule] = Field(default_factory=dict)
     ward_levels: dict[Id, dict[Id, LevelRule]] = Field(
         default_factory=dict,
         description="Per ward: its district's own rules for some levels, over ``levels``",
     )
+    zones: dict[Id, ZoneSpec] = Field(
+        default_factory=dict, max_length=1000, description="Zone id -> where it lies, own rules"
+    )
+    strictness: dict[Id, int] = Field(
+        default_factory=dict,
+        description="Level -> rank, higher is stricter: an outer zone's level applies "
+        "inside unless the inner zone's is stricter",
+    )
+    shifts: dict[Id, tuple[Shift, ...]] = Field(
+        default_factory=dict,
+        description="Ward or checkpoint id -> its shift plan; a checkpoint's own wins",
+    )
     fallback: LevelRule = Field(
         default_factory=LevelRule, description="Stricter rule once the lists are stale"
     )
 
-    def rule(self, ward_id: str, level: str) -> LevelRule | None:
-        """The rule at ``level`` in ``ward_id``; None for a level nobody defined."""
+    @model_validator(mode="after")
+    def _zones_nest(self) -> ZonePolicy:
+        check_zones(self.zones)
+        return self
+
+    def zone_chain(self, zone_id: str | None) -> list[str]:
+        """``zone_id`` and the zones around it, innermost first."""
+        return zone_chain(self.zones, zone_id)
+
+    def rule(self, ward_id: str, level: str, zone_id: str | None = None) -> LevelRule | None:
+        """The rule at ``level`` in ``zone_id`` of ``ward_id``: the innermost zone that has
+        its own, else the ward's district's, else the common one; None if nobody defined it."""
+        for zone in self.zone_chain(zone_id):
+            spec = self.zones.get(zone)
+            if spec is not None and level in spec.levels:
+                return spec.levels[level]
         own = self.ward_levels.get(ward_id, {}).get(level)
         return own if own is not None else self.levels.get(level)
+
+    def effective_level(
+        self, levels: Mapping[str, str], checkpoint_id: str, zone_id: str | None
+    ) -> str | None:
+        """The strictest level set on the checkpoint or any zone around it; None if none is.
+
+        An unranked level counts below every ranked one; between equals the innermost wins.
+        """
+        places = [checkpoint_id, *self.zone_chain(zone_id)]
+        found = [levels[p] for p in places if p in levels]
+        if not found:
+            return None
+        return max(found, key=lambda lv: self.strictness.get(lv, -1))
+
+    def shift_at(self, ward_id: str, checkpoint_id: str, now: datetime) -> Shift | None:
+        """The planned shift at the checkpoint now; None outside every shift (or no plan)."""
+        plan = self.shifts.get(checkpoint_id, self.shifts.get(ward_id, ()))
+        minute = self.local_minute(now)
+        return next((s for s in plan if s.hours.contains(minute)), None)
+
+    def local(self, now: datetime) -> datetime:
+        return now.astimezone(ZoneInfo(self.time_zone))
+
+    def local_minute(self, now: datetime) -> int:
+        local = self.local(now)
+        return local.hour * 60 + local.minute

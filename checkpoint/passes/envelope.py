@@ -23,7 +23,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from checkpoint.contract import decode_model, encode
 from checkpoint.errors import ContractError
-from checkpoint.passes.documents import Document
 from checkpoint.passes.keys import load_public_key
 from checkpoint.passes.model import KeyId
 
@@ -44,7 +43,7 @@ def _message(name: str, document: str) -> bytes:
     return DOMAIN + name.encode() + b"\x00" + document.encode()
 
 
-def seal(name: str, document: Document, key_id: str, key: Ed25519PrivateKey) -> bytes:
+def seal(name: str, document: BaseModel, key_id: str, key: Ed25519PrivateKey) -> bytes:
     """The payload to publish: ``document`` signed with the anchor key ``key_id``."""
     text = document.model_dump_json()
     signature = base64.urlsafe_b64encode(key.sign(_message(name, text))).decode().rstrip("=")

@@ -7,6 +7,7 @@ Hours are minutes after local midnight in the ward's time zone (policy ``utc_off
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
@@ -30,6 +31,11 @@ class Category(StrEnum):
     DELIVERY = "delivery"
     OFFICIAL = "official"
     VISITOR = "visitor"
+    EMERGENCY = "emergency"  # ambulance crews, fire: the curfew does not stop them
+    OPERATOR = "operator"  # the on-duty operator's badge: shifts and overrides, never a passage
+
+
+_WINDOW = re.compile(r"([01]?\d|2[0-4]):([0-5]\d)\s*-\s*([01]?\d|2[0-4]):([0-5]\d)")
 
 
 class HourWindow(BaseModel):
@@ -39,6 +45,18 @@ class HourWindow(BaseModel):
 
     start: Minute = Field(description="Opens at this local minute (inclusive)")
     end: Minute = Field(description="Closes at this local minute (exclusive)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: object) -> object:
+        """A ward file may write ``"07:00-22:00"`` for ``{start: 420, end: 1320}``."""
+        if not isinstance(data, str):
+            return data
+        match = _WINDOW.fullmatch(data.strip())
+        if match is None:
+            raise ValueError(f"hours {data[:40]!r} are not like 07:00-22:00")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        return {"start": h1 * 60 + m1, "end": h2 * 60 + m2}
 
     def contains(self, minute_of_day: int) -> bool:
         if self.start == self.end:

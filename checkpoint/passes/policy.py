@@ -14,8 +14,9 @@ from checkpoint.passes.documents import LevelRule, ZonePolicy
 from checkpoint.passes.model import Category, HourWindow
 
 C = Category
-EVERYONE = frozenset(Category)
-ALWAYS = frozenset({C.MEDICAL, C.OFFICIAL})
+# An operator badge signs shifts in and out and authorises overrides; it opens nothing.
+EVERYONE = frozenset(Category) - {C.OPERATOR}
+ALWAYS = frozenset({C.MEDICAL, C.OFFICIAL, C.EMERGENCY})
 ESSENTIAL = ALWAYS | {C.ESSENTIAL_WORKER}
 RESIDENTS = frozenset({C.RESIDENT, C.TEMPORARY_RESIDENT})
 DAYTIME = (HourWindow(start=6 * 60, end=22 * 60),)  # 22h-6h curfew
@@ -40,6 +41,20 @@ RED = LevelRule(allow_in=RESIDENTS | ESSENTIAL, allow_out=ALWAYS, hours_exempt=A
 FALLBACK = LevelRule(allow_in=RESIDENTS | ALWAYS, allow_out=ALWAYS)
 
 
+# Higher is stricter; the colours and the 5-level plans rank side by side.
+STRICTNESS = {
+    "green": 0,
+    "level1": 0,
+    "yellow": 1,
+    "level2": 1,
+    "orange": 2,
+    "level3": 2,
+    "level4": 3,
+    "red": 4,
+    "level5": 4,
+}
+
+
 def default_policy(version: int = 0, issued_at: datetime | None = None) -> ZonePolicy:
     levels = {
         "green": GREEN,
@@ -59,5 +74,6 @@ def default_policy(version: int = 0, issued_at: datetime | None = None) -> ZoneP
         version=version,
         issued_at=issued_at or datetime(2026, 1, 1, tzinfo=UTC),
         levels=levels,
+        strictness=STRICTNESS,
         fallback=FALLBACK,
     )

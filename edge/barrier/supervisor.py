@@ -42,7 +42,11 @@ class BarrierSupervisor:
         emitter: Emitter,
         *,
         clock: Callable[[], float] = time.monotonic,
+        manual: Callable[[], bool] = lambda: False,
     ) -> None:
+        """``manual``: whether the operator's override key is turned now; an opening
+        without a command while it is turned is an override, not a forced opening."""
+        self.manual = manual
         self.closed_switch = closed_switch
         self.open_switch = open_switch
         self.relay = relay
@@ -82,13 +86,15 @@ class BarrierSupervisor:
             else:
                 self._changes.append(now)
             closed = bool(self.closed_switch.is_active)
+            # Judged now, while the switch moves: the key may be let go before evaluate().
+            uncommanded = not self._commanded_open and not self.manual()
             if not closed and self._away_since is None:
                 self._away_since = now
-                if not self._commanded_open:
+                if uncommanded:
                     self._pending_forced = True
             elif closed:
                 self._away_since = None
-            if self.open_switch.is_active and not self._commanded_open:
+            if self.open_switch.is_active and uncommanded:
                 self._pending_forced = True
             self._cond.notify_all()
 

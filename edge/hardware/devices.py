@@ -24,6 +24,7 @@ class Devices:
     green: Any
     red: Any
     buzzer: Any
+    override_key: Any | None = None  # active = the operator turned the key
 
     @classmethod
     def build(cls, pins: PinsConfig, barrier: BarrierConfig, pin_factory: Any = None) -> Devices:
@@ -57,6 +58,13 @@ class Devices:
                 green=keep(LED(pins.green_light, pin_factory=pin_factory)),
                 red=keep(LED(pins.red_light, pin_factory=pin_factory)),
                 buzzer=keep(Buzzer(pins.buzzer, pin_factory=pin_factory)),
+                override_key=keep(
+                    DigitalInputDevice(
+                        pins.override_key, bounce_time=barrier.debounce_s, pin_factory=pin_factory
+                    )
+                )
+                if pins.override_key is not None
+                else None,
             )
         except Exception:
             for device in made:  # do not leave pins claimed when a later one fails
@@ -73,6 +81,7 @@ class Devices:
             self.green,
             self.red,
             self.buzzer,
+            self.override_key,
         ):
             if device is not None:
                 device.close()

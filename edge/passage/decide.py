@@ -25,9 +25,14 @@ def unreadable_check(scan: Scan | None) -> PassCheck | None:
     return None
 
 
-def decide(temperature: Reason | None, pass_check: PassCheck | None) -> tuple[Decision, Reason]:
+def decide(
+    temperature: Reason | None, pass_check: PassCheck | None, *, passback: bool = False
+) -> tuple[Decision, Reason]:
+    """``passback``: the pass came in here before and has not gone out since."""
     if temperature is not None:
         return Decision.REFUSE, temperature
     if pass_check is None or not pass_check.valid:
         return Decision.REFUSE, pass_check.reason if pass_check else Reason.NO_PASS
+    if passback:
+        return Decision.REFUSE, Reason.PASSBACK
     return Decision.ADMIT, Reason.OK

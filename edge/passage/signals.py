@@ -28,6 +28,7 @@ ADMIT = Pattern(green=True, beeps=1)
 PASS_PROBLEM = Pattern(green=False, beeps=2)
 PATTERNS: dict[Reason, Pattern] = {
     Reason.OK: ADMIT,
+    Reason.OVERRIDE: ADMIT,
     Reason.FEVER: Pattern(green=False, beeps=3, long=True),
     Reason.NO_PASS: Pattern(green=False, beeps=1, long=True),
     Reason.THERMOMETER_FAULT: Pattern(green=False, beeps=4),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Callable
+from datetime import datetime
 from typing import Literal
 
 from gpiozero.pins.mock import MockFactory
@@ -62,6 +64,8 @@ class SimNode:
         verifier: PassVerifier | None = None,
         travel_s: float = 0.0,
         camera_fps: float | None = 60.0,
+        shift_plan: Callable[[datetime], str | None] = lambda _now: None,
+        screens: Callable[[str, str | None], bool] = lambda _level, _zone: True,
     ) -> None:
         self.config = config
         self.rng = random.Random(seed)
@@ -79,6 +83,8 @@ class SimNode:
             frame_source=self.camera,
             verifier=verifier if verifier is not None else AllowListVerifier(self.passes),
             wedge=os.fdopen(read_fd, "rb"),
+            shift_plan=shift_plan,
+            screens=screens,
         )
         self.arm.settle()
         self.last_passage: Passage | None = None
@@ -124,6 +130,19 @@ class SimNode:
         self.last_passage = self.node.last_passage
         return self.last_passage
 
+    def override(self, badge: str | None, reason_card: str | None = None) -> Passage | None:
+        """The operator turns the override key, scans their badge and maybe a reason card
+        (wedge scanner), and lets the key go once the barrier has cycled."""
+        for text in (badge, reason_card):
+            if text is not None:
+                os.write(self._wedge_fd, text.encode() + b"\r\n")
+        key = self.factory.pin(self.config.pins.override_key)
+        key.drive_high()
+        self.node.idle(timeout_s=30.0)
+        key.drive_low()
+        self.last_passage = self.node.last_passage
+        return self.last_passage
+
     # The runtime's node protocol (edge/runtime_node.py). A simulated node is rebuilt on a
     # new config and leaves health reports to the runtime (a ward's health comes from
     # SimWard's own sampler).
@@ -147,8 +166,12 @@ class SimNode:
         outbox_dropped: int,
         extra_flags: list[str],
         levels_version: int | None,
+        policy_version: int | None,
     ) -> Health | None:
         return None
+
+    def on_duty(self) -> tuple[str | None, str | None]:
+        return self.node.on_duty()
 
     def close(self) -> None:
         self.node.close()

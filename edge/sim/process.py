@@ -49,8 +49,12 @@ class EmulatedNode:
         outbox_dropped: int,
         extra_flags: list[str],
         levels_version: int | None,
+        policy_version: int | None,
     ) -> Health | None:
         return None
+
+    def on_duty(self) -> tuple[str | None, str | None]:
+        return self.sim.on_duty()
 
     def close(self) -> None:
         self._stop.set()

@@ -10,17 +10,16 @@ stricter fallback rule replaces the level rule and a refusal under it says ``sta
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from cryptography.exceptions import InvalidSignature
 
 from checkpoint.contract.models import PassCheck, Reason, is_text
 from checkpoint.contract.node.trust import VerifierSettings
 from checkpoint.passes import codec
-from checkpoint.passes.documents import ZonePolicy
 from checkpoint.passes.errors import PassError
 from checkpoint.passes.keys import load_public_key
-from checkpoint.passes.model import Pass, within
+from checkpoint.passes.model import Category, Pass, within
 from checkpoint.passes.policy import default_policy
 from checkpoint.passes.state import TrustSource, TrustState
 from edge.passcheck import PassContext
@@ -91,20 +90,21 @@ class OfflineVerifier:
             return Reason.PASS_WRONG_WARD
         if pass_.checkpoints and context.checkpoint_id not in pass_.checkpoints:
             return Reason.PASS_NOT_HERE
+        if context.purpose == "badge":
+            return Reason.OK if pass_.category is Category.OPERATOR else Reason.NOT_AN_OPERATOR
         policy = state.policy or default_policy()
         stale = age is None or age > self.settings.max_age_s
-        rule = policy.fallback if stale else policy.rule(context.ward_id, context.zone_level)
+        rule = (
+            policy.fallback
+            if stale
+            else policy.rule(context.ward_id, context.zone_level, context.zone_id)
+        )
         refusal = Reason.STALE_TRUST if stale else Reason.LEVEL_NOT_ALLOWED
         if rule is None or not rule.allows(pass_.category, context.direction):
             return refusal
-        minute = _local_minute(now, policy)
+        minute = policy.local_minute(now)
         if not within(pass_.hours, minute):
             return Reason.OUTSIDE_HOURS
         if pass_.category not in rule.hours_exempt and not within(rule.hours, minute):
             return Reason.OUTSIDE_HOURS
         return Reason.OK
-
-
-def _local_minute(now: datetime, policy: ZonePolicy) -> int:
-    local = now.astimezone(UTC) + timedelta(minutes=policy.utc_offset_min)
-    return local.hour * 60 + local.minute

@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError, model_validator
 from checkpoint.contract.models import Id
 from checkpoint.contract.node.config import NodeConfig
 from checkpoint.errors import ConfigError
+from checkpoint.passes.wardpolicy import WardPolicy
 from checkpoint.settings.base import StrictModel
 from checkpoint.settings.fields import Host, kind_field
 from checkpoint.settings.loading import describe_error, key_path, validate_doc
@@ -53,6 +54,11 @@ class CheckpointSpec(StrictModel):
     overrides: dict[str, Any] = Field(
         default_factory=dict, description="Node config keys that differ at this checkpoint"
     )
+    zone: Id | None = Field(
+        default=None,
+        description="The innermost zone it guards (policy.zones); default: the zone "
+        "<ward>-to<group, 2 digits> if the policy has it",
+    )
 
     def node_ids(self) -> list[str]:
         return [f"{self.id}-n{i}" for i in range(1, self.nodes + 1)]
@@ -73,6 +79,11 @@ class WardConfig(StrictModel):
         default_factory=dict, description="Node config keys shared by every node (wiring ...)"
     )
     checkpoints: list[CheckpointSpec] = Field(min_length=1, description="Every checkpoint")
+    policy: WardPolicy = Field(
+        default_factory=WardPolicy,
+        description="Who may pass per level and zone, opening hours, zones, shift plans "
+        "(docs/ward-operations.md); the hub takes it at PUT /wards/<ward>/policy",
+    )
 
     @model_validator(mode="after")
     def _unique_ids(self) -> WardConfig:
@@ -92,7 +103,19 @@ class WardConfig(StrictModel):
                 f"{too_long[0]}: an account name (a certificate's common name) has at most "
                 f"{MAX_ACCOUNT} characters; shorten ward_id, hub_username or checkpoint ids"
             )
+        for spec in self.checkpoints:
+            if spec.zone is not None and spec.zone not in self.policy.zones:
+                raise ValueError(f"checkpoint {spec.id}: zone {spec.zone!r} is not in policy.zones")
+        for cp in self.policy.checkpoint_shifts:
+            if cp not in seen:
+                raise ValueError(f"policy.checkpoint_shifts: {cp!r} is not a checkpoint")
         return self
+
+    def zone_of(self, spec: CheckpointSpec) -> str | None:
+        if spec.zone is not None:
+            return spec.zone
+        by_group = f"{self.ward_id}-to{spec.group:02d}"
+        return by_group if by_group in self.policy.zones else None
 
     def node_ids(self) -> list[str]:
         return [n for spec in self.checkpoints for n in spec.node_ids()]
@@ -124,6 +147,7 @@ def node_config_data(ward: WardConfig, spec: CheckpointSpec, node_id: str) -> di
         "node_id": node_id,
         "checkpoint_id": spec.id,
         "ward_id": ward.ward_id,
+        "zone_id": ward.zone_of(spec),
         "version": ward.config_version,
         "mqtt": {
             "host": ward.broker.host,
@@ -138,6 +162,8 @@ def node_config_data(ward: WardConfig, spec: CheckpointSpec, node_id: str) -> di
     }
     # Defaults and overrides may add keys but never change who the node is.
     merged = _merge(_merge(provisioned, ward.node_defaults), spec.overrides)
+    if merged["zone_id"] is None:
+        del merged["zone_id"]  # the node config's own default
     for key in ("kind", "node_id", "checkpoint_id", "ward_id"):
         merged[key] = provisioned[key]
     merged["mqtt"]["username"] = node_id

@@ -20,7 +20,7 @@ import httpx
 from sqlalchemy import Engine, delete, func, select, update
 
 from checkpoint.contract import topics
-from checkpoint.contract.models import AlertMessage
+from checkpoint.contract.alerts import AlertMessage
 from hub.alerts.config import AlertsConfig
 from hub.alerts.errors import DeliveryError
 from hub.alerts.model import utc

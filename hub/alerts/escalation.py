@@ -24,7 +24,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, insert, select, update
 
-from checkpoint.contract.models import AlertChange, AlertNotice, AlertState
+from checkpoint.contract.alerts import AlertChange, AlertNotice, AlertState
 from hub.alerts.chain import SeverityPolicy, Tier, schedule
 from hub.alerts.config import AlertsConfig
 from hub.alerts.model import Alert, opt_utc, utc

@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import Row
 
-from checkpoint.contract.models import AlertChange, AlertMessage, AlertNotice, AlertState
+from checkpoint.contract.alerts import AlertChange, AlertMessage, AlertNotice, AlertState
 from hub.alerts.signals import Severity
 
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}

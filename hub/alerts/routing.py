@@ -8,7 +8,7 @@ change and notice is in the alert's history (``alert_changes``), which its board
 
 from __future__ import annotations
 
-from checkpoint.contract.models import AlertChange
+from checkpoint.contract.alerts import AlertChange
 from hub.alerts.chain import MQTT, Tier
 from hub.alerts.config import AlertsConfig
 

@@ -20,8 +20,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
+from checkpoint.contract.alerts import AlertChange, AlertMessage, AlertState
 from checkpoint.contract.ids import uuid7
-from checkpoint.contract.models import AlertChange, AlertMessage, AlertState
 from hub.alerts.config import AlertsConfig
 from hub.alerts.errors import AlertConflictError, AlertInputError, AlertNotFoundError
 from hub.alerts.escalation import CLAIM_BATCH, EscalationChain, Standing, Told

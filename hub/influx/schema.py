@@ -55,6 +55,39 @@ def _put(fields: dict[str, FieldValue], key: str, value: FieldValue | None) -> N
         fields[key] = value
 
 
+def _passage(event: Passage, tags: dict[str, str], fields: dict[str, FieldValue]) -> None:
+    """A passage's tags and fields: the decision, and what it was made of."""
+    tags |= {
+        "direction": event.direction,
+        "decision": event.decision.value,
+        "reason": event.reason.value,
+        "level": event.zone_level,
+    }
+    fields |= {"duration_ms": event.duration_ms, "admitted": event.decision == "admit"}
+    if (t := event.temperature) is not None:
+        _put(fields, "temp_c", t.first_c)
+        _put(fields, "temp_second_c", t.second_c)
+        _put(fields, "ambient_c", t.ambient_c)
+        fields["fever"] = t.fever
+    if (p := event.pass_check) is not None:
+        _put(fields, "pass_category", p.category)
+        fields["pass_valid"] = p.valid
+        _put(fields, "trust_version", p.trust_version)
+        _put(fields, "revocation_version", p.revocation_version)
+        _put(fields, "trust_age_s", p.trust_age_s)
+    if (b := event.barrier) is not None:
+        fields["barrier_opened"] = b.opened
+        fields["barrier_closed"] = b.closed
+        _put(fields, "barrier_open_s", b.open_s)
+        _put(fields, "barrier_fault", b.fault)
+    if (o := event.override) is not None:
+        fields["override_reason"] = o.reason.value
+        fields["override_operator"] = o.operator
+    _put(fields, "operator", event.operator)
+    _put(fields, "shift", event.shift)
+    _put(fields, "zone_id", event.zone_id)
+
+
 def event_point(event: Event) -> Point:
     tags = _base_tags(event)
     fields: dict[str, FieldValue] = {"event_id": event.id, "seq": event.seq}
@@ -68,29 +101,7 @@ def event_point(event: Event) -> Point:
                 "emissivity": event.emissivity,
             }
         case Passage():
-            tags |= {
-                "direction": event.direction,
-                "decision": event.decision.value,
-                "reason": event.reason.value,
-                "level": event.zone_level,
-            }
-            fields |= {"duration_ms": event.duration_ms, "admitted": event.decision == "admit"}
-            if (t := event.temperature) is not None:
-                _put(fields, "temp_c", t.first_c)
-                _put(fields, "temp_second_c", t.second_c)
-                _put(fields, "ambient_c", t.ambient_c)
-                fields["fever"] = t.fever
-            if (p := event.pass_check) is not None:
-                _put(fields, "pass_category", p.category)
-                fields["pass_valid"] = p.valid
-                _put(fields, "trust_version", p.trust_version)
-                _put(fields, "revocation_version", p.revocation_version)
-                _put(fields, "trust_age_s", p.trust_age_s)
-            if (b := event.barrier) is not None:
-                fields["barrier_opened"] = b.opened
-                fields["barrier_closed"] = b.closed
-                _put(fields, "barrier_open_s", b.open_s)
-                _put(fields, "barrier_fault", b.fault)
+            _passage(event, tags, fields)
         case BarrierAlarm():
             tags["kind"] = event.kind.value
             _put(fields, "duration_s", event.duration_s)
@@ -109,6 +120,9 @@ def event_point(event: Event) -> Point:
             _put(fields, "cpu_temp_c", event.cpu_temp_c)
             _put(fields, "camera_fps", event.camera_fps)
             _put(fields, "levels_version", event.levels_version)
+            _put(fields, "policy_version", event.policy_version)
+            _put(fields, "operator", event.operator)
+            _put(fields, "shift", event.shift)
         case ConfigAck():
             fields |= {"version": event.version, "applied": event.applied}
             _put(fields, "error", event.error)

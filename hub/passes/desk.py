@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Column, Engine, Integer, String, Table, Text, insert, select, update
 
 from checkpoint.errors import ConfigError
@@ -32,7 +33,6 @@ from checkpoint.passes import codec
 from checkpoint.passes.documents import RevocationSnapshot, ZonePolicy
 from checkpoint.passes.errors import BadPassRequest, KeyStoreError, NoSigningKeyError
 from checkpoint.passes.model import Category, HourWindow, Pass
-from checkpoint.passes.policy import default_policy
 from checkpoint.settings.secrets import read_secret
 from hub.passes.issuer import PassIssuer
 from hub.passes.keystore import KeyStore
@@ -42,6 +42,7 @@ from hub.passes.sealing import Sealer, local_secret
 from hub.passes.settings import PassesSettings
 from hub.passes.stored_keys import StoredKeys
 from hub.passes.stored_ledger import StoredLedger
+from hub.policy import PolicyStore
 from hub.publisher import PublishError
 from hub.state import metadata
 from hub.state.locks import Lease, exclusive, shares_instances
@@ -113,7 +114,8 @@ class PassDesk:
         self._published: tuple[int, int] | None = None  # (keys, revocations) versions sent
         salt = read_secret(settings.salt_credential).encode() if settings.salt_credential else b""
         self.issuer = PassIssuer(self.keys, self.ledger, salt=salt)
-        self.policy = policy or default_policy(1, datetime.now(UTC))
+        self.policies = PolicyStore(engine)
+        self._fixed_policy = policy
         self.publisher: TrustPublisher | None = None
         self._lock = threading.Lock()  # one publication at a time
         self._stop = threading.Event()
@@ -255,6 +257,38 @@ class PassDesk:
         self._refresher.start()
 
     @property
+    def policy(self) -> ZonePolicy:
+        return self.policy_now()
+
+    def policy_now(self) -> ZonePolicy:
+        """The policy in force, issued now: the wards' stored rules over the defaults."""
+        now = datetime.now(UTC)
+        if self._fixed_policy is not None:
+            return self._fixed_policy.model_copy(update={"issued_at": now})
+        return self.policies.document(now)
+
+    def publish_policy(self) -> bool:
+        """Send the policy now (after a ward changed its rules); False if it was not sent."""
+        if self.publisher is None:
+            return False
+        try:
+            with self._lock:
+                self.publisher.signer = self.keys.anchor_signer()
+                self.publisher.publish_policy(self.policy_now())
+        except (PublishError, KeyStoreError) as exc:
+            log.warning("zone policy not published: %s", exc)
+            return False
+        return True
+
+    def levels_signer(self) -> tuple[str, Ed25519PrivateKey] | None:
+        """The anchor key that seals the levels documents too; None without one."""
+        try:
+            return self.keys.anchor_signer()
+        except KeyStoreError as exc:
+            log.warning("levels go out unsigned: %s", exc)
+            return None
+
+    @property
     def publishing(self) -> bool:
         """Whether this instance holds the trust-publisher lease."""
         return self.lease.held
@@ -275,9 +309,7 @@ class PassDesk:
                     self.publisher.publish_snapshot(self.ledger)
                 else:
                     self.publisher.publish_delta(self.ledger)
-                self.publisher.publish_policy(
-                    self.policy.model_copy(update={"issued_at": datetime.now(UTC)})
-                )
+                self.publisher.publish_policy(self.policy_now())
         except (PublishError, KeyStoreError) as exc:
             log.warning("trust documents not published: %s", exc)
             return False

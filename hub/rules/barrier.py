@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from checkpoint.contract import BarrierAlarm, Event, Passage
-from checkpoint.contract.models import BarrierAlarmKind
+from checkpoint.contract.models import BarrierAlarmKind, Decision
 from hub.alerts.signals import Clear, Raise, Severity, Signal
 from hub.rules.base import Rule, node_subject
+from hub.rules.config import RulesConfig
 
 _FAULTS = {BarrierAlarmKind.OPEN_FAILED, BarrierAlarmKind.CLOSE_FAILED, BarrierAlarmKind.CHATTER}
 KINDS = ("barrier_forced_open", "barrier_held_open", "barrier_fault")
@@ -28,11 +29,19 @@ _ALARMS: dict[BarrierAlarmKind, tuple[str, Severity, bool]] = {
 class BarrierRule(Rule):
     consumes = (Passage, BarrierAlarm)
 
+    def __init__(self, config: RulesConfig) -> None:
+        super().__init__(config)
+        self._overridden: dict[str, datetime] = {}  # node -> its last override
+
     def on_event(self, event: Event, now: datetime) -> list[Signal]:
         if isinstance(event, Passage):
+            if event.decision == Decision.OVERRIDE:
+                self._overridden[event.node_id] = event.ts
             return self._passage(event)
         if not isinstance(event, BarrierAlarm):
             return []
+        if event.kind == BarrierAlarmKind.FORCED_OPEN and self._under_override(event):
+            return []  # the operator opened it by hand under override: recorded, no alarm
         subject = node_subject(event)
         if event.kind == BarrierAlarmKind.CLEARED:
             return [Clear(kind, subject, "barrier cleared") for kind in KINDS]
@@ -49,6 +58,13 @@ class BarrierRule(Rule):
                 resolve_after_s=th.incident_resolve_after_s if incident else None,
             )
         ]
+
+    def _under_override(self, event: BarrierAlarm) -> bool:
+        last = self._overridden.get(event.node_id)
+        grace = self.th(event.ward_id).override_grace_s
+        # The override passage is emitted once the barrier closed again: a lift under the
+        # key (by a node whose supervisor did not know the key) comes just before it.
+        return last is not None and abs((event.ts - last).total_seconds()) <= grace
 
     @staticmethod
     def _passage(event: Passage) -> list[Signal]:

@@ -65,6 +65,21 @@ class Thresholds(StrictModel):
         default=5.0, ge=0, description="Hours usually quieter than this are not judged"
     )
     utc_offset_h: float = Field(default=7.0, description="Ward local time (Vietnam: UTC+7)")
+    passback_forget_s: float = Field(
+        default=16 * 3600, gt=0, description="An unmatched 'in' in a zone is forgotten after"
+    )
+    override_grace_s: float = Field(
+        default=5, ge=0, description="A forced opening this close to an override is the override"
+    )
+    override_window_s: float = Field(
+        default=3600, gt=0, description="Overrides at a checkpoint are counted over this"
+    )
+    override_rate_min: int = Field(
+        default=6, ge=1, description="Overrides in the window always worth an alert"
+    )
+    override_rate_factor: float = Field(
+        default=3.0, gt=1, description="Above the checkpoint's usual count x this: an alert"
+    )
 
 
 class WardThresholds(Thresholds):

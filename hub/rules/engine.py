@@ -16,12 +16,15 @@ from hub.rules.faults import NodeFaultRule
 from hub.rules.fever import FeverRule
 from hub.rules.health import NodeHealthRule
 from hub.rules.nodes import NodeOfflineRule
+from hub.rules.overrides import OverrideRateRule
+from hub.rules.passback import PassbackRule
 from hub.rules.passes import (
     ClonedPassRule,
     RefusedBurstRule,
     RevokedAt,
     RevokedPassAdmittedRule,
 )
+from hub.rules.shifts import UnmannedRule
 from hub.rules.thermometer import ThermometerRule
 from hub.rules.traffic import TrafficRule
 from hub.rules.update import UpdateFailedRule
@@ -39,6 +42,9 @@ RULES: tuple[type[Rule], ...] = (
     NodeFaultRule,
     TrafficRule,
     UpdateFailedRule,
+    OverrideRateRule,
+    UnmannedRule,
+    PassbackRule,
 )
 
 

@@ -4,7 +4,6 @@ the broker gone still decides with what it stored."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,41 +16,15 @@ from checkpoint.localstack.mosquitto import Mosquitto
 from checkpoint.passes.model import Category
 from checkpoint.passes.policy import default_policy
 from checkpoint.settings.mqtt import MqttSettings
-from edge.events import Emitter
-from edge.service import EdgeService
-from edge.sim.node import SimNode
-from edge.trust.verifier import OfflineVerifier
 from hub.passes.issuer import PassIssuer
 from hub.passes.keystore import KeyStore
 from hub.passes.publisher import TrustPublisher
 from hub.passes.revocations import RevocationLedger
+from tests.edge.runtime import Runtime
 from tests.helpers import wait_for
 from tests.passes import mqtt
 
 NOW = datetime.now(UTC)
-
-
-class Runtime:
-    """An EdgeService in a thread, its node on simulated hardware."""
-
-    def __init__(self, config: NodeConfig) -> None:
-        self.sims: list[SimNode] = []
-        self.service = EdgeService(config, node_factory=self._build)
-        self.thread = threading.Thread(target=self.service.run, daemon=True)
-        self.thread.start()
-
-    def _build(self, config: NodeConfig, emitter: Emitter) -> SimNode:
-        verifier = OfflineVerifier(self.service.trust, config.trust)
-        self.sims.append(SimNode(config, emitter, seed=len(self.sims), verifier=verifier))
-        return self.sims[-1]
-
-    @property
-    def sim(self) -> SimNode:
-        return self.sims[-1]
-
-    def stop(self) -> None:
-        self.service.request_stop()
-        self.thread.join(15)
 
 
 def test_trust_and_levels_from_the_broker_decide_passages(
@@ -110,9 +83,8 @@ def test_trust_and_levels_from_the_broker_decide_passages(
 
     # Power cut, and the broker is gone when the node comes back: it keeps its lists and level.
     own_broker.stop()
-    again = Runtime(config)
+    again = Runtime.rebooted(config)
     try:
-        wait_for(lambda: again.sims, what="the node built on its stored config")
         assert again.sim.config.zone_level == "red"
         offline = again.sim.person_arrives(36.4, rider.text)
         assert offline is not None

@@ -43,6 +43,7 @@ RESTRICTED: dict[tuple[str, str], set[Role]] = {
     ("post", "/rollouts"): {Role.TECHNICIAN},
     ("post", "/rollouts/{rollout_id}/resume"): {Role.TECHNICIAN},
     ("put", "/wards/{ward_id}/levels/{target}"): {Role.COMMANDER},
+    ("put", "/wards/{ward_id}/policy"): {Role.COMMANDER},
     ("post", "/alerts/{alert_id}/ack"): {Role.COMMANDER},
     ("post", "/alerts/{alert_id}/resolve"): {Role.COMMANDER},
     ("get", "/audit"): {Role.COMMANDER},

@@ -31,6 +31,10 @@ class PinsConfig(StrictModel):
         default=None,
         description="Second presence sensor on the inside, for people leaving; none if absent",
     )
+    override_key: BcmPin | None = Field(
+        default=None,
+        description="Operator's override key switch or button (high = turned); none if absent",
+    )
 
     @model_validator(mode="after")
     def _distinct(self) -> PinsConfig:
@@ -149,6 +153,27 @@ class HealthConfig(StrictModel):
     )
 
 
+class OverrideConfig(StrictModel):
+    """The manual override: key turned, operator badge, then optionally a reason card."""
+
+    badge_timeout_s: float = Field(
+        default=15.0, gt=0, le=120, description="How long to wait for the operator badge"
+    )
+    reason_timeout_s: float = Field(
+        default=5.0, ge=0, le=60, description="How long to wait for a reason card (else other)"
+    )
+
+
+class AntiPassbackConfig(StrictModel):
+    """Refuse a pass coming "in" again with no "out" since (a pass lent through the fence)."""
+
+    enabled: bool = Field(default=False, description="Needs both directions scanned here")
+    forget_after_s: float = Field(
+        default=16 * 3600, gt=0, description="An unmatched in is forgotten after this"
+    )
+    max_passes: int = Field(default=50_000, ge=100, description="Passes remembered at most")
+
+
 class NodeConfig(StrictModel):
     kind: Literal["node"] = kind_field("node")
     node_id: Id = Field(description="Unique node id; also its MQTT user name")
@@ -173,8 +198,10 @@ class NodeConfig(StrictModel):
     uplink: UplinkSettings = Field(default_factory=UplinkSettings)
     trust: TrustConfig = Field(default_factory=TrustConfig)
     update: UpdateConfig = Field(default_factory=UpdateConfig)
+    override: OverrideConfig = Field(default_factory=OverrideConfig)
+    anti_passback: AntiPassbackConfig = Field(default_factory=AntiPassbackConfig)
     zone_id: Id | None = Field(
         default=None,
-        description="The green zone this checkpoint guards; a level set for the zone applies "
-        "unless one is set for the checkpoint itself",
+        description="The innermost green zone this checkpoint guards; the strictest level set "
+        "on the checkpoint, this zone or a zone around it (zone policy ``zones``) applies",
     )

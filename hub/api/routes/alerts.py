@@ -14,7 +14,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
-from checkpoint.contract.models import AlertMessage, AlertState, Id
+from checkpoint.contract.alerts import AlertMessage, AlertState
+from checkpoint.contract.models import Id
 from hub.alerts.errors import AlertConflictError, AlertNotFoundError
 from hub.alerts.escalation import Standing
 from hub.alerts.model import Alert

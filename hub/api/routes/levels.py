@@ -92,7 +92,7 @@ def set_level(
         detail={"level": body.level, "version": doc.version},
     )
     try:
-        publish(downlink, doc)
+        publish(downlink, doc, ctx.passes.levels_signer() if ctx.passes else None)
     except PublishError as exc:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,

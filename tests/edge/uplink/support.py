@@ -133,8 +133,12 @@ class ScriptedNode:
         outbox_dropped: int,
         extra_flags: list[str],
         levels_version: int | None,
+        policy_version: int | None,
     ) -> Health | None:
         return None
+
+    def on_duty(self) -> tuple[str | None, str | None]:
+        return None, None
 
     def close(self) -> None:
         self.closed = True

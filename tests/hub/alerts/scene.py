@@ -11,14 +11,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from checkpoint.contract import Passage, topics
-from checkpoint.contract.models import (
-    AlertMessage,
-    BarrierMotion,
-    Decision,
-    PassCheck,
-    Reason,
-    TemperatureCheck,
-)
+from checkpoint.contract.alerts import AlertMessage
+from checkpoint.contract.models import BarrierMotion, Decision, PassCheck, Reason, TemperatureCheck
 from checkpoint.settings.mqtt import MqttSettings
 from edge.events import MemoryEmitter
 

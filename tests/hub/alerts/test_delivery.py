@@ -13,7 +13,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from sqlalchemy import Engine
 
 from checkpoint.contract import topics
-from checkpoint.contract.models import AlertChange, AlertMessage
+from checkpoint.contract.alerts import AlertChange, AlertMessage
 from checkpoint.localstack.process import free_port
 from checkpoint.settings.mqtt import MqttSettings
 from hub.alerts.config import AlertsConfig, WebhookSettings

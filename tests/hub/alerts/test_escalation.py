@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select
 
-from checkpoint.contract.models import AlertChange, AlertMessage, AlertNotice
+from checkpoint.contract.alerts import AlertChange, AlertMessage, AlertNotice
 from checkpoint.localstack.postgres import Postgres
 from hub.alerts.chain import CriticalPolicy, EscalationConfig, Tier
 from hub.alerts.config import AlertsConfig, WebhookSettings

@@ -15,11 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from checkpoint.contract.models import (
-    AlertChange,
-    AlertMessage,
-    AlertNotice,
-)
+from checkpoint.contract.alerts import AlertChange, AlertMessage, AlertNotice
 from checkpoint.settings.mqtt import MqttSettings
 from edge.events import MemoryEmitter
 from hub.alerts.chain import EscalationConfig, SeverityPolicy, Tier, WardEscalation

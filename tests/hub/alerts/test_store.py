@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from checkpoint.contract.models import AlertChange, AlertMessage, AlertState
+from checkpoint.contract.alerts import AlertChange, AlertMessage, AlertState
 from hub.alerts.config import AlertsConfig
 from hub.alerts.errors import AlertConflictError, AlertInputError, AlertNotFoundError
 from hub.alerts.signals import Clear, Raise, Signal, Subject

@@ -18,7 +18,8 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from typer.testing import CliRunner
 
-from checkpoint.contract.models import AlertChange, AlertMessage, AlertState, Reason
+from checkpoint.contract.alerts import AlertChange, AlertMessage, AlertState
+from checkpoint.contract.models import Reason
 from edge.events import MemoryEmitter
 from hub.api.app import create_app
 from hub.api.context import ApiContext
