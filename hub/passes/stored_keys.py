@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.serialization import (
 from sqlalchemy import Column, Engine, LargeBinary, String, Table, Text, insert, select, update
 
 from checkpoint.passes.documents import TrustedKey, TrustList
-from checkpoint.passes.errors import KeyStoreError
+from checkpoint.passes.errors import KeyStoreError, NoSigningKeyError
 from checkpoint.passes.keys import public_key_text
 from hub.passes import versions
 from hub.passes.keystore import KeyStore
@@ -67,7 +67,7 @@ class StoredKeys:
     def active_key_id(self) -> str:
         found = self._newest(SIGNER)
         if found is None:
-            raise KeyStoreError("no signing key in the state store; create one first")
+            raise NoSigningKeyError("no signing key in the state store; create one first")
         return found
 
     def has_keys(self) -> bool:

@@ -75,9 +75,14 @@ def test_injected_and_lax_payloads_are_refused_and_raise_nothing(
     assert counts == expected
     wait_for(lambda: influx.query('SELECT * FROM "passage"'), what="the fine passage stored")
     rows = influx.query("SELECT * FROM /.*/")
-    assert [(r["_measurement"], r["event_id"]) for r in rows] == [("passage", fine.id)]
-    assert rows[0]["pass_id"] == text
-    assert rows[0]["level"] == "green"
+    # The passage and its pass trace (hub/influx/schema.py), and nothing a refused payload made.
+    assert sorted((r["_measurement"], r["event_id"]) for r in rows) == [
+        ("passage", fine.id),
+        ("passage_trace", fine.id),
+    ]
+    by_measurement = {r["_measurement"]: r for r in rows}
+    assert by_measurement["passage_trace"]["pass_id"] == text
+    assert by_measurement["passage"]["level"] == "green"
 
     # No rule heard of the refused values; the same node's valid report does raise one.
     assert hub.alerting is not None
