@@ -18,6 +18,7 @@ from hub.passes.settings import PassesSettings
 from hub.reports.settings import ReportsSettings
 from hub.rules.config import RulesConfig
 from hub.tracing.settings import TracingSettings
+from hub.wards import WardSettings
 
 
 class InfluxSettings(StrictModel):
@@ -142,6 +143,11 @@ class HubConfig(StrictModel):
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
     reports: ReportsSettings = Field(default_factory=ReportsSettings)
+    wards: dict[Id, WardSettings] = Field(
+        default_factory=dict,
+        description="Each ward's full name and shift plan, by ward id (provisioning writes "
+        "the ward file's `name`)",
+    )
 
     def resolved_state_url(self) -> str:
         """``state_url`` with a relative SQLite file placed in ``data_dir``."""

@@ -18,6 +18,7 @@ from hub.influx.v1 import InfluxV1
 from hub.passes.desk import PassDesk
 from hub.publisher import Publisher
 from hub.reports.settings import ReportsSettings
+from hub.wards import WardSettings
 
 Probe = Callable[[], bool]
 
@@ -48,7 +49,8 @@ class ApiContext:
     stream_keepalive_s: float = 15.0
     probes: Mapping[str, Probe] = field(default_factory=dict)
     metrics: Callable[[], tuple[bytes, str]] | None = None  # (body, content type)
-    reports: ReportsSettings = field(default_factory=ReportsSettings)  # ward names, shifts
+    reports: ReportsSettings = field(default_factory=ReportsSettings)
+    wards: Mapping[str, WardSettings] = field(default_factory=dict)  # names, shift plans
     # What the hub lacks to do all of its work (a signing key ...), one sentence each.
     lacks: Callable[[], list[str]] = field(default=lambda: [])
     levels: frozenset[str] = field(

@@ -13,11 +13,13 @@ from checkpoint.contract.models import Id
 from checkpoint.passes import qr
 from checkpoint.passes.errors import BadPassRequest, NoSigningKeyError
 from checkpoint.passes.model import Category, HourWindow
+from hub.api.context import ApiContext
 from hub.api.roles import Principal
 from hub.api.schemas import IsoDatetime, StrictBody, errors
 from hub.api.security import AnyRole, ContextDep, ensure_ward, load_in_ward
 from hub.passes import card
 from hub.passes.desk import AlreadyRevokedError, IssuedRecord, PassDesk, PassNotFoundError, pass_of
+from hub.wards import ward_name
 
 router = APIRouter(prefix="/passes", tags=["passes"], responses=errors(401, 403, 503))
 PassId = Annotated[str, Path(max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -196,9 +198,9 @@ def pass_svg(pass_id: PassId, who: AnyRole, desk: DeskDep) -> Response:
     return Response(qr.svg(_load(desk, pass_id, who).text), media_type="image/svg+xml")
 
 
-def _card(desk: PassDesk, pass_id: str, who: Principal) -> card.CardLayout:
+def _card(ctx: ApiContext, desk: PassDesk, pass_id: str, who: Principal) -> card.CardLayout:
     record = _load(desk, pass_id, who)
-    name = desk.settings.ward_names.get(record.ward_id, "")
+    name = ward_name(ctx.wards, record.ward_id)
     return card.layout(pass_of(record), record.text, ward_name=name)
 
 
@@ -207,9 +209,9 @@ def _card(desk: PassDesk, pass_id: str, who: Principal) -> card.CardLayout:
     response_class=Response,
     responses=_image("application/pdf", "The printable card, ID-1 size (85.6 x 54 mm)"),
 )
-def pass_card_pdf(pass_id: PassId, who: AnyRole, desk: DeskDep) -> Response:
-    """The card to print: QR, ward name (``passes.ward_names``), category, validity."""
-    return Response(card.pdf(_card(desk, pass_id, who)), media_type="application/pdf")
+def pass_card_pdf(pass_id: PassId, who: AnyRole, ctx: ContextDep, desk: DeskDep) -> Response:
+    """The card to print: QR, ward name (``wards.<ward>.name``), category, validity."""
+    return Response(card.pdf(_card(ctx, desk, pass_id, who)), media_type="application/pdf")
 
 
 @router.get(
@@ -217,8 +219,8 @@ def pass_card_pdf(pass_id: PassId, who: AnyRole, desk: DeskDep) -> Response:
     response_class=Response,
     responses=_image("image/png", "The card as a 300 dpi image (1011 x 638 pixels)"),
 )
-def pass_card_png(pass_id: PassId, who: AnyRole, desk: DeskDep) -> Response:
-    return Response(card.png(_card(desk, pass_id, who)), media_type="image/png")
+def pass_card_png(pass_id: PassId, who: AnyRole, ctx: ContextDep, desk: DeskDep) -> Response:
+    return Response(card.png(_card(ctx, desk, pass_id, who)), media_type="image/png")
 
 
 @router.post("/{pass_id}/revoke", response_model=PassOut, responses=errors(404, 409))
