@@ -22,8 +22,9 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Unpack
 
 from sqlalchemy import Column, Engine, Integer, String, Table, Text, insert, select, update
 
@@ -31,10 +32,10 @@ from checkpoint.errors import ConfigError
 from checkpoint.passes import codec
 from checkpoint.passes.documents import RevocationSnapshot, ZonePolicy
 from checkpoint.passes.errors import BadPassRequest, KeyStoreError, NoSigningKeyError
-from checkpoint.passes.model import Category, HourWindow, Pass
+from checkpoint.passes.model import Pass
 from checkpoint.passes.policy import default_policy
 from checkpoint.settings.secrets import read_secret
-from hub.passes.issuer import PassIssuer
+from hub.passes.issuer import PassFields, PassIssuer
 from hub.passes.keystore import KeyStore
 from hub.passes.publisher import TrustPublisher
 from hub.passes.revocations import RevocationLedger
@@ -121,36 +122,13 @@ class PassDesk:
 
     # ---------------------------------------------------------------- issuing
 
-    def issue(
-        self,
-        *,
-        by: str,
-        category: Category,
-        ward_id: str,
-        valid_for: timedelta,
-        valid_from: datetime | None = None,
-        zone_id: str | None = None,
-        checkpoints: tuple[str, ...] = (),
-        hours: tuple[HourWindow, ...] = (),
-        label: str = "",
-        document_number: str | None = None,
-    ) -> IssuedRecord:
+    def issue(self, *, by: str, **fields: Unpack[PassFields]) -> IssuedRecord:
         """Sign and record a pass; BadPassRequest for bad fields, NoSigningKeyError when
         no key exists yet."""
         self.pick_up_keys()
         with self._lock:
             try:
-                issued = self.issuer.issue(
-                    category=category,
-                    ward_id=ward_id,
-                    valid_for=valid_for,
-                    valid_from=valid_from,
-                    zone_id=zone_id,
-                    checkpoints=checkpoints,
-                    hours=hours,
-                    label=label,
-                    document_number=document_number,
-                )
+                issued = self.issuer.issue(**fields)
             except NoSigningKeyError:
                 raise
             except KeyStoreError as exc:
