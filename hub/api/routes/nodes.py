@@ -12,13 +12,15 @@ from checkpoint.contract import Command, ConfigPush, encode, topics, uuid7
 from checkpoint.contract.models import CommandName, Id, Text
 from checkpoint.contract.node.config import NodeConfig
 from hub.api import queries
+from hub.api.context import ApiContext
 from hub.api.roles import Principal
 from hub.api.schemas import StrictBody, errors
 from hub.api.security import AnyRole, ContextDep, DownlinkDep, InfluxDep, Technician, ensure_ward
+from hub.api.sent import Sent
 from hub.api.timewindow import window
 from hub.influx.schema import MEASUREMENTS
 from hub.influx.v1 import InfluxError, InfluxV1
-from hub.publisher import PublishError
+from hub.publisher import Publisher, PublishError
 
 router = APIRouter(prefix="/nodes", tags=["nodes"], responses=errors(401, 403, 503))
 NodeId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", examples=["phucla-cp07-n1"])]
@@ -182,6 +184,35 @@ def node_events(
     return EventsPage(items=items[:limit], next_offset=offset + limit if more else None)
 
 
+def _send(
+    ctx: ApiContext,
+    downlink: Publisher,
+    who: Principal,
+    message: ConfigPush | Command,
+    id_: str,
+    node_id: str,
+    ward_id: str,
+    name: str,
+    body: dict[str, Any],
+    *,
+    detail: dict[str, Any],
+) -> Sent:
+    """Publish to the node (a config retained, a command not), keep what was sent to report
+    its outcome, and audit it."""
+    if isinstance(message, ConfigPush):
+        kind, action, topic, retain = "config", "config.push", topics.config_topic(node_id), True
+    else:
+        kind, action, topic = "command", "command.send", topics.command_topic(node_id)
+        retain = False
+    try:
+        downlink.publish(topic, encode(message), retain=retain)
+    except PublishError as exc:
+        raise _unavailable(exc) from None
+    sent = ctx.sent.record(kind, id_, node_id, ward_id, name, body, who.key_id)
+    ctx.audit.record(who, action, node_id, ward_id=ward_id, detail=detail)
+    return sent
+
+
 @router.put(
     "/{node_id}/config",
     status_code=status.HTTP_202_ACCEPTED,
@@ -207,16 +238,10 @@ def push_config(
         raise HTTPException(status.HTTP_409_CONFLICT, f"version {body.version!r} was already sent")
     as_json = config.model_dump(mode="json", exclude_unset=True)
     push = ConfigPush(version=body.version, config=as_json, issued_at=datetime.now(UTC))
-    try:
-        downlink.publish(topics.config_topic(node_id), encode(push), retain=True)
-    except PublishError as exc:
-        raise _unavailable(exc) from None
-    sent = ctx.sent.record(
-        "config", key, node_id, config.ward_id, body.version, as_json, who.key_id
-    )
-    ctx.audit.record(
-        who, "config.push", node_id, ward_id=config.ward_id, detail={"version": body.version}
-    )
+    sent = _send(
+        ctx, downlink, who, push, key, node_id, config.ward_id, body.version, as_json,
+        detail={"version": body.version},
+    )  # fmt: skip
     return ConfigState(
         node_id=node_id,
         version=body.version,
@@ -267,20 +292,10 @@ def send_command(
     """Send a command (barrier test cycle, re-read config, re-measure); see GET for its result."""
     ward = _ward_of(influx, node_id, who)
     command = Command(id=uuid7(), name=body.name, args=body.args, issued_at=datetime.now(UTC))
-    try:
-        downlink.publish(topics.command_topic(node_id), encode(command), retain=False)
-    except PublishError as exc:
-        raise _unavailable(exc) from None
-    sent = ctx.sent.record(
-        "command", command.id, node_id, ward, body.name.value, body.args, who.key_id
-    )
-    ctx.audit.record(
-        who,
-        "command.send",
-        node_id,
-        ward_id=ward,
+    sent = _send(
+        ctx, downlink, who, command, command.id, node_id, ward, body.name.value, body.args,
         detail={"command_id": command.id, "name": body.name.value, "args": body.args},
-    )
+    )  # fmt: skip
     return CommandState(
         command_id=command.id,
         node_id=node_id,
