@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Unpack
@@ -122,13 +122,13 @@ class PassDesk:
 
     # ---------------------------------------------------------------- issuing
 
-    def issue(self, *, by: str, **fields: Unpack[PassFields]) -> IssuedRecord:
+    def issue(self, *, by: str, **asked: Unpack[PassFields]) -> IssuedRecord:
         """Sign and record a pass; BadPassRequest for bad fields, NoSigningKeyError when
         no key exists yet."""
         self.pick_up_keys()
         with self._lock:
             try:
-                issued = self.issuer.issue(**fields)
+                issued = self.issuer.issue(**asked)
             except NoSigningKeyError:
                 raise
             except KeyStoreError as exc:
@@ -153,20 +153,8 @@ class PassDesk:
             None,
         )
         with self.engine.begin() as conn:
-            conn.execute(
-                insert(issued_passes).values(
-                    pass_id=record.pass_id,
-                    ward_id=record.ward_id,
-                    category=record.category,
-                    key_id=record.key_id,
-                    label=record.label,
-                    text=record.text,
-                    valid_from=record.valid_from,
-                    valid_until=record.valid_until,
-                    issued_at=record.issued_at,
-                    issued_by=by,
-                )
-            )
+            # The record's fields are the table's columns (seq: its default).
+            conn.execute(insert(issued_passes).values(**asdict(record)))
         return record
 
     def get(self, pass_id: str) -> IssuedRecord:
@@ -342,19 +330,7 @@ def _take_over_files(
 
 def _record(row: object) -> IssuedRecord:
     m = row._mapping  # type: ignore[attr-defined]
-    return IssuedRecord(
-        m["pass_id"],
-        m["ward_id"],
-        m["category"],
-        m["key_id"],
-        m["label"],
-        m["text"],
-        m["valid_from"],
-        m["valid_until"],
-        m["issued_at"],
-        m["issued_by"],
-        m["revoked_at"],
-    )
+    return IssuedRecord(**{f.name: m[f.name] for f in fields(IssuedRecord)})
 
 
 def pass_of(record: IssuedRecord) -> Pass:
