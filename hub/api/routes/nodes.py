@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -213,6 +214,23 @@ def _send(
     return sent
 
 
+def _answer(
+    who: Principal,
+    sent: Sent | None,
+    missing: str,
+    ask: Callable[[Sent], dict[str, Any] | None],
+) -> tuple[Sent, dict[str, Any] | None]:
+    """What was sent (404 ``missing`` if nothing, 403 outside the key's wards) and the
+    node's answer to it as stored (None: not yet)."""
+    if sent is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, missing)
+    ensure_ward(who, sent.ward_id)
+    try:
+        return sent, ask(sent)
+    except InfluxError as exc:
+        raise _unavailable(exc) from None
+
+
 @router.put(
     "/{node_id}/config",
     status_code=status.HTTP_202_ACCEPTED,
@@ -254,14 +272,12 @@ def push_config(
 @router.get("/{node_id}/config", response_model=ConfigState, responses=errors(404))
 def config_state(node_id: NodeId, who: AnyRole, ctx: ContextDep, influx: InfluxDep) -> ConfigState:
     """The last config sent to the node and whether the node applied or refused it."""
-    sent = ctx.sent.latest_config(node_id)
-    if sent is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no config was sent to {node_id!r}")
-    ensure_ward(who, sent.ward_id)
-    try:
-        ack = queries.last_config_ack(influx, node_id, sent.name)
-    except InfluxError as exc:
-        raise _unavailable(exc) from None
+    sent, ack = _answer(
+        who,
+        ctx.sent.latest_config(node_id),
+        f"no config was sent to {node_id!r}",
+        lambda sent: queries.last_config_ack(influx, node_id, sent.name),
+    )
     state: Literal["pending", "applied", "refused"] = "pending"
     if ack is not None:
         state = "applied" if ack.get("applied") else "refused"
@@ -314,14 +330,13 @@ def command_state(
     influx: InfluxDep,
 ) -> CommandState:
     """A command's outcome as the node reported it."""
-    sent = ctx.sent.get("command", command_id)
-    if sent is None or sent.node_id != node_id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no command {command_id!r} for {node_id!r}")
-    ensure_ward(who, sent.ward_id)
-    try:
-        result = queries.command_result(influx, node_id, command_id)
-    except InfluxError as exc:
-        raise _unavailable(exc) from None
+    found = ctx.sent.get("command", command_id)
+    sent, result = _answer(
+        who,
+        found if found is not None and found.node_id == node_id else None,
+        f"no command {command_id!r} for {node_id!r}",
+        lambda _sent: queries.command_result(influx, node_id, command_id),
+    )
     state: Literal["pending", "ok", "failed"] = "pending"
     if result is not None:
         state = "ok" if result.get("ok") else "failed"
