@@ -24,6 +24,16 @@ DOCS_CSP = (
     "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'"
 )
 
+SWAGGER_ASSETS = {
+    "swagger_js_url": "vendor/swagger-ui/swagger-ui-bundle.js",
+    "swagger_css_url": "vendor/swagger-ui/swagger-ui.css",
+    "swagger_favicon_url": "favicon.svg",
+}
+REDOC_ASSETS = {
+    "redoc_js_url": "vendor/redoc/redoc.standalone.js",
+    "redoc_favicon_url": "favicon.svg",
+}
+
 
 def _page(
     request: Request,
@@ -56,11 +66,7 @@ def install(app: FastAPI) -> None:
             app,
             get_swagger_ui_html,
             "Swagger UI",
-            {
-                "swagger_js_url": "vendor/swagger-ui/swagger-ui-bundle.js",
-                "swagger_css_url": "vendor/swagger-ui/swagger-ui.css",
-                "swagger_favicon_url": "favicon.svg",
-            },
+            SWAGGER_ASSETS,
             oauth2_redirect_url=base(request) + "/docs/oauth2-redirect",
             # The validator badge is an image from swagger.io: off.
             swagger_ui_parameters={"validatorUrl": None},
@@ -72,14 +78,4 @@ def install(app: FastAPI) -> None:
 
     @app.get("/redoc", include_in_schema=False)
     def redoc(request: Request) -> HTMLResponse:
-        return _page(
-            request,
-            app,
-            get_redoc_html,
-            "ReDoc",
-            {
-                "redoc_js_url": "vendor/redoc/redoc.standalone.js",
-                "redoc_favicon_url": "favicon.svg",
-            },
-            with_google_fonts=False,
-        )
+        return _page(request, app, get_redoc_html, "ReDoc", REDOC_ASSETS, with_google_fonts=False)
