@@ -100,11 +100,24 @@ def _default(info: FieldInfo) -> str:
     return f"`{json.dumps(value, default=str)}`"
 
 
+def _container(annotation: Any) -> Any:
+    """``list`` or ``dict`` for ``list[X]``, ``dict[K, X]`` and the same ``| None``."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        found = {_container(arg) for arg in typing.get_args(annotation)} - {None}
+        return found.pop() if len(found) == 1 else None
+    return origin if origin in (list, dict) else None
+
+
 def _rows(model: type[BaseModel], prefix: str = "") -> list[str]:
     rows = []
     for name, info in model.model_fields.items():
         key = f"{prefix}{name}"
-        sub = submodel(info.annotation)
+        origin = _container(info.annotation)
+        if origin is dict:  # entries by id (wards): their keys under `<id>`
+            sub = submodel(typing.get_args(info.annotation)[1])
+        else:
+            sub = submodel(info.annotation)
         description = (info.description or (sub.__doc__ or "" if sub else "")).strip()
         description = " ".join(description.split()).replace("|", "\\|")
         limits = _constraints(info)
@@ -114,8 +127,8 @@ def _rows(model: type[BaseModel], prefix: str = "") -> list[str]:
             f"{description}{' (' + limits + ')' if limits else ''} |"
         )
         if sub is not None:
-            many = typing.get_origin(info.annotation) is list
-            rows.extend(_rows(sub, f"{key}[]." if many else f"{key}."))
+            inner = "[]." if origin is list else ".<id>." if origin is dict else "."
+            rows.extend(_rows(sub, f"{key}{inner}"))
     return rows
 
 

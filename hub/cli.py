@@ -74,6 +74,7 @@ def api_command(
         stream_poll_s=cfg.api.stream_poll_s,
         console=cfg.console,
         reports=cfg.reports,
+        wards=cfg.wards,
     )
     server = ApiServer(create_app(ctx), cfg.api)
     try:

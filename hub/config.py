@@ -19,6 +19,7 @@ from hub.releases.settings import ReleasesSettings
 from hub.reports.settings import ReportsSettings
 from hub.rules.config import RulesConfig
 from hub.tracing.settings import TracingSettings
+from hub.wards import WardSettings
 
 
 class InfluxSettings(StrictModel):
@@ -144,6 +145,11 @@ class HubConfig(StrictModel):
     tracing: TracingSettings = Field(default_factory=TracingSettings)
     reports: ReportsSettings = Field(default_factory=ReportsSettings)
     releases: ReleasesSettings = Field(default_factory=ReleasesSettings)
+    wards: dict[Id, WardSettings] = Field(
+        default_factory=dict,
+        description="Each ward's full name and shift plan, by ward id (provisioning writes "
+        "the ward file's `name`)",
+    )
 
     def resolved_state_url(self) -> str:
         """``state_url`` with a relative SQLite file placed in ``data_dir``."""

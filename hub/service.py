@@ -227,6 +227,7 @@ class HubService:
             stream_poll_s=cfg.api.stream_poll_s,
             console=cfg.console,
             reports=cfg.reports,
+            wards=cfg.wards,
             lacks=self.lacks,
         )
         self.api_ctx = ctx

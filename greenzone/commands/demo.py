@@ -20,6 +20,7 @@ from checkpoint.settings.mqtt import MqttSettings
 from hub.api.roles import Role
 from hub.api.settings import ApiSettings
 from hub.config import HubConfig, InfluxSettings, MetricsSettings
+from hub.wards import WardSettings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -140,7 +141,6 @@ def start_hub(
     """The real hub (ingest, rules, alerts, API, console, metrics) on the stack, with an
     admin key and a console key for the ward's commander."""
     from hub.api.keys import KeyStore  # noqa: PLC0415 - the hub extra
-    from hub.console.settings import ConsoleSettings  # noqa: PLC0415 - the hub extra
     from hub.passes.keystore import KeyStore as PassKeys  # noqa: PLC0415 - the hub extra
     from hub.service import HubService  # noqa: PLC0415 - the hub extra
 
@@ -150,7 +150,7 @@ def start_hub(
         influx=InfluxSettings(url=stack.influx_url, database="demo"),
         metrics=MetricsSettings(port=0),
         api=ApiSettings(port=0),
-        console=ConsoleSettings(ward_names={"phucla": "Phường Phúc La"}),
+        wards={"phucla": WardSettings(name="Phường Phúc La")},
     )
     # A signing key, as an installer makes with `checkpoint passes keygen`: the demo hub
     # issues passes through its API like a real one.

@@ -20,8 +20,9 @@ HEX_KEYS = frozenset({"address"})  # I2C addresses (thermometer.address)
 
 
 def hub_config_data(ward: WardConfig) -> dict[str, Any]:
-    """The hub's config: its client id, one certificate per session, the local InfluxDB."""
-    return {
+    """The hub's config: its client id, one certificate per session, the local InfluxDB,
+    the ward's name."""
+    data: dict[str, Any] = {
         "kind": "hub",
         "client_id": ward.hub_username,
         "mqtt": {
@@ -36,6 +37,9 @@ def hub_config_data(ward: WardConfig) -> dict[str, Any]:
         },
         "influx": {"url": "http://127.0.0.1:8086", "api": "v1", "database": "checkpoint"},
     }
+    if ward.name:  # the one place the console, the pass card and the report read it from
+        data["wards"] = {ward.ward_id: {"name": ward.name}}
+    return data
 
 
 def check_hub_config(data: dict[str, Any], source: str) -> None:

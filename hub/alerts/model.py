@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Row
 
@@ -12,6 +12,15 @@ from checkpoint.contract.alerts import AlertChange, AlertMessage, AlertNotice, A
 from hub.alerts.signals import Severity
 
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
+TIME_FIELDS = (
+    "opened_at",
+    "updated_at",
+    "last_seen_at",
+    "acknowledged_at",
+    "resolved_at",
+    "escalated_at",
+    "clear_since",
+)
 
 
 def utc(value: datetime) -> datetime:
@@ -55,32 +64,14 @@ class Alert:
     @classmethod
     def from_row(cls, row: Row[Any]) -> Alert:
         m = row._mapping
-        return cls(
-            id=m["id"],
-            ward_id=m["ward_id"],
-            subject=m["subject"],
-            checkpoint_id=m["checkpoint_id"],
-            node_id=m["node_id"],
-            kind=m["kind"],
-            severity=cast(Severity, m["severity"]),
-            state=AlertState(m["state"]),
-            summary=m["summary"],
-            details=dict(m["details"] or {}),
-            count=m["count"],
-            flips=m["flips"],
-            flapping=bool(m["flapping"]),
-            opened_at=utc(m["opened_at"]),
-            updated_at=utc(m["updated_at"]),
-            last_seen_at=utc(m["last_seen_at"]),
-            acknowledged_at=opt_utc(m["acknowledged_at"]),
-            acknowledged_by=m["acknowledged_by"],
-            note=m["note"],
-            resolved_at=opt_utc(m["resolved_at"]),
-            resolved_by=m["resolved_by"],
-            escalated_at=opt_utc(m["escalated_at"]),
-            clear_since=opt_utc(m["clear_since"]),
-            resolve_after_s=m["resolve_after_s"],
-        )
+        # The columns are named as the fields; times come back naive from SQLite.
+        values: dict[str, Any] = {f.name: m[f.name] for f in fields(cls)}
+        for name in TIME_FIELDS:
+            values[name] = opt_utc(values[name])
+        values["state"] = AlertState(values["state"])
+        values["details"] = dict(values["details"] or {})
+        values["flapping"] = bool(values["flapping"])
+        return cls(**values)
 
     @property
     def active(self) -> bool:

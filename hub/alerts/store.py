@@ -15,7 +15,8 @@ notices this store records and queues like the changes (``notify_due``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
@@ -278,10 +279,7 @@ class AlertStore:
         acknowledging twice returns the alert unchanged."""
         now = (now or datetime.now(UTC)).astimezone(UTC)
         who = _person(who)
-        with self.engine.begin() as conn:
-            alert = self._load_for_update(conn, alert_id)
-            if alert.state == AlertState.RESOLVED:
-                raise AlertConflictError(f"alert {alert_id} is resolved; it cannot be acked")
+        with self._unresolved(alert_id, "is resolved; it cannot be acked") as (conn, alert):
             if alert.state == AlertState.ACKNOWLEDGED:
                 return alert
             acked = self._update(
@@ -306,10 +304,7 @@ class AlertStore:
         """Resolve by hand; resolving a resolved alert raises AlertConflictError."""
         now = (now or datetime.now(UTC)).astimezone(UTC)
         who = _person(who)
-        with self.engine.begin() as conn:
-            alert = self._load_for_update(conn, alert_id)
-            if alert.state == AlertState.RESOLVED:
-                raise AlertConflictError(f"alert {alert_id} is already resolved")
+        with self._unresolved(alert_id, "is already resolved") as (conn, alert):
             self._resolve(conn, alert, now, by=who, note=note)
             resolved = self._load(conn, alert_id)
         self._notify()
@@ -326,6 +321,16 @@ class AlertStore:
         if row is None:
             raise AlertNotFoundError(f"no alert {alert_id!r}")
         return Alert.from_row(row)
+
+    @contextmanager
+    def _unresolved(self, alert_id: str, refusal: str) -> Iterator[tuple[Connection, Alert]]:
+        """The alert locked in a transaction for a person's change; AlertConflictError
+        ("alert ID " + refusal) if it is resolved."""
+        with self.engine.begin() as conn:
+            alert = self._load_for_update(conn, alert_id)
+            if alert.state == AlertState.RESOLVED:
+                raise AlertConflictError(f"alert {alert_id} {refusal}")
+            yield conn, alert
 
     def _load_for_update(self, conn: Connection, alert_id: str) -> Alert:
         # FOR UPDATE on PostgreSQL (two API calls racing); SQLite serialises writers anyway.

@@ -11,6 +11,7 @@ from sqlalchemy import Column, Engine, Integer, String, Table, Text, insert, sel
 
 from hub.api.roles import Principal
 from hub.state import metadata
+from hub.state.filters import narrowed
 from hub.state.types import UtcDateTime
 
 audit_log = Table(
@@ -74,13 +75,9 @@ class AuditLog:
         limit: int = 100,
         before_id: int | None = None,
     ) -> list[AuditEntry]:
-        q = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
-        if wards is not None:
-            q = q.where(audit_log.c.ward_id.in_(sorted(wards)))
-        if action is not None:
-            q = q.where(audit_log.c.action == action)
-        if target is not None:
-            q = q.where(audit_log.c.target == target)
+        c = audit_log.c
+        q = select(audit_log).order_by(c.id.desc()).limit(limit)
+        q = narrowed(q, (c.ward_id, wards), (c.action, action), (c.target, target))
         if before_id is not None:
             q = q.where(audit_log.c.id < before_id)
         with self.engine.connect() as conn:

@@ -20,6 +20,7 @@ from hub.publisher import Publisher
 from hub.releases.rollout import Rollouts
 from hub.releases.store import ReleaseStore
 from hub.reports.settings import ReportsSettings
+from hub.wards import WardSettings
 
 Probe = Callable[[], bool]
 
@@ -53,7 +54,8 @@ class ApiContext:
     stream_keepalive_s: float = 15.0
     probes: Mapping[str, Probe] = field(default_factory=dict)
     metrics: Callable[[], tuple[bytes, str]] | None = None  # (body, content type)
-    reports: ReportsSettings = field(default_factory=ReportsSettings)  # ward names, shifts
+    reports: ReportsSettings = field(default_factory=ReportsSettings)
+    wards: Mapping[str, WardSettings] = field(default_factory=dict)  # names, shift plans
     # What the hub lacks to do all of its work (a signing key ...), one sentence each.
     lacks: Callable[[], list[str]] = field(default=lambda: [])
     levels: frozenset[str] = field(

@@ -41,7 +41,7 @@ def levels_page(request: Request, session: PageSession) -> HTMLResponse:
         health = queries.node_health(require_influx(ctx), ward=None, checkpoint=None)
     except InfluxError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
-    known = {n.ward_id for n in health} | set(ctx.console.ward_names) | store.wards()
+    known = {n.ward_id for n in health} | set(ctx.wards) | store.wards()
     wards = []
     for ward_id in visible_wards(session, known):
         doc = api.get_levels(ward_id, session.principal, ctx)

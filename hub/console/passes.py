@@ -33,7 +33,7 @@ def _desk(request: Request) -> PassDesk:
 def passes_page(request: Request, session: PageSession) -> HTMLResponse:
     who = allow(session, Role.COMMANDER)
     records = api.list_passes(who, _desk(request), limit=200)
-    known = set(context(request).console.ward_names) | {r.ward_id for r in records}
+    known = set(context(request).wards) | {r.ward_id for r in records}
     return render(
         request,
         "passes.html",
@@ -74,7 +74,9 @@ def issue(
 @router.get("/passes/{pass_id}/card")
 def card(request: Request, pass_id: api.PassId, session: PageSession) -> Response:
     """The API's printable card, for the signed-in browser."""
-    return api.pass_card_pdf(pass_id, allow(session, Role.COMMANDER), _desk(request))
+    return api.pass_card_pdf(
+        pass_id, allow(session, Role.COMMANDER), context(request), _desk(request)
+    )
 
 
 @router.post("/passes/{pass_id}/revoke")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from checkpoint.contract.models import Id
 from checkpoint.settings.base import StrictModel
 
 
@@ -17,11 +16,6 @@ class ConsoleSettings(StrictModel):
         default=None,
         pattern=r"^https?://[^\s\"'<>]+$",
         description="Grafana base URL for the checkpoint detail links (none: no links)",
-    )
-    ward_names: dict[Id, str] = Field(
-        default_factory=dict,
-        description="Ward id -> the name people read, with diacritics "
-        '(phucla: "Phường Phúc La"); a ward without one shows its id',
     )
     timezone: str = Field(
         default="Asia/Ho_Chi_Minh",

@@ -20,6 +20,7 @@ from hub.api.roles import Principal, Role
 from hub.api.security import require
 from hub.console import i18n
 from hub.console.session import COOKIE, Session, SessionStore
+from hub.wards import ward_name as configured_name
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -101,8 +102,8 @@ def language(request: Request) -> str:
 
 
 def ward_name(request: Request) -> Callable[[str], str]:
-    names = context(request).console.ward_names
-    return lambda ward_id: names.get(ward_id, ward_id)
+    wards = context(request).wards
+    return lambda ward_id: configured_name(wards, ward_id) or ward_id
 
 
 def local_time(request: Request) -> Callable[[datetime | None], str]:

@@ -69,6 +69,10 @@ def issue_command(
         Path | None,
         typer.Option(help="The ward file: its name is printed on the card"),
     ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="The hub config: its wards.<ward>.name is printed"),
+    ] = None,
     days: Annotated[int, typer.Option(min=1, max=366, help="Valid for this many days")] = 14,
     checkpoint: Annotated[
         list[str] | None, typer.Option(help="Limit to this checkpoint (repeatable)")
@@ -76,10 +80,12 @@ def issue_command(
     label: Annotated[str, typer.Option(help="Short display text, never a name")] = "",
 ) -> None:
     """Sign a pass and write its QR images and printable card (PDF and PNG, 85.6 x 54 mm)."""
+    from hub.config import HubConfig  # noqa: PLC0415 - the hub extra
     from hub.passes import card  # noqa: PLC0415 - the hub extra
     from hub.passes.issuer import PassIssuer  # noqa: PLC0415 - the hub extra
     from hub.passes.keystore import KeyStore  # noqa: PLC0415 - the hub extra
     from hub.passes.revocations import RevocationLedger  # noqa: PLC0415 - the hub extra
+    from hub.wards import ward_name  # noqa: PLC0415 - the hub extra
 
     try:
         kind = Category(category)
@@ -94,6 +100,8 @@ def issue_command(
         ward, name = ward_config.ward_id, ward_config.name
     if ward is None:
         raise BadPassRequest("say which ward: --ward ID or --ward-file WARD.yaml")
+    if config is not None:
+        name = ward_name(load_model(HubConfig, config).wards, ward) or name
     ledger_store = RevocationLedger(ledger)
     issuer = PassIssuer(KeyStore(keys), ledger_store)
     issued = issuer.issue(

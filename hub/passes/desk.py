@@ -21,9 +21,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Unpack
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Column, Engine, Integer, String, Table, Text, insert, select, update
@@ -32,9 +33,9 @@ from checkpoint.errors import ConfigError
 from checkpoint.passes import codec
 from checkpoint.passes.documents import RevocationSnapshot, ZonePolicy
 from checkpoint.passes.errors import BadPassRequest, KeyStoreError, NoSigningKeyError
-from checkpoint.passes.model import Category, HourWindow, Pass
+from checkpoint.passes.model import Pass
 from checkpoint.settings.secrets import read_secret
-from hub.passes.issuer import PassIssuer
+from hub.passes.issuer import PassFields, PassIssuer
 from hub.passes.keystore import KeyStore
 from hub.passes.publisher import TrustPublisher
 from hub.passes.revocations import RevocationLedger
@@ -123,36 +124,13 @@ class PassDesk:
 
     # ---------------------------------------------------------------- issuing
 
-    def issue(
-        self,
-        *,
-        by: str,
-        category: Category,
-        ward_id: str,
-        valid_for: timedelta,
-        valid_from: datetime | None = None,
-        zone_id: str | None = None,
-        checkpoints: tuple[str, ...] = (),
-        hours: tuple[HourWindow, ...] = (),
-        label: str = "",
-        document_number: str | None = None,
-    ) -> IssuedRecord:
+    def issue(self, *, by: str, **asked: Unpack[PassFields]) -> IssuedRecord:
         """Sign and record a pass; BadPassRequest for bad fields, NoSigningKeyError when
         no key exists yet."""
         self.pick_up_keys()
         with self._lock:
             try:
-                issued = self.issuer.issue(
-                    category=category,
-                    ward_id=ward_id,
-                    valid_for=valid_for,
-                    valid_from=valid_from,
-                    zone_id=zone_id,
-                    checkpoints=checkpoints,
-                    hours=hours,
-                    label=label,
-                    document_number=document_number,
-                )
+                issued = self.issuer.issue(**asked)
             except NoSigningKeyError:
                 raise
             except KeyStoreError as exc:
@@ -177,20 +155,8 @@ class PassDesk:
             None,
         )
         with self.engine.begin() as conn:
-            conn.execute(
-                insert(issued_passes).values(
-                    pass_id=record.pass_id,
-                    ward_id=record.ward_id,
-                    category=record.category,
-                    key_id=record.key_id,
-                    label=record.label,
-                    text=record.text,
-                    valid_from=record.valid_from,
-                    valid_until=record.valid_until,
-                    issued_at=record.issued_at,
-                    issued_by=by,
-                )
-            )
+            # The record's fields are the table's columns (seq: its default).
+            conn.execute(insert(issued_passes).values(**asdict(record)))
         return record
 
     def get(self, pass_id: str) -> IssuedRecord:
@@ -396,19 +362,7 @@ def _take_over_files(
 
 def _record(row: object) -> IssuedRecord:
     m = row._mapping  # type: ignore[attr-defined]
-    return IssuedRecord(
-        m["pass_id"],
-        m["ward_id"],
-        m["category"],
-        m["key_id"],
-        m["label"],
-        m["text"],
-        m["valid_from"],
-        m["valid_until"],
-        m["issued_at"],
-        m["issued_by"],
-        m["revoked_at"],
-    )
+    return IssuedRecord(**{f.name: m[f.name] for f in fields(IssuedRecord)})
 
 
 def pass_of(record: IssuedRecord) -> Pass:

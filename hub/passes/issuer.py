@@ -7,6 +7,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Required, TypedDict
 
 from pydantic import ValidationError
 
@@ -30,6 +31,20 @@ def holder_hash(salt: bytes, document_number: str) -> bytes:
 
 def new_pass_id() -> str:
     return secrets.token_urlsafe(9)  # 72 random bits, 12 characters
+
+
+class PassFields(TypedDict, total=False):
+    """What :meth:`PassIssuer.issue` takes, for callers that hand the fields on."""
+
+    category: Required[Category]
+    ward_id: Required[str]
+    valid_for: timedelta
+    valid_from: datetime | None
+    zone_id: str | None
+    checkpoints: tuple[str, ...]
+    hours: tuple[HourWindow, ...]
+    label: str
+    document_number: str | None
 
 
 @dataclass(frozen=True, slots=True)

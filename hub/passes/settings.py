@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
 from pydantic import Field
 
-from checkpoint.contract.models import Id
 from checkpoint.settings.base import StrictModel
 
 
@@ -30,11 +28,6 @@ class PassesSettings(StrictModel):
         default=None,
         description="The ward's salt for holder hashes, from $CREDENTIALS_DIRECTORY; "
         "without it passes carry no holder hash",
-    )
-    ward_names: dict[Id, Annotated[str, Field(min_length=1, max_length=100)]] = Field(
-        default_factory=dict,
-        description="Each ward's full name for the printed pass card, by ward id (the ward "
-        'file\'s `name`), e.g. `phucla: "Phường Phúc La, quận Hà Đông, Hà Nội"`',
     )
     refresh_s: float = Field(
         default=3600.0,

@@ -29,7 +29,7 @@ def write_report(config: Path, ward: str, day: str, fmt: str, out: Path | None) 
     password = read_secret(ix.password_credential) if ix.password_credential else None
     influx = InfluxV1(ix.url, ix.database, username=ix.username, password=password)
     try:
-        body = daily_report(influx, cfg.reports, ward, when, chosen)
+        body = daily_report(influx, cfg.reports, cfg.wards, ward, when, chosen)
     finally:
         influx.close()
     if out is None and chosen == ReportFormat.CSV:

@@ -11,13 +11,15 @@ Alerts come from the ``alert`` measurement: a ``new`` point per alert raised, an
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from hub.api.queries import hourly_counts
 from hub.influx.v1 import InfluxV1
-from hub.reports.settings import ReportsSettings, Shift
+from hub.reports.settings import ReportsSettings
 from hub.tracing.retention import iso
+from hub.wards import Shift, WardSettings, ward_name, ward_shifts
 
 
 @dataclass(slots=True)
@@ -72,9 +74,15 @@ def day_window(day: date, utc_offset_h: int) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def gather(influx: InfluxV1, settings: ReportsSettings, ward: str, day: date) -> DailyFigures:
+def gather(
+    influx: InfluxV1,
+    settings: ReportsSettings,
+    wards: Mapping[str, WardSettings],
+    ward: str,
+    day: date,
+) -> DailyFigures:
     start, end = day_window(day, settings.utc_offset_h)
-    shifts = [_tally(s) for s in settings.shifts(ward)]
+    shifts = [_tally(s) for s in ward_shifts(wards, ward)]
     total = Tally("Cả ngày", 0, 24)
     hourly = {h: [0, 0] for h in range(24)}
     for c in hourly_counts(influx, ward=ward, checkpoint=None, start=start, end=end):
@@ -87,7 +95,7 @@ def gather(influx: InfluxV1, settings: ReportsSettings, ward: str, day: date) ->
             hourly[hour][c.decision == "refuse"] += c.passages
     return DailyFigures(
         ward_id=ward,
-        ward_name=settings.ward(ward).name or ward,
+        ward_name=ward_name(wards, ward) or ward,
         day=day,
         utc_offset_h=settings.utc_offset_h,
         shifts=shifts,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from enum import StrEnum
 
@@ -10,6 +11,7 @@ from hub.reports.csvout import to_csv
 from hub.reports.figures import gather
 from hub.reports.pdf import to_pdf
 from hub.reports.settings import ReportsSettings
+from hub.wards import WardSettings
 
 
 class ReportFormat(StrEnum):
@@ -21,9 +23,14 @@ MEDIA_TYPES = {ReportFormat.CSV: "text/csv; charset=utf-8", ReportFormat.PDF: "a
 
 
 def daily_report(
-    influx: InfluxV1, settings: ReportsSettings, ward: str, day: date, fmt: ReportFormat
+    influx: InfluxV1,
+    settings: ReportsSettings,
+    wards: Mapping[str, WardSettings],
+    ward: str,
+    day: date,
+    fmt: ReportFormat,
 ) -> bytes:
-    figures = gather(influx, settings, ward, day)
+    figures = gather(influx, settings, wards, ward, day)
     if fmt == ReportFormat.PDF:
         return to_pdf(figures)
     return to_csv(figures).encode()

@@ -53,9 +53,11 @@ def test_every_account_gets_a_certificate_named_for_it_and_nodes_get_their_confi
 
 
 def test_the_hub_config_connects_to_a_name_the_broker_certificate_holds(tmp_path: Path) -> None:
-    bundle = provision(small_ward(), tmp_path)
+    ward = small_ward().model_copy(update={"name": "Phường Thử, quận Hà Đông"})
+    bundle = provision(ward, tmp_path)
     config = HubConfig.model_validate(read_yaml(bundle.hub_dir / "hub.yaml"))
     assert config.client_id == "testward-hub"
+    assert config.wards["testward"].name == "Phường Thử, quận Hà Đông"  # from the ward file
     assert pki.covers((tmp_path / "broker" / "server.pem").read_bytes(), [config.mqtt.host])
     assert config.mqtt.tls is not None
     cert, _key = config.mqtt.tls.client_files("testward-hub-priority")

@@ -27,6 +27,7 @@ from hub.api.roles import Principal
 from hub.api.schemas import StrictBody, errors
 from hub.api.security import AnyRole, Commander, ContextDep, ensure_ward, load_in_ward
 from hub.api.timewindow import window
+from hub.state.filters import narrowed
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=errors(401, 403, 503))
 AlertId = Annotated[str, Path(max_length=36, pattern=r"^[0-9a-f-]+$")]
@@ -131,15 +132,13 @@ def list_alerts(
     wards = _visible(who, ward)
     start, end = window(since, until, default=timedelta(days=7), maximum=timedelta(days=366))
     t = alerts_table
-    q = select(t).where(t.c.opened_at >= start, t.c.opened_at < end)
-    if wards is not None:
-        q = q.where(t.c.ward_id.in_(sorted(wards)))
-    if checkpoint is not None:
-        q = q.where(t.c.checkpoint_id == checkpoint)
-    if kind is not None:
-        q = q.where(t.c.kind == kind)
-    if state is not None:
-        q = q.where(t.c.state == state.value)
+    q = narrowed(
+        select(t).where(t.c.opened_at >= start, t.c.opened_at < end),
+        (t.c.ward_id, wards),
+        (t.c.checkpoint_id, checkpoint),
+        (t.c.kind, kind),
+        (t.c.state, state.value if state is not None else None),
+    )
     q = q.order_by(t.c.opened_at.desc(), t.c.id.desc()).limit(limit + 1).offset(offset)
     with store.engine.connect() as conn:
         found = [Alert.from_row(r) for r in conn.execute(q)]

@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from checkpoint.contract.models import Id
+from hub.api.audit import AuditEntry
 from hub.api.schemas import errors
 from hub.api.security import Commander, ContextDep, ensure_ward
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=errors(401, 403))
 
 
-class AuditOut(BaseModel):
-    id: int
-    ts: datetime
-    key_id: str
-    role: str
-    action: str
-    ward_id: str | None
-    target: str
-    detail: dict[str, Any]
-
-
 class AuditPage(BaseModel):
-    items: list[AuditOut]
+    items: list[AuditEntry]  # the stored entry as it is, newest first
     next_before_id: int | None
 
 
@@ -48,5 +36,6 @@ def list_audit(
         ensure_ward(who, ward)
     wards = who.visible_wards(ward)
     entries = ctx.audit.entries(wards=wards, action=action, limit=limit, before_id=before_id)
-    items = [AuditOut(**asdict(e)) for e in entries]
-    return AuditPage(items=items, next_before_id=items[-1].id if len(items) == limit else None)
+    return AuditPage(
+        items=entries, next_before_id=entries[-1].id if len(entries) == limit else None
+    )

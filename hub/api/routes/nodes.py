@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -12,13 +13,15 @@ from checkpoint.contract import Command, ConfigPush, encode, topics, uuid7
 from checkpoint.contract.models import CommandName, Id, Text
 from checkpoint.contract.node.config import NodeConfig
 from hub.api import queries
+from hub.api.context import ApiContext
 from hub.api.roles import Principal
 from hub.api.schemas import StrictBody, errors
 from hub.api.security import AnyRole, ContextDep, DownlinkDep, InfluxDep, Technician, ensure_ward
+from hub.api.sent import Sent
 from hub.api.timewindow import window
 from hub.influx.schema import MEASUREMENTS
 from hub.influx.v1 import InfluxError, InfluxV1
-from hub.publisher import PublishError
+from hub.publisher import Publisher, PublishError
 
 router = APIRouter(prefix="/nodes", tags=["nodes"], responses=errors(401, 403, 503))
 NodeId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", examples=["phucla-cp07-n1"])]
@@ -182,6 +185,52 @@ def node_events(
     return EventsPage(items=items[:limit], next_offset=offset + limit if more else None)
 
 
+def _send(
+    ctx: ApiContext,
+    downlink: Publisher,
+    who: Principal,
+    message: ConfigPush | Command,
+    id_: str,
+    node_id: str,
+    ward_id: str,
+    name: str,
+    body: dict[str, Any],
+    *,
+    detail: dict[str, Any],
+) -> Sent:
+    """Publish to the node (a config retained, a command not), keep what was sent to report
+    its outcome, and audit it."""
+    if isinstance(message, ConfigPush):
+        kind, action, topic, retain = "config", "config.push", topics.config_topic(node_id), True
+    else:
+        kind, action, topic = "command", "command.send", topics.command_topic(node_id)
+        retain = False
+    try:
+        downlink.publish(topic, encode(message), retain=retain)
+    except PublishError as exc:
+        raise _unavailable(exc) from None
+    sent = ctx.sent.record(kind, id_, node_id, ward_id, name, body, who.key_id)
+    ctx.audit.record(who, action, node_id, ward_id=ward_id, detail=detail)
+    return sent
+
+
+def _answer(
+    who: Principal,
+    sent: Sent | None,
+    missing: str,
+    ask: Callable[[Sent], dict[str, Any] | None],
+) -> tuple[Sent, dict[str, Any] | None]:
+    """What was sent (404 ``missing`` if nothing, 403 outside the key's wards) and the
+    node's answer to it as stored (None: not yet)."""
+    if sent is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, missing)
+    ensure_ward(who, sent.ward_id)
+    try:
+        return sent, ask(sent)
+    except InfluxError as exc:
+        raise _unavailable(exc) from None
+
+
 @router.put(
     "/{node_id}/config",
     status_code=status.HTTP_202_ACCEPTED,
@@ -207,16 +256,10 @@ def push_config(
         raise HTTPException(status.HTTP_409_CONFLICT, f"version {body.version!r} was already sent")
     as_json = config.model_dump(mode="json", exclude_unset=True)
     push = ConfigPush(version=body.version, config=as_json, issued_at=datetime.now(UTC))
-    try:
-        downlink.publish(topics.config_topic(node_id), encode(push), retain=True)
-    except PublishError as exc:
-        raise _unavailable(exc) from None
-    sent = ctx.sent.record(
-        "config", key, node_id, config.ward_id, body.version, as_json, who.key_id
-    )
-    ctx.audit.record(
-        who, "config.push", node_id, ward_id=config.ward_id, detail={"version": body.version}
-    )
+    sent = _send(
+        ctx, downlink, who, push, key, node_id, config.ward_id, body.version, as_json,
+        detail={"version": body.version},
+    )  # fmt: skip
     return ConfigState(
         node_id=node_id,
         version=body.version,
@@ -229,14 +272,12 @@ def push_config(
 @router.get("/{node_id}/config", response_model=ConfigState, responses=errors(404))
 def config_state(node_id: NodeId, who: AnyRole, ctx: ContextDep, influx: InfluxDep) -> ConfigState:
     """The last config sent to the node and whether the node applied or refused it."""
-    sent = ctx.sent.latest_config(node_id)
-    if sent is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no config was sent to {node_id!r}")
-    ensure_ward(who, sent.ward_id)
-    try:
-        ack = queries.last_config_ack(influx, node_id, sent.name)
-    except InfluxError as exc:
-        raise _unavailable(exc) from None
+    sent, ack = _answer(
+        who,
+        ctx.sent.latest_config(node_id),
+        f"no config was sent to {node_id!r}",
+        lambda sent: queries.last_config_ack(influx, node_id, sent.name),
+    )
     state: Literal["pending", "applied", "refused"] = "pending"
     if ack is not None:
         state = "applied" if ack.get("applied") else "refused"
@@ -267,20 +308,10 @@ def send_command(
     """Send a command (barrier test cycle, re-read config, re-measure); see GET for its result."""
     ward = _ward_of(influx, node_id, who)
     command = Command(id=uuid7(), name=body.name, args=body.args, issued_at=datetime.now(UTC))
-    try:
-        downlink.publish(topics.command_topic(node_id), encode(command), retain=False)
-    except PublishError as exc:
-        raise _unavailable(exc) from None
-    sent = ctx.sent.record(
-        "command", command.id, node_id, ward, body.name.value, body.args, who.key_id
-    )
-    ctx.audit.record(
-        who,
-        "command.send",
-        node_id,
-        ward_id=ward,
+    sent = _send(
+        ctx, downlink, who, command, command.id, node_id, ward, body.name.value, body.args,
         detail={"command_id": command.id, "name": body.name.value, "args": body.args},
-    )
+    )  # fmt: skip
     return CommandState(
         command_id=command.id,
         node_id=node_id,
@@ -299,14 +330,13 @@ def command_state(
     influx: InfluxDep,
 ) -> CommandState:
     """A command's outcome as the node reported it."""
-    sent = ctx.sent.get("command", command_id)
-    if sent is None or sent.node_id != node_id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no command {command_id!r} for {node_id!r}")
-    ensure_ward(who, sent.ward_id)
-    try:
-        result = queries.command_result(influx, node_id, command_id)
-    except InfluxError as exc:
-        raise _unavailable(exc) from None
+    found = ctx.sent.get("command", command_id)
+    sent, result = _answer(
+        who,
+        found if found is not None and found.node_id == node_id else None,
+        f"no command {command_id!r} for {node_id!r}",
+        lambda _sent: queries.command_result(influx, node_id, command_id),
+    )
     state: Literal["pending", "ok", "failed"] = "pending"
     if result is not None:
         state = "ok" if result.get("ok") else "failed"

@@ -3,8 +3,9 @@ revoked through the API."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,12 +14,15 @@ from checkpoint.contract.models import Id
 from checkpoint.passes import qr
 from checkpoint.passes.errors import BadPassRequest, NoSigningKeyError
 from checkpoint.passes.model import Category, HourWindow
+from hub.api.context import ApiContext
 from hub.api.roles import Principal
 from hub.api.schemas import IsoDatetime, StrictBody, errors
 from hub.api.security import AnyRole, ContextDep, ensure_ward, load_in_ward
 from hub.passes import card
 from hub.passes.desk import AlreadyRevokedError, IssuedRecord, PassDesk, PassNotFoundError, pass_of
+from hub.wards import ward_name
 
+Route = TypeVar("Route", bound=Callable[..., Any])
 router = APIRouter(prefix="/passes", tags=["passes"], responses=errors(401, 403, 503))
 PassId = Annotated[str, Path(max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 
@@ -171,54 +175,43 @@ def get_pass(pass_id: PassId, who: AnyRole, desk: DeskDep) -> PassOut:
     return PassOut.of(_load(desk, pass_id, who))
 
 
-def _image(media_type: str, what: str) -> dict[int | str, dict[str, object]]:
-    return {
-        200: {"content": {media_type: {"schema": {"type": "string"}}}, "description": what},
-        **errors(404),
-    }
+def _image(file: str, media_type: str, what: str) -> Callable[[Route], Route]:
+    """The route of one of a pass's files (``/passes/{pass_id}/FILE``), documented as such."""
+    return router.get(
+        f"/{{pass_id}}/{file}",
+        response_class=Response,
+        responses={
+            200: {"content": {media_type: {"schema": {"type": "string"}}}, "description": what},
+            **errors(404),
+        },
+    )
 
 
-@router.get(
-    "/{pass_id}/qr.png",
-    response_class=Response,
-    responses=_image("image/png", "The QR code as PNG"),
-)
+@_image("qr.png", "image/png", "The QR code as PNG")
 def pass_png(pass_id: PassId, who: AnyRole, desk: DeskDep) -> Response:
     return Response(qr.png(_load(desk, pass_id, who).text), media_type="image/png")
 
 
-@router.get(
-    "/{pass_id}/qr.svg",
-    response_class=Response,
-    responses=_image("image/svg+xml", "The QR code as SVG"),
-)
+@_image("qr.svg", "image/svg+xml", "The QR code as SVG")
 def pass_svg(pass_id: PassId, who: AnyRole, desk: DeskDep) -> Response:
     return Response(qr.svg(_load(desk, pass_id, who).text), media_type="image/svg+xml")
 
 
-def _card(desk: PassDesk, pass_id: str, who: Principal) -> card.CardLayout:
+def _card(ctx: ApiContext, desk: PassDesk, pass_id: str, who: Principal) -> card.CardLayout:
     record = _load(desk, pass_id, who)
-    name = desk.settings.ward_names.get(record.ward_id, "")
+    name = ward_name(ctx.wards, record.ward_id)
     return card.layout(pass_of(record), record.text, ward_name=name)
 
 
-@router.get(
-    "/{pass_id}/card.pdf",
-    response_class=Response,
-    responses=_image("application/pdf", "The printable card, ID-1 size (85.6 x 54 mm)"),
-)
-def pass_card_pdf(pass_id: PassId, who: AnyRole, desk: DeskDep) -> Response:
-    """The card to print: QR, ward name (``passes.ward_names``), category, validity."""
-    return Response(card.pdf(_card(desk, pass_id, who)), media_type="application/pdf")
+@_image("card.pdf", "application/pdf", "The printable card, ID-1 size (85.6 x 54 mm)")
+def pass_card_pdf(pass_id: PassId, who: AnyRole, ctx: ContextDep, desk: DeskDep) -> Response:
+    """The card to print: QR, ward name (``wards.<ward>.name``), category, validity."""
+    return Response(card.pdf(_card(ctx, desk, pass_id, who)), media_type="application/pdf")
 
 
-@router.get(
-    "/{pass_id}/card.png",
-    response_class=Response,
-    responses=_image("image/png", "The card as a 300 dpi image (1011 x 638 pixels)"),
-)
-def pass_card_png(pass_id: PassId, who: AnyRole, desk: DeskDep) -> Response:
-    return Response(card.png(_card(desk, pass_id, who)), media_type="image/png")
+@_image("card.png", "image/png", "The card as a 300 dpi image (1011 x 638 pixels)")
+def pass_card_png(pass_id: PassId, who: AnyRole, ctx: ContextDep, desk: DeskDep) -> Response:
+    return Response(card.png(_card(ctx, desk, pass_id, who)), media_type="image/png")
 
 
 @router.post("/{pass_id}/revoke", response_model=PassOut, responses=errors(404, 409))

@@ -44,7 +44,7 @@ def daily(
             [{"loc": ["query", "date"], "msg": "date out of range", "type": "value_error"}],
         )
     try:
-        body = daily_report(influx, ctx.reports, ward, day, fmt)
+        body = daily_report(influx, ctx.reports, ctx.wards, ward, day, fmt)
     except InfluxError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
     ctx.audit.record(who, "report.daily", day.isoformat(), ward_id=ward, detail={"format": fmt})

@@ -31,7 +31,8 @@ from hub.passes.publisher import TrustPublisher
 from hub.passes.settings import PassesSettings
 from hub.rules.config import RulesConfig
 from hub.rules.engine import RuleSet
-from tests.helpers import wait_for
+from hub.wards import WardSettings
+from tests.helpers import pdftotext, wait_for
 from tests.hub.api.conftest import Keys, auth
 from tests.passes import mqtt
 from tests.passes.factory import context
@@ -95,6 +96,16 @@ def test_issued_through_the_api_read_by_the_edge_decoder_and_admitted(
     assert card.headers["content-type"] == "image/png"
     found = zxingcpp.read_barcodes(np.asarray(Image.open(io.BytesIO(card.content)).convert("L")))
     assert [b.text for b in found] == [issued["text"]]
+
+
+def test_the_card_prints_the_ward_name_from_the_wards_section(
+    api_ctx: ApiContext, client: TestClient, keys: Keys, desk: PassDesk, tmp_path: Path
+) -> None:
+    api_ctx.wards = {"phucla": WardSettings(name="Phường Phúc La, quận Hà Đông")}
+    issued = issue(client, keys.commander)
+    pdf = client.get(f"/passes/{issued['pass_id']}/card.pdf", headers=auth(keys.commander))
+    (tmp_path / "card.pdf").write_bytes(pdf.content)
+    assert "Phường Phúc La, quận Hà Đông" in pdftotext(tmp_path / "card.pdf")
 
 
 def test_rules_for_issuing(client: TestClient, keys: Keys, desk: PassDesk) -> None:

@@ -29,6 +29,7 @@ from hub.console.settings import ConsoleSettings
 from hub.influx.v1 import InfluxV1
 from hub.passes.keystore import KeyStore as PassKeys
 from hub.service import HubService
+from hub.wards import WardSettings
 from tests.hub.conftest import fast_config
 from tests.node_publisher import Publisher
 
@@ -77,7 +78,8 @@ def console_hub(
         f"hub-console-{directory.name}",
         directory,
         api=ApiSettings(port=free_port(), stream_poll_s=0.2),
-        console=ConsoleSettings(grafana_url=GRAFANA, ward_names=WARD_NAMES),
+        console=ConsoleSettings(grafana_url=GRAFANA),
+        wards={ward: WardSettings(name=name) for ward, name in WARD_NAMES.items()},
     )
     # The passes desk signs with a key made the day before (checkpoint passes keygen).
     PassKeys(directory / config.passes.directory / "keys").create_key(

@@ -163,7 +163,8 @@ def test_passes_desk_issue_card_revoke(console_hub: ConsoleHub, page: webdriver.
     assert cookie is not None
     printed = httpx.get(card, cookies={COOKIE: cookie["value"]}, timeout=10)
     assert printed.status_code == 200
-    assert printed.headers["content-type"].startswith("image/svg+xml")
+    assert printed.headers["content-type"] == "application/pdf"  # the ID-1 card
+    assert printed.content.startswith(b"%PDF")
     row.find_element(By.CSS_SELECTOR, "button.danger").click()
     page.switch_to.alert.dismiss()  # asked first; "no" keeps the pass
     assert page.find_elements(By.CSS_SELECTOR, f"tr.valid[id='{pass_id}']")

@@ -23,8 +23,8 @@ from hub.api.roles import Role
 from hub.console import web
 from hub.console.i18n import MESSAGES, pick
 from hub.console.session import COOKIE, console_sessions
-from hub.console.settings import ConsoleSettings
 from hub.state import open_store
+from hub.wards import WardSettings
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def ctx(tmp_path: Path) -> ApiContext:
         stream_poll_s=0.05,
         stream_max_s=0.6,
         stream_keepalive_s=0.2,
-        console=ConsoleSettings(ward_names={"phucla": "Phường Phúc La"}),
+        wards={"phucla": WardSettings(name="Phường Phúc La")},
     )
 
 

@@ -102,3 +102,16 @@ def test_the_card_carries_the_ward_name_from_the_ward_file(tmp_path: Path) -> No
     text = pdftotext(tmp_path / "p.card.pdf")
     assert "Phường Phúc La, quận Hà Đông, Hà Nội" in text
     assert "Cư dân" in text
+
+
+def test_the_card_carries_the_ward_name_from_the_hub_config(tmp_path: Path) -> None:
+    keys = str(tmp_path / "keys")
+    assert checkpoint("keygen", "--keys", keys).returncode == 0
+    config = tmp_path / "hub.yaml"
+    config.write_text("kind: hub\nwards:\n  phucla:\n    name: Phường Thử Nghiệm\n")
+    issued = checkpoint(
+        "issue", "--keys", keys, "--ledger", str(tmp_path / "r.json"), "--category", "resident",
+        "--ward", "phucla", "--config", str(config), "--out", str(tmp_path / "p"),
+    )  # fmt: skip
+    assert issued.returncode == 0, issued.stderr
+    assert "Phường Thử Nghiệm" in pdftotext(tmp_path / "p.card.pdf")

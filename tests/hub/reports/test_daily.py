@@ -28,8 +28,8 @@ from hub.cli import hub_app
 from hub.influx.schema import alert_point, event_point, trace_point
 from hub.influx.v1 import InfluxV1
 from hub.reports.pdf import CHART_H, CHART_W, CHART_X, CHART_Y
-from hub.reports.settings import ReportsSettings, WardReport
 from hub.state import open_store
+from hub.wards import WardSettings
 from tests.hub.api.conftest import auth
 from tests.hub.traffic import health, passage
 
@@ -104,8 +104,11 @@ def _write_day(influx: InfluxV1) -> None:
 @pytest.fixture
 def api(tmp_path: Path, influx: InfluxV1) -> Iterator[tuple[TestClient, ApiContext]]:
     _write_day(influx)
-    reports = ReportsSettings(wards={"phucla": WardReport(name=NAME)})
-    ctx = ApiContext(open_store(f"sqlite:///{tmp_path / 'hub.db'}"), influx=influx, reports=reports)
+    ctx = ApiContext(
+        open_store(f"sqlite:///{tmp_path / 'hub.db'}"),
+        influx=influx,
+        wards={"phucla": WardSettings(name=NAME)},
+    )
     with TestClient(create_app(ctx)) as client:
         yield client, ctx
 
@@ -236,7 +239,7 @@ def test_daily_pdf_renders_with_its_chart_and_the_cli_writes_the_same_csv(
         yaml.safe_dump(
             {
                 "influx": {"url": influx.url, "database": influx.database},
-                "reports": {"wards": {"phucla": {"name": NAME}}},
+                "wards": {"phucla": {"name": NAME}},
             },
             allow_unicode=True,
         )
