@@ -12,7 +12,6 @@ import logging
 import queue
 import shutil
 import time
-from datetime import datetime
 from pathlib import Path
 
 from checkpoint import __version__, systemd
@@ -22,12 +21,13 @@ from checkpoint.contract.levels import ZoneLevels, levels_topic
 from checkpoint.contract.models import CommandName, one_line
 from checkpoint.contract.node.config import NodeConfig
 from checkpoint.errors import CheckpointError, ContractError
-from checkpoint.passes.documents import POLICY_DOC, ZonePolicy
+from checkpoint.passes.documents import POLICY_DOC
 from checkpoint.passes.envelope import unwrap
-from checkpoint.passes.policy import default_policy
 from checkpoint.settings.loading import load_model
 from edge.events import Emitter
+from edge.health import cpu_temperature_c
 from edge.node import Node
+from edge.policy_now import level_for, screens, shift_at
 from edge.runtime_node import NODE_COMMANDS, CommandUnsupportedError, NodeFactory, NodeLike
 from edge.trust.store import Outcome, TrustStore
 from edge.trust.verifier import OfflineVerifier
@@ -58,36 +58,6 @@ def real_node_factory(trust: TrustStore) -> NodeFactory:
         )
 
     return build
-
-
-def level_for(config: NodeConfig, levels: ZoneLevels | None, policy: ZonePolicy | None) -> str:
-    """The strictest level set on the checkpoint, its zone or any zone around it (the
-    policy says how zones nest), else the configured one."""
-    if levels is None or levels.ward_id != config.ward_id:
-        return config.zone_level
-    policy = policy or default_policy()
-    found = policy.effective_level(levels.levels, config.checkpoint_id, config.zone_id)
-    return config.zone_level if found is None else found
-
-
-def shift_at(trust: TrustStore, config: NodeConfig, now: datetime) -> str | None:
-    """The checkpoint's planned shift at ``now`` by the zone policy; None outside them."""
-    policy = trust.policy
-    shift = policy.shift_at(config.ward_id, config.checkpoint_id, now) if policy else None
-    return shift.name if shift is not None else None
-
-
-def screens(trust: TrustStore, config: NodeConfig, level: str, zone: str | None) -> bool:
-    """Whether the rule at ``level`` in ``zone`` screens temperature (yes when unknown)."""
-    rule = (trust.policy or default_policy()).rule(config.ward_id, level, zone)
-    return rule is None or rule.temperature_check
-
-
-def cpu_temp_c() -> float | None:
-    try:
-        return int(Path("/sys/class/thermal/thermal_zone0/temp").read_text()) / 1000
-    except (OSError, ValueError):
-        return None
 
 
 class EdgeService:
@@ -415,7 +385,7 @@ class EdgeService:
         return self.outbox.emit(
             Health,
             uptime_s=round(time.monotonic() - self.started, 1),
-            cpu_temp_c=cpu_temp_c(),
+            cpu_temp_c=cpu_temperature_c(),
             disk_free_bytes=disk_free,
             outbox_depth=self.outbox.depth,
             outbox_dropped=self.outbox.dropped_total,

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from checkpoint.errors import ConfigError
 from checkpoint.passes.model import Category, within
 from checkpoint.passes.wardpolicy import compose
 from checkpoint.settings.loading import load_model
@@ -72,53 +71,6 @@ def test_the_phuc_la_ward_runs_7h_to_22h_in_4_shifts_with_a_zone_per_group() -> 
     assert policy.shift_at("phucla", "phucla-cp13", night) is None
     assert morning is not None
     assert morning.name == "ca1"  # 8h local
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("ward_id: phucla\ncheckpoints:\n  - {id: cp1, group: 0}\n", "checkpoints.0.group:"),
-        (
-            "ward_id: phucla\ncheckpoints:\n  - {id: cp1, group: 1, lanes: 2}\n",
-            "checkpoints.0.lanes:",
-        ),
-        ("ward_id: Phuc La\ncheckpoints: [{id: cp1, group: 1}]\n", "ward_id:"),
-        (
-            "ward_id: phucla\nnode_defaults: {thermometer: {address: 0x90}}\n"
-            "checkpoints: [{id: cp1, group: 1}]\n",
-            "checkpoints.0 (node cp1-n1): node config key thermometer.address:",
-        ),
-        ("node_id: n1\ncheckpoint_id: c\nward_id: w\npins: {buzzer: 99}\n", "pins.buzzer:"),
-        ("client_id: hub\nbatch: {max_points: 0}\n", "batch.max_points:"),
-        ("node_id: [unclosed\n", "not valid YAML"),
-    ],
-)
-def test_errors_name_the_file_and_the_key(tmp_path: Path, text: str, expected: str) -> None:
-    path = tmp_path / "broken.yaml"
-    path.write_text(text)
-    with pytest.raises(ConfigError) as info:
-        validate_file(path)
-    assert f"{path}:" in str(info.value)
-    assert expected in str(info.value)
-    result = subprocess.run(
-        [BIN, "validate-config", str(path)], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert result.returncode == 1
-    assert expected in result.stderr
-
-
-def test_a_bad_default_is_reported_once_not_per_node(tmp_path: Path) -> None:
-    path = tmp_path / "ward.yaml"
-    text = (ROOT / "wards" / "phucla.yaml").read_text()
-    path.write_text(text.replace("buzzer: 13", "buzzer: 17"))  # 17 is the presence input
-    with pytest.raises(ConfigError) as info:
-        validate_file(path)
-    message = str(info.value)
-    assert message.count("\n") == 0
-    assert (
-        "checkpoints.0 (node phucla-cp01-n1) and 42 more node(s): node config key pins" in message
-    )
-    assert "GPIO 17" in message
 
 
 def test_the_committed_reference_is_generated_from_the_models() -> None:

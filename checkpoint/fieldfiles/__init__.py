@@ -21,7 +21,9 @@ from checkpoint.errors import ConfigError
 
 TREES = ("firmware_config", "dashboards")
 DEFAULT_DEST = "/opt/checkpoint/field"
-DEFAULT_COMMAND = "/opt/checkpoint/venv/bin/checkpoint"
+# Where the shipped units expect the command: the hub's venv, and the node's A/B layout
+# (the ``current`` link its updater switches, docs/field.md "Software updates").
+DEFAULT_COMMANDS = ("/opt/checkpoint/venv/bin/checkpoint", "/opt/checkpoint/current/bin/checkpoint")
 
 
 @dataclass
@@ -33,12 +35,14 @@ class Installed:
 def _command() -> str:
     """The ``checkpoint`` script beside the running interpreter (a venv's bin/)."""
     script = Path(sys.executable).with_name("checkpoint")
-    return str(script) if script.exists() else DEFAULT_COMMAND
+    return str(script) if script.exists() else DEFAULT_COMMANDS[0]
 
 
 def _placed_unit(text: str, dest: Path) -> str:
     """A unit's text pointed at this install."""
-    return text.replace(DEFAULT_COMMAND, _command()).replace(DEFAULT_DEST, str(dest))
+    for command in DEFAULT_COMMANDS:
+        text = text.replace(command, _command())
+    return text.replace(DEFAULT_DEST, str(dest))
 
 
 def install(dest: Path, *, force: bool = False) -> Installed:

@@ -7,7 +7,8 @@ import threading
 
 from checkpoint.contract.node.config import NodeConfig
 from edge.events import Emitter
-from edge.service import EdgeService, screens, shift_at
+from edge.policy_now import screens, shift_at
+from edge.service import EdgeService
 from edge.sim.node import SimNode
 from edge.trust.verifier import OfflineVerifier
 from tests.helpers import wait_for

@@ -63,8 +63,8 @@ def test_no_error_names_a_file_on_the_hub(
         json={"category": "resident", "ward_id": "phucla", "document_number": NUMBER},
         headers=auth(keys.commander),
     )
-    assert resp.status_code == 422
+    assert resp.status_code == 503  # the hub lacks a key; the request was fine
     assert "signing key" in resp.text
     assert str(tmp_path) not in resp.text
-    assert "/" not in resp.json()["detail"][0]["msg"].replace("keygen", "")
+    assert "/" not in str(resp.json()["detail"]).replace("keygen", "")
     assert NUMBER not in resp.text
