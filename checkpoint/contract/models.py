@@ -315,10 +315,10 @@ class UpdateReport(EventBase):
 
     type: Literal[EventType.UPDATE] = EventType.UPDATE
     status: UpdateStatus
-    from_version: str = Field(max_length=64)
-    to_version: str = Field(max_length=64)
-    reason: str | None = Field(default=None, max_length=32, description="e.g. bad_hash, no_space")
-    detail: str = Field(default="", max_length=2048)
+    from_version: Text = Field(max_length=64)
+    to_version: Text = Field(max_length=64)
+    reason: Text | None = Field(default=None, max_length=32, description="e.g. bad_hash, no_space")
+    detail: Text = Field(default="", max_length=2048)
 
 
 Event = Annotated[

@@ -134,7 +134,8 @@ def event_point(event: Event) -> Point:
             fields |= {
                 "from_version": event.from_version,
                 "to_version": event.to_version,
-                "reason": event.reason or "",
+                "why": event.reason
+                or "",  # not "reason": a tag of passage (InfluxQL SELECT * across measurements)
                 "detail": event.detail,
             }
     return Point(event.type.value, tags, fields, point_time_ns(event))

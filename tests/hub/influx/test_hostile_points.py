@@ -27,6 +27,7 @@ from checkpoint.contract.models import (
     Health,
     Passage,
     Reading,
+    UpdateReport,
 )
 from checkpoint.errors import ContractError
 from hub.influx.schema import event_point
@@ -88,6 +89,13 @@ VALID: dict[EventType, dict[str, Any]] = {
         "ok": True,
         "detail": "opened in 0.8 s",
     },
+    EventType.UPDATE: {
+        "status": "rolled_back",
+        "from_version": "0.1.0",
+        "to_version": "0.2.0",
+        "reason": "gate_failed",
+        "detail": "thermometer fault",
+    },
 }
 MODELS = {
     EventType.READING: Reading,
@@ -96,6 +104,7 @@ MODELS = {
     EventType.HEALTH: Health,
     EventType.CONFIG_ACK: ConfigAck,
     EventType.COMMAND_RESULT: CommandResult,
+    EventType.UPDATE: UpdateReport,
 }
 
 # Text a line-protocol writer gets wrong, next to ordinary text.
