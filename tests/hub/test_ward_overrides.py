@@ -27,6 +27,7 @@ from checkpoint.contract.node.config import (
     SignalConfig,
 )
 from checkpoint.contract.node.uplink import UplinkSettings
+from checkpoint.localstack.mosquitto import Mosquitto
 from checkpoint.passes.model import Category
 from checkpoint.passes.wardpolicy import WardPolicy, compose
 from checkpoint.settings.mqtt import MqttSettings
@@ -104,8 +105,11 @@ def on_shift_now() -> WardPolicy:
 
 @pytest.fixture
 def post(
-    hub_config: HubConfig, mqtt_settings: MqttSettings, unique: str, tmp_path: Path
+    hub_config: HubConfig, own_broker: Mosquitto, unique: str, tmp_path: Path
 ) -> Iterator[Post]:
+    # A broker of the test's own: the node subscribes to the retained trust topics, which
+    # other tests leave on the session broker with keys this test's passes do not know.
+    mqtt_settings = MqttSettings(host=own_broker.host, port=own_broker.port)
     keys = KeyStore(tmp_path / "keys")
     keys.create_key("hub-a", now=NOW - timedelta(days=1))
     issuer = PassIssuer(keys, RevocationLedger(tmp_path / "revoked.json"))
@@ -137,7 +141,7 @@ def post(
     # No grace around overrides at the hub: the lift below comes seconds after one, and it
     # is the node that must tell the two apart.
     rules = RulesConfig(defaults=Thresholds(override_rate_min=3, override_grace_s=0))
-    hub = HubService(hub_config.model_copy(update={"rules": rules}))
+    hub = HubService(hub_config.model_copy(update={"rules": rules, "mqtt": mqtt_settings}))
     hub.start()
     node = Runtime(config)
     try:
@@ -261,7 +265,7 @@ def test_a_post_without_an_operator_in_its_shift_alarms_until_one_signs_in(post:
 
 
 def test_anti_passback_refuses_a_second_in_at_the_node_and_alarms_across_the_zone(
-    post: Post, raw_publisher: RawPublisher, influx: InfluxV1, unique: str
+    post: Post, influx: InfluxV1, unique: str
 ) -> None:
     sim, resident = post.sim, post.resident.text
     first = sim.person_arrives(36.4, resident)
@@ -290,7 +294,13 @@ def test_anti_passback_refuses_a_second_in_at_the_node_and_alarms_across_the_zon
     # The same pass comes in at another checkpoint of the zone: only the hub can see it.
     other = MemoryEmitter(f"{unique}-cp02-n1", f"{unique}-cp02", "phucla")
     elsewhere = other.emit(Passage, **back.model_dump(include=PASSAGE_PARTS))
-    raw_publisher.publish([(topics.event_topic(elsewhere.node_id, "passage"), encode(elsewhere))])
+    raw_publisher = RawPublisher(post.config.mqtt, f"pub-{unique}")  # the post's own broker
+    try:
+        raw_publisher.publish(
+            [(topics.event_topic(elsewhere.node_id, "passage"), encode(elsewhere))]
+        )
+    finally:
+        raw_publisher.close()
     raised = wait_for(lambda: active(post.store, "passback"), timeout_s=20, what="passback")
     assert [(a.checkpoint_id, a.details["first_checkpoint"]) for a in raised] == [
         (f"{unique}-cp02", post.config.checkpoint_id)
