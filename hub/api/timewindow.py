@@ -20,7 +20,10 @@ def window(
 ) -> tuple[datetime, datetime]:
     """The [start, end) to query; 422 when it is reversed, too long or out of range."""
     end = _aware(until) if until is not None else datetime.now(UTC)
-    start = _aware(since) if since is not None else end - default
+    try:
+        start = _aware(since) if since is not None else end - default
+    except OverflowError:  # an end near year 1 minus the default range: before datetime.min
+        start = datetime.min.replace(tzinfo=UTC)  # out of range, refused below
     problem = None
     if not (EARLIEST <= start <= LATEST and EARLIEST <= end <= LATEST):
         problem = f"times must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}"

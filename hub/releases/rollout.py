@@ -202,7 +202,7 @@ class Rollouts:
                 and row["node"] in nodes
                 and _time(row["time"]) >= rollout.stage_started
             ):
-                detail = f"{row.get('reason') or ''}: {row.get('detail') or ''}"
+                detail = f"{row.get('why') or ''}: {row.get('detail') or ''}"
                 self._set(
                     rollout.id,
                     state="paused",
