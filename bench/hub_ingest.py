@@ -58,7 +58,8 @@ def make_events(n: int, nodes: int, ward: str) -> list[Message]:
             checkpoint_id=node[:-3],
             ward_id=ward,
             ts=start + timedelta(milliseconds=i),
-            object_c=36.0 + (i % 20) / 10,
+            # Each node's values wander as a person's would: no sensor looks stuck.
+            object_c=36.0 + ((i // nodes + i % nodes) % 20) / 10,
             ambient_c=29.0,
             samples=5,
             spread_c=0.1,

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
-from checkpoint.contract import Event, NodeStatus
+from checkpoint.contract import Event, NodeStatus, Reading
 from hub.alerts.config import AlertsConfig
 from hub.alerts.signals import Signal
 from hub.alerts.store import AlertStore
@@ -159,10 +159,39 @@ class AlertDerivation:
 
     def _unseen(self, conn: Connection, events: Sequence[Event], now: datetime) -> list[Event]:
         """The events not derived from before (by this hub or one sharing its store), now
-        marked as derived. Every reading passes here, so the statements go to the driver
-        as they are: SQLAlchemy's per-row parameter handling cost more than the queries."""
+        marked as derived, in their order.
+
+        Readings are not marked: they are nine in ten of all events, and what the rules
+        make of them lives in this process only (the thermometer rule's windows, the node
+        registry's ward and checkpoint) or in an open alert that a second raise folds into.
+        A reading seen again in this process is caught by ``_ruled``; after a restart the
+        windows are new and the reading counts once in them. Every other event, whatever
+        instance or lane brings it, is marked here in the transaction that derives from it.
+        """
         by_id = {e.id: e for e in events}  # a batch may hold the same event twice too
-        ids = list(by_id)
+        marked = [i for i, e in by_id.items() if type(e) is not Reading]
+        seen = self._marked_before(conn, marked)
+        fresh = [e for i, e in by_id.items() if i not in seen]
+        todo = [i for i in marked if i not in seen]
+        if todo:
+            dialect = conn.dialect
+            mark = "?" if dialect.paramstyle == "qmark" else "%s"  # sqlite3 / psycopg
+            table = dialect.identifier_preparer.format_table(derived_events)
+            # seen_at as the column type would bind it, converted once for all rows.
+            bind = derived_events.c.seen_at.type.bind_processor(dialect)
+            seen_at = bind(now) if bind is not None else now
+            conn.exec_driver_sql(
+                f"INSERT INTO {table} (event_id, seen_at) VALUES ({mark}, {mark})",  # noqa: S608
+                [(i, seen_at) for i in todo],
+            )
+        if seen:
+            log.debug("%d redelivered events already derived from", len(seen))
+        return fresh
+
+    @staticmethod
+    def _marked_before(conn: Connection, ids: list[str]) -> set[str]:
+        """Which of ``ids`` were derived from before. The statements go to the driver as
+        they are: SQLAlchemy's per-row parameter handling cost more than the queries."""
         seen: set[str] = set()
         dialect = conn.dialect
         mark = "?" if dialect.paramstyle == "qmark" else "%s"  # sqlite3 / psycopg
@@ -176,18 +205,7 @@ class AlertDerivation:
                 tuple(chunk),
             )
             seen.update(r[0] for r in rows)
-        fresh = [e for i, e in by_id.items() if i not in seen]
-        if fresh:
-            # seen_at as the column type would bind it, converted once for all rows.
-            bind = derived_events.c.seen_at.type.bind_processor(dialect)
-            seen_at = bind(now) if bind is not None else now
-            conn.exec_driver_sql(
-                f"INSERT INTO {table} (event_id, seen_at) VALUES ({mark}, {mark})",  # noqa: S608
-                [(e.id, seen_at) for e in fresh],
-            )
-        if seen:
-            log.debug("%d redelivered events already derived from", len(seen))
-        return fresh
+        return seen
 
     @staticmethod
     def _save_state(conn: Connection, items: dict[str, Any]) -> None:

@@ -40,6 +40,17 @@ def _ward(payload: str) -> str:
 BATCH = 500
 
 
+def _due(work: list[Any], now: datetime) -> list[Any]:
+    """The rows at the head of ``work`` that are due (in order: a row waiting for its
+    retry holds back the rows after it)."""
+    due = []
+    for row in work:
+        if utc(row.next_at) > now:
+            break
+        due.append(row)
+    return due
+
+
 class AlertDelivery:
     def __init__(
         self,
@@ -85,6 +96,8 @@ class AlertDelivery:
         try:
             if target == "mqtt" and self.publisher is not None:
                 work = self._publish_round(work, now, done)
+            elif target == "influx" and self.influx is not None:
+                work = self._write_round(work, now, done)
             for row in work:
                 if row.target in blocked:
                     continue
@@ -111,11 +124,7 @@ class AlertDelivery:
         """The MQTT target: its due rows, in order, published in one go. Returns the rows
         left for the one-by-one path (from the first not due or not acknowledged)."""
         assert self.publisher is not None
-        due = []
-        for row in work:
-            if utc(row.next_at) > now:
-                break
-            due.append(row)
+        due = _due(work, now)
         if not due:
             return work
         try:
@@ -126,6 +135,23 @@ class AlertDelivery:
             return work
         done.extend(row.id for row in due[:acked])
         return work[acked:]
+
+    def _write_round(self, work: list[Any], now: datetime, done: list[int]) -> list[Any]:
+        """The InfluxDB target: its due rows' points in one write (a storm of alerts is
+        one request, not one each). Returns the rows left for the one-by-one path: all of
+        them if the write failed, so that a refused point is found and retried alone."""
+        assert self.influx is not None
+        due = _due(work, now)
+        if not due:
+            return work
+        try:
+            self.influx.write_lines(
+                [alert_point(AlertMessage.model_validate_json(row.payload)).to_line() for row in due]
+            )
+        except InfluxError:
+            return work
+        done.extend(row.id for row in due)
+        return work[len(due) :]
 
     def _forget(self, row_ids: list[int]) -> None:
         if not row_ids:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 import statistics
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from itertools import islice
 
@@ -29,7 +29,9 @@ class ThermometerRule(Rule):
 
     def __init__(self, config: RulesConfig) -> None:
         super().__init__(config)
-        self._history: dict[str, deque[Reading]] = {}
+        # node -> its last readings' object temperatures and object-minus-ambient deltas:
+        # floats, so that each check reads its window without touching the events.
+        self._history: dict[str, _History] = {}
         self._in_range: dict[str, int] = {}
         # ward -> node -> median of its last drift_window readings, for the peer comparison,
         # and the same medians kept sorted per ward: every reading of every node compares
@@ -49,9 +51,9 @@ class ThermometerRule(Rule):
         key = f"node:{node}"  # Subject.key of node_subject(event)
         history = self._history.get(node)
         if history is None:
-            window = max(th.drift_window, th.stuck_readings)
-            history = self._history[node] = deque(maxlen=window)
-        history.append(event)
+            history = self._history[node] = _History(max(th.drift_window, th.stuck_readings))
+        history.objects.append(event.object_c)
+        history.deltas.append(event.object_c - event.ambient_c)
         out: list[Signal] = []
         self._range(event, th, key, out)
         for check in (self._stuck, self._ambient, self._peers):
@@ -91,11 +93,10 @@ class ThermometerRule(Rule):
 
     # The window checks: each says whether its fault holds, and how to raise it if so.
 
-    def _stuck(self, event: Reading, th: Thresholds, history: deque[Reading]) -> Verdict | None:
-        window = _last(history, th.stuck_readings)
-        if window is None:
+    def _stuck(self, event: Reading, th: Thresholds, history: _History) -> Verdict | None:
+        values = _last(history.objects, th.stuck_readings)
+        if values is None:
             return None
-        values = [r.object_c for r in window]
         return (
             "thermometer_stuck",
             max(values) - min(values) <= th.stuck_tolerance_c,
@@ -108,11 +109,11 @@ class ThermometerRule(Rule):
             "value changes again",
         )
 
-    def _ambient(self, event: Reading, th: Thresholds, history: deque[Reading]) -> Verdict | None:
-        window = _last(history, th.drift_window)
-        if window is None:
+    def _ambient(self, event: Reading, th: Thresholds, history: _History) -> Verdict | None:
+        deltas = _last(history.deltas, th.drift_window)
+        if deltas is None:
             return None
-        delta = sum(r.object_c - r.ambient_c for r in window) / len(window)
+        delta = sum(deltas) / len(deltas)
         return (
             "thermometer_ambient_drift",
             delta < th.ambient_min_delta_c,
@@ -125,7 +126,7 @@ class ThermometerRule(Rule):
             "object above ambient again",
         )
 
-    def _peers(self, event: Reading, th: Thresholds, history: deque[Reading]) -> Verdict | None:
+    def _peers(self, event: Reading, th: Thresholds, history: _History) -> Verdict | None:
         """Compare the reporting node's median with the median of the ward's others.
 
         Medians are cached per node and recomputed only for the node that reported, so a
@@ -136,10 +137,10 @@ class ThermometerRule(Rule):
         old = medians.pop(event.node_id, None)
         if old is not None:
             del ordered[bisect.bisect_left(ordered, old)]
-        window = _last(history, th.drift_window)
+        window = _last(history.objects, th.drift_window)
         if window is None:
             return None
-        median = statistics.median(r.object_c for r in window)
+        median = statistics.median(window)
         if len(ordered) < th.peer_min_nodes:  # the ward's others, before this node joins
             medians[event.node_id] = median
             bisect.insort(ordered, median)
@@ -165,11 +166,20 @@ class ThermometerRule(Rule):
 Verdict = tuple[str, bool, Callable[[Subject], Raise], str]
 
 
-def _last(history: deque[Reading], n: int) -> list[Reading] | None:
-    """The last ``n`` readings, or None while there are fewer."""
-    if len(history) < n:
+class _History:
+    __slots__ = ("deltas", "objects")
+
+    def __init__(self, size: int) -> None:
+        self.objects: deque[float] = deque(maxlen=size)
+        self.deltas: deque[float] = deque(maxlen=size)
+
+
+def _last(values: deque[float], n: int) -> Sequence[float] | None:
+    """The last ``n`` values, or None while there are fewer."""
+    size = len(values)
+    if size < n:
         return None
-    return list(islice(history, len(history) - n, None))
+    return values if size == n else list(islice(values, size - n, None))
 
 
 def _warn(kind: str, subject: Subject, summary: str, details: dict[str, float | int]) -> Raise:
