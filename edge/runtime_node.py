@@ -23,22 +23,27 @@ class CommandUnsupportedError(CheckpointError, NotImplementedError):
 
 
 class NodeLike(Protocol):
+    """The real ``Node`` implements every method. The bodies here are the least a node may
+    answer (rebuilt on every config, health left to the runtime, no flags, nobody on duty,
+    no command carried out): a node other than the real one subclasses NodeLike to take
+    them, overrides what it does have, and must add ``close``."""
+
     def reconfigure(self, config: NodeConfig) -> bool:
         """Apply a validated config in place and return True, or return False when this
         node must be rebuilt on it instead; raise ConfigError when it cannot run it."""
-        ...
+        return False
 
     def remeasure(self) -> object:
         """Hub command ``remeasure``; the result's text is the command's detail."""
-        ...
+        raise CommandUnsupportedError("remeasure")
 
     def barrier_test(self) -> object:
         """Hub command ``barrier_test``."""
-        ...
+        raise CommandUnsupportedError("barrier_test")
 
     def flags(self) -> list[str]:
         """The node's own trouble now (``thermometer_fault``, ``camera_fault`` ...)."""
-        ...
+        return []
 
     def health(
         self,
@@ -51,11 +56,11 @@ class NodeLike(Protocol):
     ) -> Health | None:
         """Emit a health event with what only the node knows (camera rate, sensor errors,
         its own flags), or return None and let the runtime report what it knows."""
-        ...
+        return None
 
     def on_duty(self) -> tuple[str | None, str | None]:
         """The operator signed in with a badge, and the planned shift now."""
-        ...
+        return None, None
 
     def close(self) -> None: ...
 

@@ -53,12 +53,12 @@ ALL_ALERTS = f"{ALERTS}/#"
 
 def node_up_filter(node_id: str) -> str:
     """Everything one node may publish: a broker ACL line for that node's account."""
-    return f"{UP}/{check_id(node_id, 'node id')}/#"
+    return _node_topic(UP, node_id, "#")
 
 
 def node_down_filter(node_id: str) -> str:
     """Everything the hub sends one node: a broker ACL line for that node's account."""
-    return f"{DOWN}/{check_id(node_id, 'node id')}/#"
+    return _node_topic(DOWN, node_id, "#")
 
 
 def check_id(value: str, what: str = "id") -> str:
@@ -72,29 +72,34 @@ def check_id(value: str, what: str = "id") -> str:
     return value
 
 
+def _node_topic(side: str, node_id: str, tail: str) -> str:
+    """``<side>/<node>/<tail>``: a topic in one node's subtree, its node id checked."""
+    return f"{side}/{check_id(node_id, 'node id')}/{tail}"
+
+
 def event_topic(node_id: str, event_type: str) -> str:
-    return f"{UP}/{check_id(node_id, 'node id')}/events/{event_type}"
+    return _node_topic(UP, node_id, f"events/{event_type}")
 
 
 def status_topic(node_id: str) -> str:
-    return f"{UP}/{check_id(node_id, 'node id')}/status"
+    return _node_topic(UP, node_id, "status")
 
 
 def config_topic(node_id: str) -> str:
-    return f"{DOWN}/{check_id(node_id, 'node id')}/config"
+    return _node_topic(DOWN, node_id, "config")
 
 
 def command_topic(node_id: str) -> str:
-    return f"{DOWN}/{check_id(node_id, 'node id')}/commands"
+    return _node_topic(DOWN, node_id, "commands")
 
 
 def confirm_topic(node_id: str) -> str:
-    return f"{DOWN}/{check_id(node_id, 'node id')}/confirm"
+    return _node_topic(DOWN, node_id, "confirm")
 
 
 def release_topic(node_id: str) -> str:
     """The node's desired software version (checkpoint/release/desired.py), retained."""
-    return f"{DOWN}/{check_id(node_id, 'node id')}/release"
+    return _node_topic(DOWN, node_id, "release")
 
 
 def trust_topic(name: str) -> str:

@@ -2,39 +2,22 @@
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from checkpoint.errors import StackError
-from checkpoint.localstack.process import ManagedProcess, find_program, free_port
+from checkpoint.localstack.process import find_program, free_port, http_answers
+from checkpoint.localstack.server import LoopbackServer
 
 
 def influx_pings(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/ping", timeout=1) as resp:  # noqa: S310 - loopback
-            return bool(resp.status == 204)
-    except (urllib.error.URLError, OSError):
-        return False
+    return http_answers(f"{url}/ping", 204)
 
 
-class InfluxDB1:
-    def __init__(self, workdir: Path, *, port: int | None = None) -> None:
-        self.workdir = workdir
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self._fixed_port = port
-        self.port = port or 0
-        self._proc: ManagedProcess | None = None
+class InfluxDB1(LoopbackServer):
+    name = "influxd"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def process(self) -> ManagedProcess:
-        if self._proc is None:
-            raise StackError("influxd is not started")
-        return self._proc
+        return f"http://{self.host}:{self.port}"
 
     def _write_config(self, rpc_port: int) -> Path:
         d = self.workdir
@@ -53,27 +36,11 @@ class InfluxDB1:
         )
         return conf
 
-    def start(self) -> None:
-        binary = find_program("influxd", "influxdb")
-        for attempt in range(3):
-            self.port = self._fixed_port or free_port()
-            conf = self._write_config(free_port())
-            self._proc = ManagedProcess(
-                "influxd", [binary, "-config", str(conf)], self.workdir / "influxd.log"
-            )
-            try:
-                self._proc.start(lambda: influx_pings(self.url))
-                return
-            except StackError:
-                if self._fixed_port is not None or attempt == 2:
-                    raise
-        raise StackError("influxd did not start")  # pragma: no cover - loop raises first
+    def _program(self) -> str:
+        return find_program("influxd", "influxdb")
 
-    def restart(self) -> None:
-        self._fixed_port = self.port
-        self.stop()
-        self.start()
+    def _argv(self, program: str) -> list[str]:
+        return [program, "-config", str(self._write_config(free_port()))]
 
-    def stop(self) -> None:
-        if self._proc is not None:
-            self._proc.stop()
+    def _ready(self) -> bool:
+        return influx_pings(self.url)

@@ -5,34 +5,22 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from checkpoint.errors import StackError
-from checkpoint.localstack.process import ManagedProcess, find_program, free_port, port_answers
+from checkpoint.localstack.process import find_program, port_answers
+from checkpoint.localstack.server import LoopbackServer
 
 
-class Mosquitto:
+class Mosquitto(LoopbackServer):
     """``extra_config`` lines go into mosquitto.conf as they are (TLS, ACL tests)."""
 
-    def __init__(self, workdir: Path, *, port: int | None = None, extra_config: str = "") -> None:
-        self.workdir = workdir
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self._fixed_port = port
-        self.port = port or 0
-        self.extra_config = extra_config
-        self._proc: ManagedProcess | None = None
+    name = "mosquitto"
 
-    @property
-    def host(self) -> str:
-        return "127.0.0.1"
+    def __init__(self, workdir: Path, *, port: int | None = None, extra_config: str = "") -> None:
+        super().__init__(workdir, port=port)
+        self.extra_config = extra_config
 
     @property
     def url(self) -> str:
         return f"mqtt://{self.host}:{self.port}"
-
-    @property
-    def process(self) -> ManagedProcess:
-        if self._proc is None:
-            raise StackError("mosquitto is not started")
-        return self._proc
 
     def _write_config(self) -> Path:
         conf = self.workdir / "mosquitto.conf"
@@ -62,37 +50,23 @@ class Mosquitto:
         )
         return conf
 
-    def start(self) -> None:
-        binary = find_program("mosquitto", "mosquitto")
-        for _attempt in range(3):
-            self.port = self._fixed_port or free_port()
-            conf = self._write_config()
-            self._proc = ManagedProcess(
-                "mosquitto", [binary, "-c", str(conf)], self.workdir / "mosquitto.log"
-            )
-            try:
-                self._proc.start(lambda: port_answers(self.port))
-                return
-            except StackError:
-                if self._fixed_port is not None or _attempt == 2:
-                    raise
-        raise StackError("mosquitto did not start")  # pragma: no cover - loop raises first
+    def _program(self) -> str:
+        return find_program("mosquitto", "mosquitto")
+
+    def _argv(self, program: str) -> list[str]:
+        return [program, "-c", str(self._write_config())]
+
+    def _ready(self) -> bool:
+        return port_answers(self.port)
 
     def restart(self, *, kill: bool = False) -> None:
         """Stop and start again on the same port with the same persistence. A clean stop
         saves the persistence file; ``kill`` (SIGKILL, a crash) does not, so the broker
         comes back with what its last autosave held."""
-        self._fixed_port = self.port
         if kill:
             self.process.kill()
-        else:
-            self.stop()
-        self.start()
+        super().restart()
 
     @property
     def persistence_file(self) -> Path:
         return self.workdir / "mosquitto.db"
-
-    def stop(self) -> None:
-        if self._proc is not None:
-            self._proc.stop()

@@ -18,7 +18,8 @@ import tempfile
 from pathlib import Path
 
 from checkpoint.errors import StackError
-from checkpoint.localstack.process import ManagedProcess, free_port, port_answers
+from checkpoint.localstack.process import port_answers
+from checkpoint.localstack.server import LoopbackServer
 
 _SYSTEM_USER = "postgres"
 
@@ -39,12 +40,13 @@ def find_pg_bin(name: str) -> str:
     raise StackError(f"{name} not found: install the Debian package 'postgresql'")
 
 
-class Postgres:
+class Postgres(LoopbackServer):
     """``url`` is a SQLAlchemy URL for the ``postgres`` database as the superuser."""
 
+    name = "postgres"
+
     def __init__(self, workdir: Path, *, port: int | None = None) -> None:
-        self.workdir = workdir
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        super().__init__(workdir, port=port)
         # As root, the server runs as 'postgres', which cannot enter a root-only scratch
         # dir (pytest's are 0700): its files then live in a temp dir of its own.
         self._own_dir: Path | None = None
@@ -55,13 +57,6 @@ class Postgres:
         base = self._own_dir or workdir
         self.datadir = base / "data"
         self.sockdir = base / "sock"
-        self.port = port or 0
-        self._fixed_port = port
-        self._proc: ManagedProcess | None = None
-
-    @property
-    def host(self) -> str:
-        return "127.0.0.1"
 
     @property
     def user(self) -> str:
@@ -105,13 +100,14 @@ class Postgres:
         if done.returncode != 0:
             raise StackError(f"initdb failed: {done.stderr.strip()[-500:]}")
 
-    def start(self) -> None:
+    def _program(self) -> str:
         self._initdb()
-        binary = find_pg_bin("postgres")
-        for attempt in range(3):
-            self.port = self._fixed_port or free_port()
-            argv = [
-                binary,
+        return find_pg_bin("postgres")
+
+    def _argv(self, program: str) -> list[str]:
+        return self._as_owner(
+            [
+                program,
                 "-D",
                 str(self.datadir),
                 "-p",
@@ -123,18 +119,9 @@ class Postgres:
                 "-c",
                 "max_connections=40",
             ]
-            self._proc = ManagedProcess(
-                "postgres", self._as_owner(argv), self.workdir / "postgres.log"
-            )
-            try:
-                self._proc.start(self._answers)
-                return
-            except StackError:
-                if self._fixed_port is not None or attempt == 2:
-                    raise
-        raise StackError("postgres did not start")  # pragma: no cover - loop raises first
+        )
 
-    def _answers(self) -> bool:
+    def _ready(self) -> bool:
         if not port_answers(self.port):
             return False
         # The port opens before recovery ends; pg_isready says when it takes queries.
@@ -181,12 +168,6 @@ class Postgres:
                 popen.wait(15)
         self._proc.stop()
         self._proc = None
-
-    def restart(self) -> None:
-        """Stop and start again on the same port, so that clients' URLs stay valid."""
-        self._fixed_port = self.port
-        self.stop()
-        self.start()
 
     def remove(self) -> None:
         """Stop and delete the cluster's files (those in a temp dir of our own)."""

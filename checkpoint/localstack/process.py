@@ -15,6 +15,8 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -44,6 +46,15 @@ def port_answers(port: int, host: str = "127.0.0.1") -> bool:
         with socket.create_connection((host, port), timeout=0.5):
             return True
     except OSError:
+        return False
+
+
+def http_answers(url: str, status: int) -> bool:
+    """Whether a GET of ``url`` (on loopback) answers with ``status`` now."""
+    try:
+        with urllib.request.urlopen(url, timeout=1) as resp:  # noqa: S310 - loopback
+            return bool(resp.status == status)
+    except (urllib.error.URLError, OSError):
         return False
 
 

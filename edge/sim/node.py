@@ -11,7 +11,7 @@ from typing import Literal
 
 from gpiozero.pins.mock import MockFactory
 
-from checkpoint.contract.models import Health, Passage
+from checkpoint.contract.models import Passage
 from checkpoint.contract.node.config import NodeConfig
 from checkpoint.settings.mqtt import MqttSettings
 from edge.events import Emitter
@@ -21,6 +21,7 @@ from edge.hardware.mlx90614_emulated import EmulatedMLX90614
 from edge.node import Node
 from edge.passcheck import PassVerifier
 from edge.passcheck_allowlist import AllowListVerifier, pass_text
+from edge.runtime_node import NodeLike
 
 # Who lives behind a simulated checkpoint: mostly residents, a few pink-card workers,
 # medical staff and officials (pass ids only, never names).
@@ -54,7 +55,7 @@ def node_config(ward_id: str, index: int, mqtt: MqttSettings | None = None) -> N
     )
 
 
-class SimNode:
+class SimNode(NodeLike):
     def __init__(
         self,
         config: NodeConfig,
@@ -143,12 +144,9 @@ class SimNode:
         self.last_passage = self.node.last_passage
         return self.last_passage
 
-    # The runtime's node protocol (edge/runtime_node.py). A simulated node is rebuilt on a
-    # new config and leaves health reports to the runtime (a ward's health comes from
-    # SimWard's own sampler).
-
-    def reconfigure(self, config: NodeConfig) -> bool:
-        return False
+    # The runtime's node protocol (edge/runtime_node.py): commands, flags and who is on duty
+    # come from the real node; NodeLike's own answers hold for the rest (a simulated node is
+    # rebuilt on a new config, and a ward's health comes from SimWard's own sampler).
 
     def remeasure(self) -> object:
         return self.node.remeasure()
@@ -158,17 +156,6 @@ class SimNode:
 
     def flags(self) -> list[str]:
         return self.node.flags()
-
-    def health(
-        self,
-        *,
-        outbox_depth: int,
-        outbox_dropped: int,
-        extra_flags: list[str],
-        levels_version: int | None,
-        policy_version: int | None,
-    ) -> Health | None:
-        return None
 
     def on_duty(self) -> tuple[str | None, str | None]:
         return self.node.on_duty()

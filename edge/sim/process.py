@@ -7,18 +7,17 @@ from __future__ import annotations
 import random
 import threading
 
-from checkpoint.contract.models import Health
 from checkpoint.contract.node.config import NodeConfig
 from edge.events import Emitter
 from edge.runtime_node import NodeFactory
 from edge.sim.node import SimNode
 
 
-class EmulatedNode:
+class EmulatedNode(SimNode):
     """A SimNode with residents arriving at ``people_per_s`` until it is closed."""
 
     def __init__(self, config: NodeConfig, emitter: Emitter, people_per_s: float) -> None:
-        self.sim = SimNode(config, emitter, seed=random.randrange(1 << 30))
+        super().__init__(config, emitter, seed=random.randrange(1 << 30))
         self._stop = threading.Event()
         self._rate = people_per_s
         self._traffic = threading.Thread(target=self._run, name="traffic", daemon=True)
@@ -28,39 +27,13 @@ class EmulatedNode:
     def _run(self) -> None:
         rng = random.Random()
         while not self._stop.wait(rng.expovariate(self._rate)):
-            self.sim.person_arrives(36.6, self.sim.resident_pass())
-
-    def reconfigure(self, config: NodeConfig) -> bool:
-        return False
-
-    def remeasure(self) -> object:
-        return self.sim.remeasure()
-
-    def barrier_test(self) -> object:
-        return self.sim.barrier_test()
-
-    def flags(self) -> list[str]:
-        return self.sim.flags()
-
-    def health(
-        self,
-        *,
-        outbox_depth: int,
-        outbox_dropped: int,
-        extra_flags: list[str],
-        levels_version: int | None,
-        policy_version: int | None,
-    ) -> Health | None:
-        return None
-
-    def on_duty(self) -> tuple[str | None, str | None]:
-        return self.sim.on_duty()
+            self.person_arrives(36.6, self.resident_pass())
 
     def close(self) -> None:
         self._stop.set()
         if self._traffic.is_alive():
             self._traffic.join(timeout=30.0)
-        self.sim.close()
+        super().close()
 
 
 def emulated_factory(people_per_s: float) -> NodeFactory:

@@ -10,10 +10,10 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
-from checkpoint.contract import Health, Passage, Reading
+from checkpoint.contract import Passage, Reading
 from checkpoint.contract.node.config import NodeConfig
 from edge.events import Emitter
-from edge.runtime_node import CommandUnsupportedError
+from edge.runtime_node import NodeLike
 
 READING: dict[str, Any] = {
     "object_c": 36.4,
@@ -104,8 +104,10 @@ class Subscriber:
             return [m.payload for m in self.messages if m.topic.endswith(suffix)]
 
 
-class ScriptedNode:
-    """A stand-in for edge.node.Node that emits on demand and records its life."""
+class ScriptedNode(NodeLike):
+    """A stand-in for edge.node.Node that emits on demand and records its life. It is
+    rebuilt on every config (NodeLike's own answer), so the tests count the nodes built, and
+    has no barrier to test."""
 
     def __init__(self, config: NodeConfig, emitter: Emitter) -> None:
         if config.thermometer.samples == 13:  # a config this node cannot run on
@@ -114,31 +116,8 @@ class ScriptedNode:
         self.emitter = emitter
         self.closed = False
 
-    def reconfigure(self, config: NodeConfig) -> bool:
-        return False  # rebuilt on every config: the test counts the nodes built
-
     def remeasure(self) -> str:
         return reading(self.emitter).id
-
-    def barrier_test(self) -> object:
-        raise CommandUnsupportedError("barrier_test")
-
-    def flags(self) -> list[str]:
-        return []
-
-    def health(
-        self,
-        *,
-        outbox_depth: int,
-        outbox_dropped: int,
-        extra_flags: list[str],
-        levels_version: int | None,
-        policy_version: int | None,
-    ) -> Health | None:
-        return None
-
-    def on_duty(self) -> tuple[str | None, str | None]:
-        return None, None
 
     def close(self) -> None:
         self.closed = True
