@@ -7,19 +7,16 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Column, Engine, Integer, String, Table, func, select
 
-from checkpoint.contract import encode, topics
+from checkpoint.contract import topics
 from checkpoint.contract.levels import ZoneLevels, levels_topic
-from checkpoint.passes.envelope import seal
-from hub.publisher import Publisher, PublishError
+from hub.publisher import Publisher, PublishError, Signer, publish_document
 from hub.state import metadata
 from hub.state.types import UtcDateTime
 from hub.state.upsert import upsert
 
 log = logging.getLogger(__name__)
-Signer = tuple[str, Ed25519PrivateKey]  # the hub's anchor key: id and private key
 
 zone_levels = Table(
     "zone_levels",
@@ -97,9 +94,7 @@ def publish(downlink: Publisher, doc: ZoneLevels, signer: Signer | None = None) 
     """Retained on the ward's levels topic, sealed with the anchor key like the other trust
     documents (nodes with anchors configured take nothing else)."""
     topic = levels_topic(doc.ward_id)
-    name = topics.trust_name(topic) or topic
-    payload = seal(name, doc, *signer) if signer is not None else encode(doc)
-    downlink.publish(topic, payload, retain=True)
+    publish_document(downlink, topic, topics.trust_name(topic) or topic, doc, signer)
 
 
 def republish_levels(engine: Engine, downlink: Publisher, signer: Signer | None = None) -> None:

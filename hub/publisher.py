@@ -13,10 +13,16 @@ import time
 from typing import Protocol
 
 import paho.mqtt.client as mqtt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from paho.mqtt.reasoncodes import ReasonCode
+from pydantic import BaseModel
 
+from checkpoint.contract import encode
 from checkpoint.errors import CheckpointError
+from checkpoint.passes.envelope import seal
 from checkpoint.settings.mqtt import MqttSettings
+
+Signer = tuple[str, Ed25519PrivateKey]  # the hub's anchor key: its id and private key
 
 
 class PublishError(CheckpointError, ConnectionError):
@@ -27,6 +33,16 @@ class Publisher(Protocol):
     def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
         """Return once the broker acknowledged (PUBACK); raise PublishError otherwise."""
         ...
+
+
+def publish_document(
+    publisher: Publisher, topic: str, name: str, document: BaseModel, signer: Signer | None
+) -> None:
+    """``document`` retained on ``topic``, sealed as ``name`` with the anchor key (nodes with
+    anchors configured take nothing else); plain without one, for development hubs that have
+    no pass keys."""
+    payload = seal(name, document, *signer) if signer is not None else encode(document)
+    publisher.publish(topic, payload, retain=True)
 
 
 def _confirm(info: mqtt.MQTTMessageInfo, timeout_s: float) -> None:

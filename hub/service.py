@@ -32,9 +32,9 @@ from hub.levels import republish_levels
 from hub.metrics import HubMetrics
 from hub.passes.desk import PassDesk
 from hub.passes.publisher import TrustPublisher
+from hub.periodic import Periodic
 from hub.publisher import HubPublisher
 from hub.releases.rollout import Rollouts
-from hub.releases.runner import RolloutRunner
 from hub.releases.store import ReleaseStore
 from hub.standby import LeaseWatch, session_lease, wait_for
 from hub.state import open_store
@@ -98,7 +98,7 @@ class HubService:
         self.api: ApiServer | None = None
         self.api_ctx: ApiContext | None = None
         self.downlink: HubPublisher | None = None
-        self.rollout_runner: RolloutRunner | None = None
+        self.rollout_runner: Periodic | None = None
         self.queries: InfluxV1 | None = None
         self.passes: PassDesk | None = None
         self.metrics = HubMetrics()
@@ -248,7 +248,8 @@ class HubService:
         republish_levels(engine, downlink, self.passes.levels_signer() if self.passes else None)
         if self.passes is not None:
             self.passes.start(TrustPublisher(downlink))
-        self.rollout_runner = RolloutRunner(rollouts, cfg.releases.step_s)
+        # A rollout moves on (or pauses) by itself, without waiting for an API call.
+        self.rollout_runner = Periodic("rollouts", cfg.releases.step_s, rollouts.step)
         self.rollout_runner.start()
 
     def healthy(self) -> bool:
@@ -264,7 +265,7 @@ class HubService:
         if self.api_ctx is not None:
             self.api_ctx.closing.set()  # open alert streams end, their clients reconnect
         self.api = _end(self.api, ApiServer.stop)
-        self.rollout_runner = _end(self.rollout_runner, RolloutRunner.stop)
+        self.rollout_runner = _end(self.rollout_runner, Periodic.stop)
         if self.passes is not None:
             self.passes.stop()
         self.downlink = _end(self.downlink, HubPublisher.stop)

@@ -17,12 +17,12 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import threading
 import time
 
 from sqlalchemy import Engine
 
 from checkpoint import systemd
+from hub.periodic import Periodic
 from hub.state.locks import Lease, shares_instances
 
 log = logging.getLogger(__name__)
@@ -57,21 +57,16 @@ class LeaseWatch:
 
     def __init__(self, lease: Lease, check_s: float) -> None:
         self.lease = lease
-        self.check_s = check_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="lease-watch", daemon=True)
+        self._rounds = Periodic("lease-watch", check_s, self._check)
 
     def start(self) -> None:
-        self._thread.start()
+        self._rounds.start()
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.check_s):
-            if not self.lease.still_held():
-                log.error("lost %s (state store connection): stopping", self.lease.name)
-                os.kill(os.getpid(), signal.SIGTERM)
-                return
+    def _check(self) -> None:
+        if not self.lease.still_held():
+            log.error("lost %s (state store connection): stopping", self.lease.name)
+            self._rounds.stop()  # one SIGTERM: the process is stopping
+            os.kill(os.getpid(), signal.SIGTERM)
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5)
+        self._rounds.stop(timeout_s=5)

@@ -14,7 +14,6 @@ The hub runtime (hub/service.py) does::
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -27,6 +26,7 @@ from hub.alerts.store import AlertStore
 from hub.config import HubConfig
 from hub.derive import AlertDerivation
 from hub.influx.writer import InfluxWriter
+from hub.periodic import Periodic
 from hub.publisher import HubPublisher
 from hub.rules.passes import RevokedAt
 from hub.state import open_store
@@ -72,8 +72,7 @@ class Alerting:
         self.clock = clock
         self.tick_s = config.alerts.tick_s
         self.poll_s = config.alerts.poll_s
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._rounds: list[Periodic] = []
 
     @property
     def store(self) -> AlertStore:
@@ -97,29 +96,15 @@ class Alerting:
             self.publisher.start(wait_s=self.publisher.timeout_s)
         self.delivery.start()
         self.delivery.wake()  # deliver what a previous run left in the outbox
-        loops: list[tuple[str, float, Callable[[], object]]] = [
-            ("alert-escalation", self.poll_s, self.notify_due)
-        ]
+        self._rounds = [Periodic("alert-escalation", self.poll_s, self.notify_due)]
         if ticker:
-            loops.append(("alert-tick", self.tick_s, self.tick))
-        for name, every, work in loops:
-            thread = threading.Thread(
-                target=self._every, args=(every, work), name=name, daemon=True
-            )
-            self._threads.append(thread)
-            thread.start()
-
-    def _every(self, seconds: float, work: Callable[[], object]) -> None:
-        while not self._stop.wait(seconds):
-            try:
-                work()
-            except Exception:  # the state store may be away for a while: try next time
-                log.exception("%s failed", threading.current_thread().name)
+            self._rounds.append(Periodic("alert-tick", self.tick_s, self.tick))
+        for loop in self._rounds:
+            loop.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=10)
+        for loop in self._rounds:
+            loop.stop()
         self.delivery.stop()
         if self.publisher is not None:
             self.publisher.stop()

@@ -43,6 +43,7 @@ from hub.passes.sealing import Sealer, local_secret
 from hub.passes.settings import PassesSettings
 from hub.passes.stored_keys import StoredKeys
 from hub.passes.stored_ledger import StoredLedger
+from hub.periodic import Periodic
 from hub.policy import PolicyStore
 from hub.publisher import PublishError
 from hub.state import metadata
@@ -119,8 +120,8 @@ class PassDesk:
         self._fixed_policy = policy
         self.publisher: TrustPublisher | None = None
         self._lock = threading.Lock()  # one publication at a time
-        self._stop = threading.Event()
-        self._refresher: threading.Thread | None = None
+        self._refresher: Periodic | None = None
+        self._due = 0.0  # monotonic time of the next full refresh
 
     # ---------------------------------------------------------------- issuing
 
@@ -216,10 +217,8 @@ class PassDesk:
         at once when it takes it (a full revocation snapshot), then on every change and
         every ``refresh_s``."""
         self.publisher = publisher
-        due = self._publish_turn(0.0)
-        self._refresher = threading.Thread(
-            target=self._refresh_loop, args=(due,), name="trust-refresh", daemon=True
-        )
+        self._due = self._publish_turn(self._due)
+        self._refresher = Periodic("trust-refresh", self.lease_check_s, self._refresh)
         self._refresher.start()
 
     @property
@@ -302,13 +301,9 @@ class PassDesk:
         except PublishError as exc:
             log.warning("revocation delta not published (next refresh sends it): %s", exc)
 
-    def _refresh_loop(self, due: float) -> None:
-        while not self._stop.wait(self.lease_check_s):
-            try:
-                self.pick_up_keys()
-                due = self._publish_turn(due)
-            except Exception:  # the state store may be away for a while: try next time
-                log.exception("trust publishing turn failed")
+    def _refresh(self) -> None:
+        self.pick_up_keys()
+        self._due = self._publish_turn(self._due)
 
     def _publish_turn(self, due: float) -> float:
         """One look: take the lease if free, publish what is due; the next refresh time."""
@@ -326,9 +321,8 @@ class PassDesk:
         return due
 
     def stop(self) -> None:
-        self._stop.set()
         if self._refresher is not None:
-            self._refresher.join(timeout=5)
+            self._refresher.stop(timeout_s=5)
         self.lease.release()
 
 

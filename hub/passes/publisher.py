@@ -13,22 +13,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from checkpoint.contract import encode, topics
+from checkpoint.contract import topics
 from checkpoint.passes import documents as docs
-from checkpoint.passes.envelope import seal
 from hub.passes.protocols import Ledger, SigningKeys
-from hub.publisher import Publisher
+from hub.publisher import Publisher, Signer, publish_document
 
 
 class TrustPublisher:
     """Publishes through the hub's publisher; a document the broker did not confirm raises
     ``hub.publisher.PublishError`` and nodes still hold the previous one."""
 
-    def __init__(
-        self, publisher: Publisher, *, signer: tuple[str, Ed25519PrivateKey] | None = None
-    ) -> None:
+    def __init__(self, publisher: Publisher, *, signer: Signer | None = None) -> None:
         """``signer``: the anchor key (``KeyStore.anchor_signer()``) that seals documents."""
         self.publisher = publisher
         self.signer = signer
@@ -36,8 +31,7 @@ class TrustPublisher:
     def publish(self, name: str, document: docs.Document) -> None:
         if name not in docs.DOCUMENT_NAMES:
             raise ValueError(f"{name!r} is not a trust document name")
-        payload = seal(name, document, *self.signer) if self.signer else encode(document)
-        self.publisher.publish(topics.trust_topic(name), payload, retain=True)
+        publish_document(self.publisher, topics.trust_topic(name), name, document, self.signer)
 
     def publish_keys(self, keys: SigningKeys, now: datetime | None = None) -> docs.TrustList:
         trust = keys.trust_list(now or datetime.now(UTC))

@@ -15,20 +15,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Column, Engine, Integer, String, Table, Text, insert, select, update
 
-from checkpoint.contract import encode, topics, uuid7
-from checkpoint.passes.envelope import seal
+from checkpoint.contract import topics, uuid7
 from checkpoint.release.desired import RELEASE_DOC, DesiredRelease
 from hub.api import queries
 from hub.influx.v1 import InfluxV1
-from hub.publisher import Publisher
+from hub.publisher import Publisher, Signer, publish_document
 from hub.state import metadata
 from hub.state.types import UtcDateTime
 
 STAGES = ("canary", "checkpoint", "ward")
-Signer = Callable[[], tuple[str, Ed25519PrivateKey] | None]
+AnchorKey = Callable[[], Signer | None]  # asked at each publication: keys rotate
 State = Literal["running", "paused", "done"]
 
 rollouts_table = Table(
@@ -96,7 +94,7 @@ class Rollouts:
         engine: Engine,
         influx: InfluxV1,
         publisher: Publisher,
-        signer: Signer | None = None,
+        signer: AnchorKey | None = None,
     ) -> None:
         """``signer`` gives the anchor key that seals the documents (None: unsealed,
         for development hubs without pass keys; nodes with anchors refuse those)."""
@@ -172,8 +170,8 @@ class Rollouts:
             rollout_id=rollout.id,
         )
         signer = self.signer() if self.signer is not None else None
-        payload = seal(RELEASE_DOC, desired, *signer) if signer else encode(desired)
-        self.publisher.publish(topics.release_topic(node_id), payload, retain=True)
+        topic = topics.release_topic(node_id)
+        publish_document(self.publisher, topic, RELEASE_DOC, desired, signer)
 
     def step(self) -> None:
         """Advance every running rollout as far as the nodes' reports allow."""

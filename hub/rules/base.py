@@ -64,18 +64,10 @@ class Latch:
         self._on: dict[tuple[str, str], bool] = {}
 
     def raise_(self, signal: Raise) -> list[Signal]:
-        key = (signal.subject.key, signal.kind)
-        if self._on.get(key) is True:
-            return []
-        self._on[key] = True
-        return [signal]
+        return [signal] if self.flips(signal.subject.key, signal.kind, True) else []
 
     def clear(self, signal: Clear) -> list[Signal]:
-        key = (signal.subject.key, signal.kind)
-        if self._on.get(key) is False:
-            return []
-        self._on[key] = False
-        return [signal]
+        return [signal] if self.flips(signal.subject.key, signal.kind, False) else []
 
     def flips(self, subject_key: str, kind: str, on: bool) -> bool:
         """Record that the condition holds (``on``) or not; True if that is news, so the

@@ -12,12 +12,12 @@ one purge interval.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from hub.influx.schema import TRACE
 from hub.influx.v1 import InfluxError, InfluxV1
+from hub.periodic import Periodic
 from hub.tracing.settings import TracingSettings
 
 log = logging.getLogger(__name__)
@@ -47,8 +47,7 @@ class TracePurger:
         self.settings = settings
         self.clock = clock
         self.last_cutoff: datetime | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._rounds = Periodic("trace-purge", settings.purge_every_s, self.run_once, at_start=True)
 
     def run_once(self) -> None:
         try:
@@ -59,16 +58,7 @@ class TracePurger:
             log.warning("passage details not purged: %s", exc)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="trace-purge", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        self.run_once()
-        while not self._stop.wait(self.settings.purge_every_s):
-            self.run_once()
+        self._rounds.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        self._rounds.stop()
