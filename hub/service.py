@@ -63,6 +63,7 @@ def _close_writer(writer: InfluxWriter) -> None:
 # frees all of that; the hub's rare cycles wait a little longer.
 GC_THRESHOLDS = (50_000, 20, 100)
 
+
 @dataclass(frozen=True, slots=True)
 class HubParts:
     """What a derivation factory may use."""

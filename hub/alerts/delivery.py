@@ -146,7 +146,10 @@ class AlertDelivery:
             return work
         try:
             self.influx.write_lines(
-                [alert_point(AlertMessage.model_validate_json(row.payload)).to_line() for row in due]
+                [
+                    alert_point(AlertMessage.model_validate_json(row.payload)).to_line()
+                    for row in due
+                ]
             )
         except InfluxError:
             return work
