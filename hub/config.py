@@ -40,11 +40,11 @@ class BatchSettings(StrictModel):
     max_points: int = Field(default=5000, ge=1, description="Write when this many are pending")
     max_interval_s: float = Field(default=0.2, gt=0, le=10, description="... or this old")
     priority_interval_s: float = Field(
-        default=0.02,
-        gt=0,
+        default=0.0,
+        ge=0,
         le=10,
         description="The priority lane's batch age: passages, barrier alarms and statuses "
-        "are few, and a fever alert waits for its batch",
+        "are few, and a fever alert waits for its batch (0: what has arrived is derived at once)",
     )
     receive_maximum: int = Field(
         default=2000,

@@ -32,7 +32,7 @@ from hub.state.locks import hold_in
 log = logging.getLogger(__name__)
 _CHUNK = 500  # ids per IN (...) query: under every engine's bound-parameter limit
 _RULED_MAX = 200_000  # event ids the rules saw, kept against a retried batch
-_TURN_EVENTS = 500  # events per transaction, and per turn when another caller waits
+_TURN_EVENTS = 100  # events per transaction, and per turn when another caller waits
 
 
 class AlertDerivation:

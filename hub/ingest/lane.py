@@ -36,6 +36,9 @@ from hub.metrics import HubMetrics
 log = logging.getLogger(__name__)
 
 
+_IDLE_S = 0.2  # a lane that batches nothing by age still looks up now and then
+
+
 def resolved_mqtt(config: HubConfig) -> MqttSettings:
     """The hub's MQTT settings with the password read now (a child process or a client
     started later must not depend on the credentials directory)."""
@@ -172,7 +175,9 @@ class Lane:
             self._unacked += len(items)
             self.stats["max_pending"] = max(self.stats["max_pending"], self._unacked)
             batch = self.config.batch
-            if len(self._pending) >= min(batch.max_points, batch.receive_maximum):
+            if self.interval_s == 0 or len(self._pending) >= min(
+                batch.max_points, batch.receive_maximum
+            ):
                 self._lock.notify_all()
 
     # ---------------------------------------------------------------- derive and store
@@ -187,9 +192,11 @@ class Lane:
             while True:
                 with self._lock:
                     if not self._pending and not self._stop.is_set():
-                        self._lock.wait(interval)
+                        # Woken by the next arrival (interval 0) or a full batch.
+                        self._lock.wait(interval or _IDLE_S)
                     elif (
-                        len(self._pending) < self.config.batch.max_points
+                        interval > 0
+                        and len(self._pending) < self.config.batch.max_points
                         and not self._stop.is_set()
                     ):
                         # Give a trickle a moment to become a batch; a full one goes at once.
