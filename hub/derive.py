@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 
 from checkpoint.contract import Event, NodeStatus, Reading
 from hub.alerts.config import AlertsConfig
@@ -32,6 +32,8 @@ from hub.state.locks import hold_in
 log = logging.getLogger(__name__)
 _CHUNK = 500  # ids per IN (...) query: under every engine's bound-parameter limit
 _RULED_MAX = 200_000  # event ids the rules saw, kept against a retried batch
+# A rule's saved state, its value bound at execution (built and compiled once).
+_SAVE_STATE = update(rule_state).where(rule_state.c.key == bindparam("state_key"))
 _TURN_EVENTS = 100  # events per transaction, and per turn when another caller waits
 
 
@@ -210,8 +212,6 @@ class AlertDerivation:
     @staticmethod
     def _save_state(conn: Connection, items: dict[str, Any]) -> None:
         for key, value in items.items():
-            done = conn.execute(
-                update(rule_state).where(rule_state.c.key == key).values(value=value)
-            )
+            done = conn.execute(_SAVE_STATE, {"state_key": key, "value": value})
             if done.rowcount == 0:
-                conn.execute(insert(rule_state).values(key=key, value=value))
+                conn.execute(insert(rule_state), {"key": key, "value": value})

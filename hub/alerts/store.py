@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 
 from checkpoint.contract.alerts import AlertChange, AlertMessage, AlertState
 from checkpoint.contract.ids import uuid7
@@ -32,6 +32,9 @@ from hub.alerts.signals import Clear, Raise, Signal
 from hub.alerts.tables import alert_changes, alert_outbox, alerts
 
 RESOLVED = AlertState.RESOLVED.value
+# One alert by id, its values bound at execution (built and compiled once).
+_ID = bindparam("alert_id")
+_LOAD = select(alerts).where(alerts.c.id == _ID)
 
 
 def _person(who: str) -> str:
@@ -177,26 +180,29 @@ class AlertStore:
         ).first()
         flips = 0 if last is None else last.flips + 1
         alert_id = uuid7()
+        # Values as parameters, not .values(): the statement is then built and compiled
+        # once, which is most of what opening an alert costs (a fever waits for it).
         conn.execute(
-            insert(alerts).values(
-                id=alert_id,
-                ward_id=sig.subject.ward_id,
-                subject=sig.subject.key,
-                checkpoint_id=sig.subject.checkpoint_id,
-                node_id=sig.subject.node_id,
-                kind=sig.kind,
-                severity=sig.severity,
-                state=AlertState.OPEN.value,
-                summary=sig.summary[:512],
-                details=sig.details,
-                count=1,
-                flips=flips,
-                flapping=flips >= self.config.flap_threshold,
-                opened_at=now,
-                updated_at=now,
-                last_seen_at=now,
-                resolve_after_s=sig.resolve_after_s,
-            )
+            insert(alerts),
+            {
+                "id": alert_id,
+                "ward_id": sig.subject.ward_id,
+                "subject": sig.subject.key,
+                "checkpoint_id": sig.subject.checkpoint_id,
+                "node_id": sig.subject.node_id,
+                "kind": sig.kind,
+                "severity": sig.severity,
+                "state": AlertState.OPEN.value,
+                "summary": sig.summary[:512],
+                "details": sig.details,
+                "count": 1,
+                "flips": flips,
+                "flapping": flips >= self.config.flap_threshold,
+                "opened_at": now,
+                "updated_at": now,
+                "last_seen_at": now,
+                "resolve_after_s": sig.resolve_after_s,
+            },
         )
         alert = self._load(conn, alert_id)
         told = self.chain.start(conn, alert, now)
@@ -317,7 +323,7 @@ class AlertStore:
             self.on_enqueued()
 
     def _load(self, conn: Connection, alert_id: str) -> Alert:
-        row = conn.execute(select(alerts).where(alerts.c.id == alert_id)).first()
+        row = conn.execute(_LOAD, {"alert_id": alert_id}).first()
         if row is None:
             raise AlertNotFoundError(f"no alert {alert_id!r}")
         return Alert.from_row(row)
@@ -340,7 +346,7 @@ class AlertStore:
         return Alert.from_row(row)
 
     def _update(self, conn: Connection, alert_id: str, values: dict[str, object]) -> Alert:
-        conn.execute(update(alerts).where(alerts.c.id == alert_id).values(**values))
+        conn.execute(update(alerts).where(alerts.c.id == _ID), {"alert_id": alert_id, **values})
         return self._load(conn, alert_id)
 
     def _emit(
@@ -356,20 +362,21 @@ class AlertStore:
         message = alert.message(change, None if told is None else told.notice)
         payload = message.model_dump_json()
         conn.execute(
-            insert(alert_changes).values(
-                alert_id=alert.id,
-                ward_id=alert.ward_id,
-                change=change.value,
-                at=now,
-                payload=payload,
-            )
+            insert(alert_changes),
+            {
+                "alert_id": alert.id,
+                "ward_id": alert.ward_id,
+                "change": change.value,
+                "at": now,
+                "payload": payload,
+            },
         )
-        for target in targets(
-            self.config, alert.ward_id, change, None if told is None else told.tier
-        ):
-            conn.execute(
-                insert(alert_outbox).values(
-                    alert_id=alert.id, target=target, payload=payload, attempts=0, next_at=now
-                )
+        queued = [
+            {"alert_id": alert.id, "target": t, "payload": payload, "attempts": 0, "next_at": now}
+            for t in targets(
+                self.config, alert.ward_id, change, None if told is None else told.tier
             )
+        ]
+        if queued:
+            conn.execute(insert(alert_outbox), queued)
         return message
