@@ -1,7 +1,9 @@
 """Camera frame sources: picamera2 on a Pi, anything with ``read()`` elsewhere.
 
 A frame is a 2-D uint8 numpy array (grayscale), what the QR decoder wants. The Pi source
-imports picamera2 only when it is built, so the same code runs off a Pi.
+imports picamera2 only when it is built, so the same code runs off a Pi. numpy is named
+here for the type checker only: picamera2 (or the emulated camera) brings it, and a node
+without a camera does not load it (numpy alone takes a third of its memory budget).
 """
 
 from __future__ import annotations
@@ -10,15 +12,16 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Protocol
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from checkpoint.contract.node.config import CameraConfig
 from checkpoint.errors import CheckpointError
 
-Frame = npt.NDArray[np.uint8]
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+Frame: TypeAlias = "npt.NDArray[np.uint8]"
 
 
 class CameraError(CheckpointError, OSError):
