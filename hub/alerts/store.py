@@ -19,7 +19,17 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Engine,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from checkpoint.contract.alerts import AlertChange, AlertMessage, AlertState
 from checkpoint.contract.ids import uuid7
@@ -33,7 +43,7 @@ from hub.alerts.tables import alert_changes, alert_outbox, alerts
 
 RESOLVED = AlertState.RESOLVED.value
 # One alert by id, its values bound at execution (built and compiled once).
-_ID = bindparam("alert_id")
+_ID: BindParameter[str] = bindparam("alert_id")
 _LOAD = select(alerts).where(alerts.c.id == _ID)
 
 
