@@ -88,9 +88,13 @@ class Link:
         self._thread.start()
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        """Say ``offline`` (a clean DISCONNECT suppresses the will) and disconnect."""
+        """Say ``offline`` (a clean DISCONNECT suppresses the will) and disconnect.
+
+        A link that never started has nothing to stop: the runtime stops it on its way out
+        of a failed start, and that must not hide why the start failed."""
         self._stop.set()
-        self._thread.join(timeout_s)
+        if self._thread.ident is not None:  # joining a thread never started raises
+            self._thread.join(timeout_s)
 
     # ---------------------------------------------------------------- the thread
 

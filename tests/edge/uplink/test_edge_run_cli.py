@@ -1,7 +1,9 @@
-"""``checkpoint edge run`` meets a bad config file: one clear line, exit code 1."""
+"""``checkpoint edge run`` meets a bad config file or hardware it cannot drive: one clear
+line, exit code 1."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -31,3 +33,15 @@ def test_a_wrong_key_or_type_is_one_clear_line(tmp_path: Path, extra: str, expec
     assert result.stderr.strip().count("\n") == 0
     assert expected in result.stderr
     assert str(path) in result.stderr
+
+
+def test_a_node_that_cannot_be_built_says_why(tmp_path: Path) -> None:
+    # No pin factory gpiozero can load, as on a machine without GPIO: the runtime stops
+    # an uplink it never started, and the person sees gpiozero's reason, not that.
+    path = tmp_path / "node.yaml"
+    path.write_text(GOOD + f"uplink:\n  outbox:\n    path: {tmp_path / 'outbox.db'}\n")
+    env = {**os.environ, "GPIOZERO_PIN_FACTORY": "no-such-factory"}
+    result = run_checkpoint("edge", "run", "--config", str(path), env=env)
+    assert result.returncode == 1
+    assert "error: Unable to find pin factory 'no-such-factory'" in result.stderr
+    assert "RuntimeError" not in result.stderr
