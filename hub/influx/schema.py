@@ -24,7 +24,14 @@ from checkpoint.contract import (
     Reading,
     UpdateReport,
 )
-from hub.influx.lineproto import FieldValue, Point
+from hub.influx.lineproto import (
+    FieldValue,
+    Point,
+    float_field,
+    int_field,
+    string_field,
+    tag_prefix,
+)
 
 MEASUREMENTS = (
     "reading",
@@ -177,3 +184,24 @@ def trace_point(event: Event) -> Point | None:
     }
     fields: dict[str, FieldValue] = {"pass_id": event.pass_check.pass_id, "event_id": event.id}
     return Point(TRACE, tags, fields, point_time_ns(event))
+
+
+def event_line(event: Event) -> tuple[str, int]:
+    """The event's point as one line of line protocol, and the point's time: the same
+    as ``event_point(event).to_line()``, built directly for a reading (nine in ten
+    events; this runs for each)."""
+    if type(event) is not Reading:
+        point = event_point(event)
+        return point.to_line(), point.time_ns
+    time_ns = point_time_ns(event)
+    prefix = tag_prefix(
+        "reading",
+        (("checkpoint", event.checkpoint_id), ("node", event.node_id), ("ward", event.ward_id)),
+    )
+    fields = (
+        f"event_id={string_field(event.id)},seq={int_field(event.seq)},"
+        f"object_c={float_field(event.object_c)},ambient_c={float_field(event.ambient_c)},"
+        f"samples={int_field(event.samples)},spread_c={float_field(event.spread_c)},"
+        f"emissivity={float_field(event.emissivity)}"
+    )
+    return f"{prefix} {fields} {time_ns}", time_ns

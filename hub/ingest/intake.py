@@ -14,7 +14,7 @@ from checkpoint.contract import Event, Health, NodeStatus
 from checkpoint.contract.models import EventBase
 from hub.config import HubConfig
 from hub.influx.lineproto import LineProtocolError
-from hub.influx.schema import event_point, trace_point
+from hub.influx.schema import event_line, trace_point
 from hub.ingest.admission import NodeAdmission
 from hub.ingest.batch import Pending
 from hub.ingest.classify import DECODE_ERROR, ID_REUSED, RATE_LIMITED, Rejected, classify
@@ -80,10 +80,9 @@ class Intake:
     def _prepare(self, item: Pending, event: Event, now: datetime) -> None:
         """A sound event within its node's budget: its line (and its pass trace), unless
         its id was stored for another event."""
-        point = event_point(event)
-        trace = trace_point(event)
         try:
-            line = point.to_line()
+            line, time_ns = event_line(event)
+            trace = trace_point(event)
             if trace is not None:
                 line += "\n" + trace.to_line()  # written in the same request
         except LineProtocolError as exc:
@@ -92,16 +91,15 @@ class Intake:
             self.reject(item, Rejected(DECODE_ERROR, f"event {event.id}: {exc}"), now)
             return
         seen = self.recent.get(event.id)
-        if seen is not None and seen != point.time_ns:
+        if seen is not None and seen != time_ns:
             detail = (
-                f"event id {event.id} was stored at {seen} ns, "
-                f"this one would be at {point.time_ns} ns"
+                f"event id {event.id} was stored at {seen} ns, this one would be at {time_ns} ns"
             )
             self.reject(item, Rejected(ID_REUSED, detail), now)
             return
         # Stored before (redelivery, replay): written again it overwrites its own point,
         # which is cheaper than a second code path; counted once stored.
-        item.line, item.event, item.time_ns = line, event, point.time_ns
+        item.line, item.event, item.time_ns = line, event, time_ns
 
     def reject(self, item: Pending, rejected: Rejected, now: datetime) -> None:
         self.stats["rejected"] += 1
