@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.soak.hubproc import HubProcess
 from bench.soak.model import KINDS, LoadModel
 from bench.soak.publisher import ACKED, BEHIND_MS, FEVER, PROBE, Publishers
-from bench.soak.watch import POLL_S, LagProbe, ProcSample, children, metric_sum, proc_sample
+from bench.soak.watch import LagProbe, ProcSample, children, metric_sum, proc_sample
 from checkpoint.localstack import LocalStack
 from hub.config import IngestSettings
 from hub.influx.v1 import InfluxV1
@@ -126,7 +126,7 @@ def progress(prev: Sample, s: Sample, probe: LagProbe) -> str:
 
 
 def count_points(influx_url: str, database: str) -> dict[str, tuple[int, int]]:
-    """Points and distinct event ids per kind, and new fever alerts."""
+    """Points and distinct event ids per kind; new fever alerts; series in the database."""
     db = InfluxV1(influx_url, database)
     out = {}
     for kind in KINDS:
@@ -137,6 +137,8 @@ def count_points(influx_url: str, database: str) -> dict[str, tuple[int, int]]:
         "SELECT count(alert_id) AS n FROM alert WHERE kind = 'fever' AND change = 'new'"
     )
     out["fever_alerts"] = (int(rows[0]["n"]) if rows else 0, 0)
+    rows = db.query("SHOW SERIES EXACT CARDINALITY")
+    out["series"] = (sum(int(r["count"]) for r in rows), 0)
     db.close()
     return out
 
@@ -180,8 +182,7 @@ def soak(args: argparse.Namespace, model: LoadModel) -> dict[str, Any]:
         ):
             time.sleep(0.2)
         drain_s = time.monotonic() - drain_start
-        time.sleep(2 * POLL_S)  # one more poll of the probe after the last point landed
-        probe.stop()
+        probe.stop()  # after one last poll
         rejected = int(metric_sum(hub.metrics(), REJECTED))
         counts = count_points(stack.influx_url, hub.database)
         exit_code = hub.stop()
@@ -240,6 +241,7 @@ def figures(args: argparse.Namespace, model: LoadModel, raw: dict[str, Any]) -> 
         "rejected": raw["rejected"],
         "fever_passages": pubs.total(FEVER),
         "fever_alerts": counts["fever_alerts"][0],
+        "influx_series": counts["series"][0],
         "drain_s": round(raw["drain_s"], 2),
         "publisher_max_behind_ms": pubs.most(BEHIND_MS),
         "lag_probe_events": pubs.total(PROBE),

@@ -106,8 +106,10 @@ class LagProbe:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop polling after one last poll (call it once everything is stored)."""
         self._stop.set()
         self._thread.join()
+        self._poll()
         self.db.close()
 
     @property
@@ -116,20 +118,23 @@ class LagProbe:
 
     def _run(self) -> None:
         while not self._stop.wait(max(POLL_S, self.lookback_s / 40)):
-            since = time.time_ns() - int(self.lookback_s * 1e9)
-            try:
-                rows = self.db.query(self.QUERY, {"since": since})
-            except Exception:  # noqa: BLE001 - a failed poll is counted; the next one retries
-                self.errors += 1
+            self._poll()
+
+    def _poll(self) -> None:
+        since = time.time_ns() - int(self.lookback_s * 1e9)
+        try:
+            rows = self.db.query(self.QUERY, {"since": since})
+        except Exception:  # noqa: BLE001 - a failed poll is counted; the next one retries
+            self.errors += 1
+            return
+        returned = time.time()
+        for row in rows:
+            if row["event_id"] in self._seen:
                 continue
-            returned = time.time()
-            for row in rows:
-                if row["event_id"] in self._seen:
-                    continue
-                self._seen.add(row["event_id"])
-                lag = returned - (row["time"] // 1_000_000) / 1000
-                self.lags.append(lag)
-                self.longest = max(self.longest, lag)
+            self._seen.add(row["event_id"])
+            lag = returned - (row["time"] // 1_000_000) / 1000
+            self.lags.append(lag)
+            self.longest = max(self.longest, lag)
 
     @property
     def seen(self) -> int:
