@@ -40,8 +40,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.soak.hubproc import HubProcess
 from bench.soak.model import KINDS, LoadModel
 from bench.soak.publisher import ACKED, BEHIND_MS, FEVER, PROBE, Publishers
-from bench.soak.watch import LagProbe, ProcSample, children, metric_sum, proc_sample
+from bench.soak.watch import LagProbe, ProcSample, metric_sum, proc_sample
 from checkpoint.localstack import LocalStack
+from checkpoint.localstack.process import children
 from hub.config import IngestSettings
 from hub.influx.v1 import InfluxV1
 

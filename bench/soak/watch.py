@@ -57,21 +57,6 @@ def proc_sample(pid: int) -> ProcSample | None:
     )
 
 
-def children(pid: int) -> list[int]:
-    """Direct children of ``pid`` (the hub's ``hub.ingest.receiver`` processes)."""
-    out = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            out.append(int(entry.name))
-    return out
-
-
 def metric_sum(text: str, name: str) -> float:
     """Sum of a Prometheus metric's samples over its labels."""
     pattern = rf"^{re.escape(name)}(?:{{[^}}]*}})? (\S+)$"
