@@ -154,39 +154,41 @@ def soak(args: argparse.Namespace, model: LoadModel) -> dict[str, Any]:
             influx_url=stack.influx_url,
         )
         hub.start()
-        publishers = Publishers(
-            stack.mqtt_host,
-            stack.mqtt_port,
-            model,
-            parts=min(args.publishers, args.checkpoints),
-            duration_s=args.duration,
-            seed=args.seed,
-        )
-        publishers.start()
-        probe = LagProbe(stack.influx_url, hub.database)
-        probe.start()
-        watch = Watch(hub, stack, publishers)
-        watch.take()
-        publishers.go()
-        every = 30.0 if args.duration >= 120 else 10.0
-        while (t := time.monotonic() - watch.start) < args.duration:
-            time.sleep(min(SAMPLE_S, args.duration - t))
-            s = watch.take()
-            if int(s.t / every) > int(watch.samples[-2].t / every) or s.t >= args.duration:
-                print(progress(watch.samples[-2], s, probe), flush=True)
-        publishers.join()
-        published = publishers.total(ACKED)
-        drain_start = time.monotonic()
-        while (
-            metric_sum(hub.metrics(), STORED) < published
-            and time.monotonic() - drain_start < DRAIN_LIMIT_S
-        ):
-            time.sleep(0.2)
-        drain_s = time.monotonic() - drain_start
-        probe.stop()  # after one last poll
-        rejected = int(metric_sum(hub.metrics(), REJECTED))
-        counts = count_points(stack.influx_url, hub.database)
-        exit_code = hub.stop()
+        try:
+            publishers = Publishers(
+                stack.mqtt_host,
+                stack.mqtt_port,
+                model,
+                parts=min(args.publishers, args.checkpoints),
+                duration_s=args.duration,
+                seed=args.seed,
+            )
+            publishers.start()
+            probe = LagProbe(stack.influx_url, hub.database)
+            probe.start()
+            watch = Watch(hub, stack, publishers)
+            watch.take()
+            publishers.go()
+            every = 30.0 if args.duration >= 120 else 10.0
+            while (t := time.monotonic() - watch.start) < args.duration:
+                time.sleep(min(SAMPLE_S, args.duration - t))
+                s = watch.take()
+                if int(s.t / every) > int(watch.samples[-2].t / every) or s.t >= args.duration:
+                    print(progress(watch.samples[-2], s, probe), flush=True)
+            publishers.join()
+            published = publishers.total(ACKED)
+            drain_start = time.monotonic()
+            while (
+                metric_sum(hub.metrics(), STORED) < published
+                and time.monotonic() - drain_start < DRAIN_LIMIT_S
+            ):
+                time.sleep(0.2)
+            drain_s = time.monotonic() - drain_start
+            probe.stop()  # after one last poll
+            rejected = int(metric_sum(hub.metrics(), REJECTED))
+            counts = count_points(stack.influx_url, hub.database)
+        finally:
+            exit_code = hub.stop()  # also when the soak itself failed
     return {
         "samples": watch.samples,
         "probe": probe,

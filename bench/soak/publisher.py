@@ -151,6 +151,7 @@ class Publishers:
                     self._go,
                 ),
                 name=f"publisher-{part}",
+                daemon=True,  # gone with the soak, also when it fails
             )
             for part in range(parts)
         ]
