@@ -33,6 +33,23 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
         pass  # not Linux/glibc: the context managers still stop the children
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``, from /proc (the hub's session processes, for
+    the tests and benchmarks that watch them)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        # The fields after the command name (which may hold spaces and parentheses).
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
 def free_port() -> int:
     """A TCP port free on loopback right now (the caller retries if it is taken later)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from checkpoint.localstack.process import children
 from checkpoint.settings.mqtt import MqttSettings
 from hub.config import HubConfig
 from hub.influx.v1 import InfluxV1
@@ -18,21 +19,6 @@ from hub.service import HubService
 from tests.helpers import wait_for
 from tests.hub.conftest import RawPublisher, event_message, made_at, reading
 from tests.hubproc import HubProcess
-
-
-def children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (from /proc: no psutil needed)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue  # gone meanwhile
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.append(int(entry.name))
-    return found
 
 
 def alive(pid: int) -> bool:
