@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from checkpoint.contract import Event, NodeStatus, decode_event, decode_status, topics
 from checkpoint.contract.codec import REASONS
@@ -35,6 +36,13 @@ class Rejected:
 Classified = Event | NodeStatus | Rejected
 
 
+@lru_cache(maxsize=8)
+def _window(now: datetime, future_s: float, past_s: float) -> tuple[datetime, datetime]:
+    """The latest and earliest event time accepted at ``now``: one arrival's messages
+    share one ``now``, so this is worked out once for all of them."""
+    return now + timedelta(seconds=future_s), now - timedelta(seconds=past_s)
+
+
 def classify(
     topic: str, payload: bytes, now: datetime, settings: IngestSettings, *, retained: bool = False
 ) -> Classified:
@@ -53,14 +61,15 @@ def classify(
         return Rejected(exc.reason, exc.detail)
     except Exception as exc:  # noqa: BLE001 - a decoder bug must not drop the message
         return Rejected(DECODE_ERROR, f"{type(exc).__name__}: {exc}"[:500])
-    if event.ts > now + timedelta(seconds=settings.max_future_s):
+    latest, earliest = _window(now, settings.max_future_s, settings.max_past_s)
+    if event.ts > latest:
         return Rejected(
             BAD_TIMESTAMP,
             f"ts {event.ts.isoformat()} is more than {settings.max_future_s:g}s "
             f"ahead of the hub's clock ({now.isoformat()})",
             event,
         )
-    if event.ts < now - timedelta(seconds=settings.max_past_s):
+    if event.ts < earliest:
         return Rejected(
             BAD_TIMESTAMP,
             f"ts {event.ts.isoformat()} is more than {settings.max_past_s:g}s "
