@@ -8,6 +8,9 @@ delta is everything added since that base.
 
 from __future__ import annotations
 
+import math
+import threading
+import time
 from datetime import UTC, datetime
 
 from sqlalchemy import Column, Engine, Integer, String, Table, delete, insert, select
@@ -35,9 +38,19 @@ def _revocation(row: object) -> Revocation:
     )
 
 
+# How stale this instance's memory of the revocations may be: a revocation made at another
+# instance is seen by the ``revoked_pass_admitted`` rule within this; this instance's own
+# at once. The rule asks for every passage that showed a pass, so it must not cost a query.
+REFRESH_S = 0.5
+
+
 class StoredLedger:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._revoked: dict[str, datetime] = {}
+        self._known_version = -1
+        self._checked = -math.inf
+        self._lock = threading.Lock()
 
     @property
     def version(self) -> int:
@@ -48,11 +61,23 @@ class StoredLedger:
         return self.revoked_at(pass_id) is not None
 
     def revoked_at(self, pass_id: str) -> datetime | None:
-        """When ``pass_id`` was revoked, by any instance (one primary-key lookup)."""
+        """When ``pass_id`` was revoked, by any instance: from memory, which follows the
+        store's revocation version (looked at every ``REFRESH_S``)."""
+        with self._lock:
+            if time.monotonic() - self._checked >= REFRESH_S:
+                self._refresh()
+            return self._revoked.get(pass_id)
+
+    def _refresh(self) -> None:
         with self.engine.connect() as conn:
-            return conn.execute(
-                select(pass_revocations.c.revoked_at).where(pass_revocations.c.pass_id == pass_id)
-            ).scalar_one_or_none()
+            version = versions.read(conn, versions.REVOCATIONS)
+            if version != self._known_version:
+                rows = conn.execute(
+                    select(pass_revocations.c.pass_id, pass_revocations.c.revoked_at)
+                )
+                self._revoked = {r.pass_id: r.revoked_at for r in rows}
+                self._known_version = version
+        self._checked = time.monotonic()
 
     def revoke(
         self, pass_id: str, *, pass_valid_until: datetime | None = None, now: datetime | None = None
@@ -75,6 +100,8 @@ class StoredLedger:
                     added_version=added,
                 )
             )
+        with self._lock:
+            self._checked = -math.inf  # the rule sees this one at its next question
         return revocation
 
     def snapshot(self, now: datetime | None = None) -> RevocationSnapshot:

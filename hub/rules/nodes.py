@@ -89,10 +89,18 @@ class NodeOfflineRule(Rule):
 
     def tick(self, now: datetime) -> list[Signal]:
         out: list[Signal] = []
+        # A city's nodes, every tick: the deadline once per ward, a subject only for a
+        # node that is silent.
+        deadlines: dict[str, datetime] = {}
         for node_id, node in self._nodes.items():
-            timeout = timedelta(seconds=self.th(node.ward_id).heartbeat_timeout_s)
+            deadline = deadlines.get(node.ward_id)
+            if deadline is None:
+                timeout = timedelta(seconds=self.th(node.ward_id).heartbeat_timeout_s)
+                deadline = deadlines[node.ward_id] = now - timeout
+            if node.last_heartbeat > deadline:
+                continue
             subject = node.subject(node_id)
-            if node.last_heartbeat + timeout <= now and not self._latch.is_on(subject, KIND):
+            if not self._latch.is_on(subject, KIND):
                 silent = (now - node.last_heartbeat).total_seconds()
                 out += self._latch.raise_(
                     Raise(

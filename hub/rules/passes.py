@@ -58,10 +58,10 @@ class RefusedBurstRule(Rule):
         out: list[Signal] = []
         for checkpoint_id, times in self._refusals.items():
             subject = self._subjects[checkpoint_id]
+            if not self._latch.is_on(subject, "refused_burst"):
+                continue  # most checkpoints, every tick
             window = timedelta(seconds=self.th(subject.ward_id).refused_burst_window_s)
-            if self._latch.is_on(subject, "refused_burst") and (
-                not times or times[-1] < now - window
-            ):
+            if not times or times[-1] < now - window:
                 times.clear()
                 out += self._latch.clear(Clear("refused_burst", subject, "no refusals lately"))
         return out

@@ -21,6 +21,7 @@ from hub.rules.config import RulesConfig
 
 KIND = "traffic_anomaly"
 HOUR = timedelta(hours=1)
+_SAVE_EVERY = timedelta(seconds=30)
 
 
 @dataclass(slots=True)
@@ -40,6 +41,7 @@ class TrafficRule(Rule):
         super().__init__(config)
         self._cps: dict[str, _Checkpoint] = {}
         self._dirty: set[str] = set()
+        self._saved: dict[str, datetime] = {}  # when each checkpoint was last marked to save
 
     def _bucket(self, ts: datetime, ward_id: str) -> datetime:
         # Hours are aligned in local time; with a whole-hour offset (Vietnam) that is the
@@ -58,16 +60,26 @@ class TrafficRule(Rule):
         cp = self._cps.get(event.checkpoint_id)
         if cp is None:
             cp = self._cps[event.checkpoint_id] = _Checkpoint(event.ward_id, bucket)
+        before = cp.bucket
         out = self._advance(event.checkpoint_id, cp, bucket, checkpoint_subject(event))
         if bucket == cp.bucket:
             cp.count += 1
-        self._dirty.add(event.checkpoint_id)
+        # Saved when an hour closes (what was learned), else now and then: a restart then
+        # loses at most _SAVE_EVERY of the open hour's count, and a busy checkpoint does
+        # not rewrite its row with every passage.
+        saved = self._saved.get(event.checkpoint_id)
+        if cp.bucket != before or saved is None or now - saved >= _SAVE_EVERY:
+            self._dirty.add(event.checkpoint_id)
+            self._saved[event.checkpoint_id] = now
         return out
 
     def tick(self, now: datetime) -> list[Signal]:
         out: list[Signal] = []
+        buckets: dict[str, datetime] = {}  # the open hour once per ward, not per checkpoint
         for cp_id, cp in self._cps.items():
-            bucket = self._bucket(now, cp.ward_id)
+            bucket = buckets.get(cp.ward_id)
+            if bucket is None:
+                bucket = buckets[cp.ward_id] = self._bucket(now, cp.ward_id)
             if bucket > cp.bucket:
                 out += self._advance(cp_id, cp, bucket, Subject(cp.ward_id, cp_id))
                 self._dirty.add(cp_id)
