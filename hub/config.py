@@ -40,11 +40,12 @@ class BatchSettings(StrictModel):
     max_points: int = Field(default=5000, ge=1, description="Write when this many are pending")
     max_interval_s: float = Field(default=0.2, gt=0, le=10, description="... or this old")
     priority_interval_s: float = Field(
-        default=0.0,
+        default=0.005,
         ge=0,
         le=10,
-        description="The priority lane's batch age: passages, barrier alarms and statuses "
-        "are few, and a fever alert waits for its batch (0: what has arrived is derived at once)",
+        description="The priority lane derives what has arrived at once after a quiet spell, "
+        "and under load at most one batch this often, so that many passages share one "
+        "transaction (0: each arrival at once)",
     )
     receive_maximum: int = Field(
         default=2000,

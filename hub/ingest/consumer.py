@@ -91,7 +91,8 @@ class Ingest:
                     "priority",
                     client_id=f"{config.client_id}-priority",
                     subscriptions=topics.PRIORITY_FILTERS,
-                    interval_s=min(config.batch.max_interval_s, config.batch.priority_interval_s),
+                    interval_s=0.0,
+                    spacing_s=config.batch.priority_interval_s,
                 )
             )
         self.metrics.set_pending_source(lambda: sum(lane.unacked for lane in self.lanes))

@@ -71,6 +71,7 @@ class Lane:
         client_id: str,
         subscriptions: tuple[str, ...],
         interval_s: float,
+        spacing_s: float = 0.0,
         derivation: Callable[[], Derivation | None],
         on_connection: Callable[[], None],
         copies: bool = False,
@@ -86,7 +87,8 @@ class Lane:
         self.config = config
         self.influx = influx
         self.subscriptions = subscriptions
-        self.interval_s = interval_s
+        self.interval_s = interval_s  # a batch waits this long to fill (0: none)
+        self.spacing_s = spacing_s  # at most one batch this often (with interval 0)
         self.copies = copies  # the bulk lane, beside a priority lane
         self.on_stored = on_stored
         self.metrics = metrics
@@ -187,7 +189,8 @@ class Lane:
     # (fevers keep raising alerts) and wait for their points, within the receive maximum.
 
     def _derive_loop(self) -> None:
-        interval = self.interval_s
+        interval, spacing = self.interval_s, self.spacing_s
+        last = -spacing
         try:
             while True:
                 with self._lock:
@@ -201,7 +204,14 @@ class Lane:
                     ):
                         # Give a trickle a moment to become a batch; a full one goes at once.
                         self._lock.wait(interval)
+                    elif spacing > 0 and not self._stop.is_set():
+                        # At once after a quiet spell; under load one batch per ``spacing``,
+                        # so that a city's passages share a transaction and a write.
+                        early = last + spacing - time.monotonic()
+                        if early > 0:
+                            self._lock.wait(early)
                     batch, self._pending = self._pending, []
+                last = time.monotonic()
                 if batch:
                     self._drop_stored_copies(batch)
                     started = time.monotonic()
