@@ -71,7 +71,7 @@ def _load_messages(count: int) -> list[tuple[str, bytes]]:
             checkpoint_id=node[:-3],
             ward_id="load",
             ts=datetime.now(UTC),
-            object_c=36.4,
+            object_c=36.0 + (seq // 100 % 20) / 10,  # a person's, varying: no sensor looks stuck
             ambient_c=29.0,
             samples=5,
             spread_c=0.1,

@@ -83,11 +83,12 @@ class IngestSettings(StrictModel):
         "(client id <client_id>-priority), so a backlog of readings never delays them",
     )
     confirm_interval_s: float = Field(
-        default=0.1,
+        default=0.5,
         gt=0,
         le=10,
         description="How often the hub tells each node which of its events are durable "
-        "(the contract's confirm message); the node deletes them from its outbox",
+        "(the contract's confirm message, one per node with news); the node deletes them "
+        "from its outbox and sends again only after drain.confirm_timeout_s",
     )
     reject_log_per_min: int = Field(
         default=20, ge=1, description="Reject log lines per reason and minute; the rest counted"

@@ -66,9 +66,15 @@ class EscalationChain:
         policy = self.policy(alert)
         plan = schedule(policy, 0, now, now)
         conn.execute(
-            insert(alert_escalation).values(
-                alert_id=alert.id, tier=0, tier_at=now, notices=1, last_at=now, next_at=plan.next_at
-            )
+            insert(alert_escalation),  # values bound: built and compiled once
+            {
+                "alert_id": alert.id,
+                "tier": 0,
+                "tier_at": now,
+                "notices": 1,
+                "last_at": now,
+                "next_at": plan.next_at,
+            },
         )
         notice = _notice(policy.tiers[0], 1, 0, now, plan.next_at)
         return Told(alert.id, AlertChange.NEW, policy.tiers[0], notice)

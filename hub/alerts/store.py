@@ -122,13 +122,17 @@ class AlertStore:
             return []
         active = self._active_keys(conn, {s.subject.key for s in signals})
         out: list[AlertMessage] = []
+        now = now.astimezone(UTC)
         for signal in signals:
             key = (signal.subject.key, signal.kind)
-            if isinstance(signal, Raise):
+            if isinstance(signal, Raise) and key not in active:
+                # Nothing open for it (as read above, in this transaction): a new alert,
+                # without asking again. Another instance opening it at the same moment
+                # makes one of the two inserts fail (see docs/scale-out.md).
                 active.add(key)
-            elif key not in active:
-                continue
-            out += self.apply(conn, signal, now)
+                out += self._open(conn, signal, now)
+            elif key in active:
+                out += self.apply(conn, signal, now)
         return out
 
     @staticmethod
