@@ -11,8 +11,9 @@ Each event counts in the minute of its own ``ts``, not in the minute the hub rea
 the order events arrive in does not matter: a backlog that waited in a node's outbox
 (uplink cut) or at the broker (hub restarting, InfluxDB down) arrives all at once, and
 out of order between the hub's two lanes, but it was made over hours and passes whole (a
-minute counted long ago starts afresh). A flood is many events made in little node time. The budget is far above what an honest
-node makes (a passage or two a minute, health every few seconds).
+minute counted long ago starts afresh). A flood is many events made in little node time.
+The budget is far above what an honest node makes (a passage or two a minute, health every
+few seconds).
 """
 
 from __future__ import annotations
