@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -63,11 +62,6 @@ def _close_writer(writer: InfluxWriter) -> None:
 # about a tenth of the hub's time per message (bench/hub_ingest). Reference counting
 # frees all of that; the hub's rare cycles wait a little longer.
 GC_THRESHOLDS = (50_000, 20, 100)
-# How long a thread may hold the interpreter while another waits for it. A fever passes
-# four threads on its way to the ward topic (the lane's reader, its derive stage, the
-# alert delivery, paho's network loop); at Python's default of 5 ms each of them could
-# wait that long behind the bulk lane's decoding.
-SWITCH_INTERVAL_S = 0.001
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +114,6 @@ class HubService:
     def start(self, connect_timeout_s: float = 30.0) -> None:
         cfg = self.config
         gc.set_threshold(*GC_THRESHOLDS)
-        sys.setswitchinterval(SWITCH_INTERVAL_S)
         try:
             cfg.data_dir.mkdir(parents=True, exist_ok=True)
             self.engine = open_store(cfg.resolved_state_url())
