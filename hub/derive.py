@@ -47,12 +47,13 @@ class AlertDerivation:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_change: Callable[[], None] | None = None,
         revoked_at: RevokedAt | None = None,
+        intake_full_at: Callable[[], datetime | None] | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.alerts_config = alerts
         self.store = AlertStore(engine, alerts, on_enqueued=on_change)
-        self.rules = RuleSet(rules, revoked_at=revoked_at)
+        self.rules = RuleSet(rules, revoked_at=revoked_at, intake_full_at=intake_full_at)
         self.on_change = on_change
         # derive (both ingest lanes' writer threads) and tick (the runtime's timer) share the
         # rules' memory: one caller at a time (see _turn).

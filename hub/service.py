@@ -192,6 +192,7 @@ class HubService:
                 self.influx,
                 engine=engine,
                 revoked_at=self.passes.revoked_at if self.passes is not None else None,
+                intake_full_at=self.ingest.full_at if self.ingest is not None else None,
             )
             self.metrics.set_open_alerts_source(self.alerting.open_alerts)
             return self.alerting.derivation

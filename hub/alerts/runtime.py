@@ -43,6 +43,7 @@ class Alerting:
         engine: Engine | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         revoked_at: RevokedAt | None = None,
+        intake_full_at: Callable[[], datetime | None] | None = None,
     ) -> None:
         # The hub's one state store (``state_url``), shared with dead letters and the API.
         self.engine = engine if engine is not None else open_store(config.resolved_state_url())
@@ -68,6 +69,7 @@ class Alerting:
             clock=clock,
             on_change=self.delivery.wake,
             revoked_at=revoked_at,
+            intake_full_at=intake_full_at,
         )
         self.clock = clock
         self.tick_s = config.alerts.tick_s

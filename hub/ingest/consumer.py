@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from checkpoint.contract import Event, topics
@@ -115,6 +116,12 @@ class Ingest:
             for key, value in lane.stats.items():
                 total[key] = max(total[key], value) if key == "max_pending" else total[key] + value
         return total
+
+    def full_at(self) -> datetime | None:
+        """When a lane's intake was last full: messages may then wait at the broker
+        (the health rule does not take their lateness for a node's clock)."""
+        times = [lane.full_at for lane in self.lanes if lane.full_at is not None]
+        return max(times, default=None)
 
     def _connection_changed(self) -> None:
         self.metrics.connected.set(1 if self.connected else 0)

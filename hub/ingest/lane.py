@@ -101,6 +101,7 @@ class Lane:
         )
         self._pending: list[Pending] = []
         self._unacked = 0  # received, not yet acknowledged: queued plus being written
+        self.full_at: datetime | None = None  # the last arrival that found the window full
         lock = threading.Lock()
         self._lock = threading.Condition(lock)  # pending: the reader and the derive stage
         self._stop = threading.Event()
@@ -169,14 +170,17 @@ class Lane:
         # Counted once per arrival: a Prometheus counter takes a lock per inc().
         self.stats["received"] += received
         self.metrics.received.inc(received)
-        self._queue(items)
+        self._queue(items, now)
 
-    def _queue(self, items: list[Pending]) -> None:
+    def _queue(self, items: list[Pending], now: datetime) -> None:
         with self._lock:
             self._pending.extend(items)
             self._unacked += len(items)
             self.stats["max_pending"] = max(self.stats["max_pending"], self._unacked)
             batch = self.config.batch
+            # Half the window: PUBACKs on their way keep our count under the broker's.
+            if self._unacked * 2 >= batch.receive_maximum:
+                self.full_at = now
             if self.interval_s == 0 or len(self._pending) >= min(
                 batch.max_points, batch.receive_maximum
             ):

@@ -49,9 +49,18 @@ RULES: tuple[type[Rule], ...] = (
 
 
 class RuleSet:
-    def __init__(self, config: RulesConfig, *, revoked_at: RevokedAt | None = None) -> None:
+    def __init__(
+        self,
+        config: RulesConfig,
+        *,
+        revoked_at: RevokedAt | None = None,
+        intake_full_at: Callable[[], datetime | None] | None = None,
+    ) -> None:
         self.config = config
         self.rules: list[Rule] = [cls(config) for cls in RULES] if config.enabled else []
+        for rule in self.rules:
+            if isinstance(rule, NodeHealthRule) and intake_full_at is not None:
+                rule.intake_full_at = intake_full_at  # the hub's own delay (health.py)
         if config.enabled and revoked_at is not None:
             # Needs the hub's revocation list, which only a hub that issues passes has.
             self.rules.append(RevokedPassAdmittedRule(config, revoked_at))

@@ -4,24 +4,37 @@ Clock skew compares the event's time with the hub's receive time. An event repla
 the outbox after an outage is legitimately old, so a *late* clock is judged only on health
 reports sent with an empty outbox; an event from the future is always judged. A report can
 also be old because it waited at the broker (the hub away or behind: InfluxDB down, a
-share-group member dead), which the node cannot know; so a late clock is raised only when
-two reports in a row are late and arrived about as far apart as they were sent.
+share-group member dead), which the node cannot know. So a late clock is raised only when
+two reports in a row are late and arrived about as far apart as they were sent, and never
+while the hub's intake is full or has just been: a backlog drained after an outage can
+arrive at nearly the pace it was made, and only the hub knows that it is draining one.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from checkpoint.contract import Event, Health
 from hub.alerts.signals import Clear, Raise, Signal, Subject
 from hub.rules.base import Latch, Rule, node_subject
 from hub.rules.config import RulesConfig
 
+# A message that waited at the broker arrives at most a window's worth of messages after
+# the hub's intake was last full; ten seconds covers that at any rate the hub drains.
+DRAIN_SETTLE = timedelta(seconds=10)
+
+
+def _never() -> datetime | None:
+    return None
+
 
 class NodeHealthRule(Rule):
     def __init__(self, config: RulesConfig) -> None:
         super().__init__(config)
+        #: When the hub's intake was last full (messages then wait at the broker), or None.
+        self.intake_full_at: Callable[[], datetime | None] = _never
         self._depths: dict[str, deque[int]] = {}
         # node -> (time, hub's receive time, late?) of its last health report
         self._last_report: dict[str, tuple[datetime, datetime, bool]] = {}
@@ -48,12 +61,17 @@ class NodeHealthRule(Rule):
         limit = self.th(event.ward_id).max_clock_skew_s
         previous = self._last_report.get(event.node_id)
         self._last_report[event.node_id] = (event.ts, now, skew < -limit)
-        late = skew < -limit and event.outbox_depth == 0
+        late = skew < -limit and event.outbox_depth == 0 and not self._draining(now)
         if skew > limit or (late and self._late_at_pace(previous, event.ts, now)):
             return [self._skew_signal(subject, skew)]
         if abs(skew) <= limit:
             return [Clear("clock_skew", subject, "clock agrees again")]
         return []
+
+    def _draining(self, now: datetime) -> bool:
+        """The hub's intake is full or was a moment ago: what arrives may have waited."""
+        full_at = self.intake_full_at()
+        return full_at is not None and now - full_at < DRAIN_SETTLE
 
     @staticmethod
     def _late_at_pace(

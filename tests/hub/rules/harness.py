@@ -3,6 +3,8 @@ and inspect it."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Engine
 
 from checkpoint.contract import Event
@@ -20,7 +22,10 @@ class Hub:
         self.engine = engine
         self.clock = clock
         self.rules = rules
-        self.derivation = AlertDerivation(engine, rules, AlertsConfig(), clock=clock)
+        self.intake_full_at: datetime | None = None  # what the ingest lanes would report
+        self.derivation = AlertDerivation(
+            engine, rules, AlertsConfig(), clock=clock, intake_full_at=lambda: self.intake_full_at
+        )
 
     def feed(self, *events: Event) -> None:
         self.derivation.derive(list(events), [])

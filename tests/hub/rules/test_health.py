@@ -93,3 +93,35 @@ def test_late_clock_is_raised_when_reports_keep_arriving_late_at_their_pace(
     hub.feed(health(em))  # ... a minute later, still 7 minutes behind: the clock
     [alert] = hub.active("clock_skew")
     assert alert.details["skew_s"] == -420
+
+
+def test_a_backlog_drained_at_nearly_its_pace_is_not_a_late_clock(
+    hub: Hub, node: Callable[..., MemoryEmitter], clock: Clock
+) -> None:
+    """InfluxDB was down for minutes; reports made a second apart wait at the broker and
+    arrive, once it is back, 0.6 s apart while the hub drains its full window: late, and
+    at more than half their pace. Only the hub knows it is draining. Found by
+    tests/reliability/test_influx_down.py[long]."""
+    em = node()
+    hub.feed(health(em))  # on time
+    queued = []
+    for _ in range(5):
+        clock.advance(1)
+        queued.append(health(em))
+    clock.advance(100)
+    for report in queued:
+        hub.intake_full_at = clock()  # each arrival finds the window full
+        hub.feed(report)
+        clock.advance(0.6)
+    assert hub.active("clock_skew") == []
+    assert hub.resolved("clock_skew") == []
+
+    # The backlog is gone; a node whose clock is really late is judged again.
+    clock.advance(15)
+    late = node("phucla-cp07-b")
+    late.clock = lambda: clock() - timedelta(minutes=7)
+    hub.feed(health(late))
+    clock.advance(60)
+    hub.feed(health(late))
+    [alert] = hub.active("clock_skew")
+    assert alert.node_id == "phucla-cp07-b"
