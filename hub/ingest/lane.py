@@ -29,8 +29,9 @@ from hub.ingest.batch import BatchWriter, Derivation, Pending
 from hub.ingest.confirmer import Confirmer
 from hub.ingest.deadletters import DeadLetterStore
 from hub.ingest.intake import Intake
-from hub.ingest.receiver import Message, SessionProcess, SessionSpec
+from hub.ingest.receiver import Message, SessionSpec
 from hub.ingest.recent import RecentIds
+from hub.ingest.session_process import SessionProcess
 from hub.metrics import HubMetrics
 
 log = logging.getLogger(__name__)
@@ -215,8 +216,8 @@ class Lane:
                         if early > 0:
                             self._lock.wait(early)
                     batch, self._pending = self._pending, []
-                last = time.monotonic()
                 if batch:
+                    last = time.monotonic()  # spacing counts from a batch, not an idle wake
                     self._drop_stored_copies(batch)
                     started = time.monotonic()
                     if not self._batch.derive(batch):
