@@ -81,9 +81,16 @@ class MqttSettings(StrictModel):
             return read_secret(self.password_credential)
         return self.password
 
-    def new_client(self, client_id: str, *, manual_ack: bool = False) -> mqtt.Client:
-        """A paho MQTT 5 client with our credentials and TLS, the same for every client."""
-        client = mqtt.Client(
+    def new_client(
+        self,
+        client_id: str,
+        *,
+        manual_ack: bool = False,
+        client_class: type[mqtt.Client] = mqtt.Client,
+    ) -> mqtt.Client:
+        """A paho MQTT 5 client with our credentials and TLS, the same for every client
+        (``client_class``: a subclass of paho's, for the hub's session process)."""
+        client = client_class(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
             protocol=MQTTProtocolVersion.MQTTv5,
