@@ -32,10 +32,13 @@ The child keeps the lane's guarantees where they are made:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import select
 import signal
+import socket
+import ssl
 import sys
 import threading
 import time
@@ -44,6 +47,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
@@ -82,13 +86,20 @@ class SessionSpec:
 
 
 class _BufferedClient(mqtt.Client):
-    """paho reads a packet with one recv call per header byte and one for the rest; this
-    reads the socket ``_READ_SIZE`` at a time and serves those calls from memory.
-    ``buffered`` tells the loop that bytes wait here, which select() cannot see."""
+    """paho reads a packet with one recv call per header byte and one for the rest, and
+    sends each packet (a PUBACK is 4 bytes) with a send call of its own, which the broker
+    then reads as a segment of its own. This reads the socket ``_READ_SIZE`` at a time and
+    serves paho's recv calls from memory, and gathers what paho sends until
+    ``loop_write`` ends, then sends it at once. ``buffered`` tells the loop that bytes
+    wait here, which select() cannot see."""
 
-    _rbuf = b""
-    _rpos = 0
-    drained = False  # the last read found the socket empty
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._rbuf = b""
+        self._rpos = 0
+        self._wbuf = bytearray()
+        self._retry = 0  # TLS: a send to repeat with exactly these bytes
+        self.drained = False  # the last read found the socket empty
 
     def _sock_recv(self, bufsize: int) -> bytes:
         if self._rpos >= len(self._rbuf):
@@ -104,8 +115,44 @@ class _BufferedClient(mqtt.Client):
         self._rpos = min(start + bufsize, len(self._rbuf))
         return self._rbuf[start : self._rpos]
 
+    def _sock_send(self, buf: bytes | bytearray) -> int:
+        if self._sock is None:
+            raise ConnectionError("no connection")
+        self._wbuf += buf
+        return len(buf)
+
+    def loop_write(self) -> MQTTErrorCode:
+        rc = super().loop_write()
+        self._flush()
+        return rc
+
+    def want_write(self) -> bool:
+        return super().want_write() or bool(self._wbuf)
+
+    def _flush(self) -> None:
+        sock = self._sock
+        while self._wbuf and sock is not None:
+            chunk = self._wbuf[: self._retry] if self._retry else self._wbuf
+            try:
+                sent = sock.send(chunk)
+            except (BlockingIOError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
+                self._retry = len(chunk)  # the rest once the socket has room
+                return
+            except OSError:
+                self._wbuf.clear()  # the connection is gone: the next read finds it closed
+                return
+            self._retry = 0
+            del self._wbuf[:sent]
+
     def _sock_close(self) -> None:
+        if isinstance(self._sock, socket.socket) and self._wbuf:
+            # A DISCONNECT and the PUBACKs before it go out (ssl.SSLSocket is one too).
+            with contextlib.suppress(OSError):
+                self._sock.settimeout(2.0)
+                self._flush()
         self._rbuf, self._rpos = b"", 0  # the next connection starts on a packet boundary
+        self._wbuf.clear()
+        self._retry = 0
         super()._sock_close()
 
     @property
