@@ -55,6 +55,7 @@ class Pending:
     event: Event | None = None
     status: NodeStatus | None = None
     dead: DeadLetter | None = None
+    refused_id: str | None = None  # the sound event ``dead`` keeps (bad_timestamp, rate_limited)
     copy: bool = False  # the bulk lane's copy of a priority-lane message
     retained: bool = False  # the broker kept it for new subscribers
     confirm: tuple[str, int] | None = None  # (node, seq) of a node's event, once durable

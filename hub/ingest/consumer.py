@@ -35,6 +35,11 @@ from hub.metrics import HubMetrics
 __all__ = ["Derivation", "Ingest", "Lane", "Pending"]
 
 
+# Events recently kept as dead letters (a node's clock far off, a flood): a copy sent
+# again is acknowledged without a second row. Refusals are rare; a flood's are bounded.
+REFUSED_IDS = 20_000
+
+
 class Ingest:
     """The hub's ingest: a bulk lane and (``ingest.priority_lane``) a priority lane."""
 
@@ -53,6 +58,7 @@ class Ingest:
         self.metrics = metrics or HubMetrics()
         priority = config.ingest.priority_lane
         recent = RecentIds(config.ingest.recent_ids)
+        refused = RecentIds(REFUSED_IDS)
         # One budget per node across both lanes.
         self.admission = NodeAdmission(config.ingest.node_max_per_minute)
         self.confirmer = Confirmer(
@@ -70,6 +76,7 @@ class Ingest:
                 on_connection=self._connection_changed,
                 admission=self.admission,
                 recent=recent,
+                refused=refused,
                 on_stored=on_stored,
                 metrics=self.metrics,
                 dead_letters=dead_letters,

@@ -32,12 +32,14 @@ class Intake:
         config: HubConfig,
         *,
         recent: RecentIds,
+        refused: RecentIds,
         admission: NodeAdmission,
         stats: dict[str, int],
         metrics: HubMetrics,
     ) -> None:
         self.config = config
         self.recent = recent  # shared by the lanes
+        self.refused = refused  # events kept as dead letters, shared by the lanes
         self.admission = admission  # one budget per node across the lanes
         self.stats = stats  # the lane's counters
         self.metrics = metrics
@@ -72,7 +74,7 @@ class Intake:
                 f"node {result.node_id} made more than {self.config.ingest.node_max_per_minute} "
                 f"events in the minute of {result.ts.isoformat()}; event {result.id}"
             )
-            self.reject(item, Rejected(RATE_LIMITED, detail), now)
+            self.reject(item, Rejected(RATE_LIMITED, detail, result), now)
         else:
             self._prepare(item, result, now)
         return True
@@ -102,6 +104,14 @@ class Intake:
         item.line, item.event, item.time_ns = line, event, time_ns
 
     def reject(self, item: Pending, rejected: Rejected, now: datetime) -> None:
+        event = rejected.event
+        if event is not None and self.refused.get(event.id) is not None:
+            # Sent again (the node's confirmation was lost, or it reconnected first): the
+            # event is kept already. Acknowledged and confirmed as before, not kept twice.
+            self.stats["duplicates"] += 1
+            self.metrics.duplicates.inc()
+            return
+        item.refused_id = None if event is None else event.id
         self.stats["rejected"] += 1
         self.metrics.rejected.labels(reason=rejected.reason).inc()
         limit = self.config.ingest.dead_letter_max_bytes

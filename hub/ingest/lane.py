@@ -77,6 +77,7 @@ class Lane:
         on_connection: Callable[[], None],
         copies: bool = False,
         recent: RecentIds,
+        refused: RecentIds,
         admission: NodeAdmission,
         on_stored: Callable[[list[Event]], None] | None = None,
         metrics: HubMetrics,
@@ -98,7 +99,12 @@ class Lane:
         self.stats = new_stats()
         self.recent = recent  # shared by the lanes
         self.intake = Intake(
-            config, recent=recent, admission=admission, stats=self.stats, metrics=metrics
+            config,
+            recent=recent,
+            refused=refused,
+            admission=admission,
+            stats=self.stats,
+            metrics=metrics,
         )
         self._pending: list[Pending] = []
         self._unacked = 0  # received, not yet acknowledged: queued plus being written
@@ -273,6 +279,8 @@ class Lane:
         with self._lock:
             self._unacked -= len(batch)
         self._acknowledge(batch)
+        # Kept as dead letters: a copy sent again is not kept twice (intake.py).
+        self.intake.refused.add_many((p.refused_id, 0) for p in batch if p.refused_id)
         # Refused and kept: now the broker may forget what it retained (or the next
         # subscription would bring it again).
         self.session.clear_retained([p.topic for p in batch if p.retained and p.dead is not None])

@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -138,9 +139,14 @@ def test_node_clock_jumps_back(
     assert shared_stamps(mine) > 0
 
 
-def dead_letter_ids(hub: HubService, reason: str = "bad_timestamp") -> list[str]:
+def dead_letter_payloads(hub: HubService, reason: str = "bad_timestamp") -> dict[str, Any]:
     assert hub.dead_letters is not None
-    return [json.loads(d.payload)["id"] for d in hub.dead_letters.recent(10**6, reason)]
+    payloads = [json.loads(d.payload) for d in hub.dead_letters.recent(10**6, reason)]
+    return {p["id"]: p for p in payloads}
+
+
+def dead_letter_ids(hub: HubService, reason: str = "bad_timestamp") -> list[str]:
+    return list(dead_letter_payloads(hub, reason))
 
 
 @pytest.mark.parametrize(
@@ -177,16 +183,18 @@ def test_node_clock_jumps_forward_beyond_the_hubs_limit(
         try:
             ward.connect()
             traffic(ward, 2.0)
-            start = len(emitted)
+            # Stamped ahead: at least half the step past the moment of the step (the test
+            # ends long before the real clock gets there). By the stamp, not by the order
+            # of the ward's list: the health sampler emits from a thread of its own.
+            ahead_from = datetime.now(UTC) + timedelta(seconds=ahead_s / 2)
             clock.step(ahead_s)
             traffic(ward, for_s)
-            end = len(emitted)
             clock.step(-ahead_s)
             traffic(ward, 2.0)
         finally:
             ward.close(drain_s=30)
         nodes = [n.config.node_id for n in ward.nodes]
-        ahead = [e.id for e in emitted[start:end] if e.node_id == nodes[0]]
+        ahead = [e.id for e in emitted if e.node_id == nodes[0] and e.ts >= ahead_from]
         ids = [e.id for e in emitted]
         wait_for(
             lambda: (
@@ -201,8 +209,16 @@ def test_node_clock_jumps_forward_beyond_the_hubs_limit(
             what="the clock_skew alert",
         )
         dead = dead_letter_ids(hub)
+        payloads = dead_letter_payloads(hub)
     stored = stored_event_ids(influx, nodes=nodes)
-    assert sorted(dead) == sorted(ahead), "exactly the events stamped ahead are dead letters"
+    # Any other dead letter, with what it was, so that a failure says what came.
+    others = [
+        {k: payloads[i][k] for k in ("type", "node_id", "seq", "ts")}
+        for i in sorted(set(dead) - set(ahead))
+    ]
+    assert sorted(dead) == sorted(ahead), (
+        f"exactly the events stamped ahead are dead letters: {others}"
+    )
     ledger.record(
         account(
             f"node clock jumps {ahead_s:.0f}s ahead (dead letters kept)",

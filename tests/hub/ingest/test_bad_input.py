@@ -190,3 +190,23 @@ def test_a_health_report_dated_far_ahead_is_dead_lettered_and_raises_clock_skew(
         what="the clock_skew alert",
     )
     assert influx.query('SELECT "event_id" FROM "health"') == []
+
+
+def test_an_event_sent_again_after_its_dead_letter_is_kept_once(
+    hub: HubService, raw_publisher: RawPublisher, unique: str
+) -> None:
+    """A node whose confirmation was lost (its uplink dropped) sends the event again: the
+    copy is acknowledged and counted as a duplicate, not kept as a second dead letter.
+    Found by tests/reliability/test_node_clock.py[long]."""
+    node = f"{unique}-cp01-n1"
+    ahead = event_message(reading(node, 1, ts=datetime.now(UTC) + timedelta(hours=1)))
+    raw_publisher.publish([ahead])
+    store = hub.dead_letters
+    assert store is not None
+    wait_for(lambda: store.count_by_reason() == {"bad_timestamp": 1}, what="the dead letter")
+    raw_publisher.publish([ahead, event_message(reading(node, 2))])
+    wait_for(lambda: hub.ingest and hub.ingest.stats["stored"] == 1, what="the next one stored")
+    wait_for(lambda: hub.ingest and hub.ingest.stats["duplicates"] == 1, what="the copy counted")
+    assert store.count_by_reason() == {"bad_timestamp": 1}
+    assert hub.ingest is not None
+    assert hub.ingest.stats["rejected"] == 1
