@@ -150,6 +150,12 @@ class HubService:
         except BaseException:
             self.stop()
             raise
+        # What starting made (modules imported on first use, tables, clients) lives as long
+        # as the hub: out of the cyclic collector's sight, so that the collector's first
+        # rounds under load do not walk it. A pause of tens of milliseconds there was the
+        # longest wait on a fever's alert (bench/hub_ingest).
+        gc.collect()
+        gc.freeze()
         log.info(
             "hub %s consuming from %s:%d into %s (%s)",
             cfg.client_id,

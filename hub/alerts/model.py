@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -63,9 +64,14 @@ class Alert:
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> Alert:
-        m = row._mapping
+        return cls.from_mapping(row._mapping)
+
+    @classmethod
+    def from_mapping(cls, m: Mapping[Any, Any]) -> Alert:
+        """From a row's columns, or the values an alert was inserted with (a column not
+        among them is NULL)."""
         # The columns are named as the fields; times come back naive from SQLite.
-        values: dict[str, Any] = {f.name: m[f.name] for f in fields(cls)}
+        values: dict[str, Any] = {f.name: m.get(f.name) for f in fields(cls)}
         for name in TIME_FIELDS:
             values[name] = opt_utc(values[name])
         values["state"] = AlertState(values["state"])

@@ -15,6 +15,7 @@ notices this store records and queues like the changes (``notify_due``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -196,29 +197,29 @@ class AlertStore:
         alert_id = uuid7()
         # Values as parameters, not .values(): the statement is then built and compiled
         # once, which is most of what opening an alert costs (a fever waits for it).
-        conn.execute(
-            insert(alerts),
-            {
-                "id": alert_id,
-                "ward_id": sig.subject.ward_id,
-                "subject": sig.subject.key,
-                "checkpoint_id": sig.subject.checkpoint_id,
-                "node_id": sig.subject.node_id,
-                "kind": sig.kind,
-                "severity": sig.severity,
-                "state": AlertState.OPEN.value,
-                "summary": sig.summary[:512],
-                "details": sig.details,
-                "count": 1,
-                "flips": flips,
-                "flapping": flips >= self.config.flap_threshold,
-                "opened_at": now,
-                "updated_at": now,
-                "last_seen_at": now,
-                "resolve_after_s": sig.resolve_after_s,
-            },
-        )
-        alert = self._load(conn, alert_id)
+        values = {
+            "id": alert_id,
+            "ward_id": sig.subject.ward_id,
+            "subject": sig.subject.key,
+            "checkpoint_id": sig.subject.checkpoint_id,
+            "node_id": sig.subject.node_id,
+            "kind": sig.kind,
+            "severity": sig.severity,
+            "state": AlertState.OPEN.value,
+            "summary": sig.summary[:512],
+            "details": sig.details,
+            "count": 1,
+            "flips": flips,
+            "flapping": flips >= self.config.flap_threshold,
+            "opened_at": now,
+            "updated_at": now,
+            "last_seen_at": now,
+            "resolve_after_s": sig.resolve_after_s,
+        }
+        conn.execute(insert(alerts), values)
+        # As stored, without reading it back (a fever waits for this): every other column
+        # is NULL, and the details as the JSON column gives them back.
+        alert = Alert.from_mapping({**values, "details": json.loads(json.dumps(sig.details))})
         told = self.chain.start(conn, alert, now)
         return [self._emit(conn, alert, told.change, now, told)]
 
