@@ -86,6 +86,21 @@ class HubProcess:
 
     def wait_up(self) -> None:
         wait_for(lambda: self.value("checkpoint_hub_connected") == 1, timeout_s=60, what="hub up")
+        # Ingest connects before the API is served: a test's first request must not race it.
+        if self.api_url and self._serves_api():
+            wait_for(self._api_answers, timeout_s=30, what="the hub's API")
+
+    def _serves_api(self) -> bool:
+        api = yaml.safe_load(self.config.read_text()).get("api") or {}
+        return bool(api.get("enabled", True))
+
+    def _api_answers(self) -> bool:
+        self.metrics()  # fails at once if the hub exited
+        try:
+            httpx.get(f"{self.api_url}/healthz", timeout=2)
+        except httpx.HTTPError:
+            return False
+        return True
 
     def metrics(self) -> str:
         assert self.proc is not None
