@@ -278,9 +278,10 @@ class Lane:
             return False
         with self._lock:
             self._unacked -= len(batch)
-        self._acknowledge(batch)
-        # Kept as dead letters: a copy sent again is not kept twice (intake.py).
+        # Kept as dead letters: a copy sent again is not kept twice (intake.py). Noted before
+        # the PUBACKs, so that no copy can come in between.
         self.intake.refused.add_many((p.refused_id, 0) for p in batch if p.refused_id)
+        self._acknowledge(batch)
         # Refused and kept: now the broker may forget what it retained (or the next
         # subscription would bring it again).
         self.session.clear_retained([p.topic for p in batch if p.retained and p.dead is not None])
